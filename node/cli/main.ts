@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+/**
+ * The `shardsync` command line. Parses flags once, then calls the node
+ * runner or a client command. Errors print one clear line (with the stable
+ * code) and exit non-zero; no stack traces for expected failures.
+ */
+import { Command, Option, InvalidArgumentError } from 'commander'
+import { isShardsyncError } from '../../storage/errors'
+import { DEFAULT_NODE_OPTIONS, parsePeerFlag, resolveNodeOptions, type PeerAddress, type SyncMode } from '../config'
+import { callUnary } from '../rpc/clients'
+import type { ListPeersResponse__Output } from '../rpc/generated/shardsync/v1/ListPeersResponse'
+import type { NodeInfoResponse__Output } from '../rpc/generated/shardsync/v1/NodeInfoResponse'
+import { VERSION } from '../shardsync-node'
+import { createBucket, listAllObjects, listBuckets, listShards, load, putObject, readInput, splitShard, withClients, writeOutput } from './object-commands'
+import { runNode } from './run-node'
+import { verifySites } from './verify'
+
+const DEFAULT_NODE = DEFAULT_NODE_OPTIONS.listen
+
+function int (name: string, min = 0) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`)
+    return n
+  }
+}
+
+function collectPeers (value: string, previous: PeerAddress[]): PeerAddress[] {
+  try {
+    return [...previous, parsePeerFlag(value)]
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message)
+  }
+}
+
+const nodeOption = (): Option => new Option('--node <addr>', 'node address HOST:PORT').default(DEFAULT_NODE)
+
+function print (value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n')
+}
+
+export function buildProgram (): Command {
+  const program = new Command('shardsync')
+  program.version(VERSION).description('Storage nodes with auto-splitting bucket shards and split-aware multi-site sync')
+
+  program.command('node')
+    .description('run a storage node')
+    .option('--site <id>', 'this site\'s id', DEFAULT_NODE_OPTIONS.siteId)
+    .option('--listen <host:port>', 'gRPC listen address (port 0 picks a free port)', DEFAULT_NODE_OPTIONS.listen)
+    .option('--data <dir>', 'LevelDB directory', DEFAULT_NODE_OPTIONS.dataDir)
+    .option('--peer <id=host:port>', 'a peer to sync with (repeatable)', collectPeers, [])
+    .option('--shards <n>', 'default initial shards of new buckets', int('--shards', 1), DEFAULT_NODE_OPTIONS.initialShards)
+    .option('--split-threshold <n>', 'default index entries at which a shard splits', int('--split-threshold', 2), DEFAULT_NODE_OPTIONS.splitThreshold)
+    .option('--no-auto-split', 'new buckets do not split by themselves')
+    .option('--max-object-bytes <n>', 'largest object accepted', int('--max-object-bytes', 1), DEFAULT_NODE_OPTIONS.maxObjectBytes)
+    .option('--sync-rate <objects/s>', 'throttle full sync (0 = unlimited)', int('--sync-rate'), 0)
+    .option('--sync-interval-ms <ms>', 'how often sync rounds run', int('--sync-interval-ms', 10), DEFAULT_NODE_OPTIONS.syncIntervalMs)
+    .addOption(new Option('--sync-mode <mode>', 'split-aware, or related-art (negative-control tests only: loses objects on splits)').choices(['split-aware', 'related-art']).default('split-aware'))
+    .option('--fault-drop-notices', 'testing only: drop split notices instead of sending them', false)
+    .option('--log-level <level>', 'pino log level', DEFAULT_NODE_OPTIONS.logLevel)
+    .action(async (o) => {
+      const options = resolveNodeOptions({
+        siteId: o.site,
+        listen: o.listen,
+        dataDir: o.data,
+        peers: o.peer,
+        initialShards: o.shards,
+        splitThreshold: o.splitThreshold,
+        autoSplit: o.autoSplit,
+        maxObjectBytes: o.maxObjectBytes,
+        syncRate: o.syncRate,
+        syncIntervalMs: o.syncIntervalMs,
+        syncMode: o.syncMode as SyncMode,
+        dropNotices: o.faultDropNotices,
+        logLevel: o.logLevel
+      })
+      const { stop } = await runNode(options)
+      const onSignal = (): void => { stop().then(() => process.exit(0), () => process.exit(1)) }
+      process.once('SIGTERM', onSignal)
+      process.once('SIGINT', onSignal)
+    })
+
+  const bucket = program.command('bucket').description('manage buckets')
+  bucket.command('create <name>')
+    .addOption(nodeOption())
+    .option('--shards <n>', 'initial shards (node default 256)', int('--shards', 1))
+    .option('--split-threshold <n>', 'split a shard at this many entries', int('--split-threshold', 2))
+    .option('--no-auto-split', 'do not split automatically')
+    .action(async (name: string, o) => {
+      print(await withClients(o.node, async c => await createBucket(c, name, { shards: o.shards, splitThreshold: o.splitThreshold, autoSplit: o.autoSplit })))
+    })
+  bucket.command('ls').addOption(nodeOption()).action(async (o) => {
+    for (const b of await withClients(o.node, listBuckets)) process.stdout.write(`${b.name}\t${b.id}\tshards=${b.shardCount}\tobjects=${b.objectCount}\n`)
+  })
+  bucket.command('rm <name>').addOption(nodeOption()).action(async (name: string, o) => {
+    await withClients(o.node, async c => await callUnary(c.object, 'DeleteBucket', { name }))
+  })
+  bucket.command('shards <name>').description('list a bucket\'s shards').addOption(nodeOption()).action(async (name: string, o) => {
+    print(await withClients(o.node, async c => await listShards(c, name)))
+  })
+
+  program.command('put <bucket> <key> [file]').description('store an object from a file or stdin (-)').addOption(nodeOption())
+    .action(async (b: string, key: string, file: string | undefined, o) => {
+      print(await withClients(o.node, async c => await putObject(c, b, key, await readInput(file))))
+    })
+  program.command('get <bucket> <key> [file]').description('read an object to a file or stdout (-)').addOption(nodeOption())
+    .action(async (b: string, key: string, file: string | undefined, o) => {
+      await withClients(o.node, async c => await writeOutput(c, b, key, file))
+    })
+  program.command('head <bucket> <key>').addOption(nodeOption()).action(async (b: string, key: string, o) => {
+    print(await withClients(o.node, async c => await callUnary(c.object, 'HeadObject', { bucket: b, key })))
+  })
+  program.command('rm <bucket> <key>').addOption(nodeOption()).action(async (b: string, key: string, o) => {
+    await withClients(o.node, async c => await callUnary(c.object, 'DeleteObject', { bucket: b, key }))
+  })
+  program.command('ls <bucket>').addOption(nodeOption()).option('--prefix <p>', 'only keys with this prefix', '')
+    .action(async (b: string, o) => {
+      await withClients(o.node, async (c) => {
+        for await (const obj of listAllObjects(c, b, o.prefix)) process.stdout.write(`${obj.key}\t${obj.size}\t${obj.etag}\t${new Date(Number(obj.mtime)).toISOString()}\n`)
+      })
+    })
+  program.command('load <bucket>').description('bulk-load random objects').addOption(nodeOption())
+    .requiredOption('--count <n>', 'number of objects', int('--count', 1))
+    .option('--size <bytes>', 'object size', int('--size'), 1024)
+    .option('--concurrency <n>', 'PUTs in flight', int('--concurrency', 1), 32)
+    .option('--prefix <p>', 'key prefix', 'obj-')
+    .action(async (b: string, o) => {
+      const r = await withClients(o.node, async c => await load(c, b, { count: o.count, size: o.size, concurrency: o.concurrency, prefix: o.prefix }))
+      process.stdout.write(`loaded ${r.count} objects (${r.bytes} bytes) in ${r.seconds.toFixed(1)}s: ${Math.round(r.count / r.seconds)} objects/s\n`)
+    })
+  program.command('split <bucket> <shard>').description('force a split of one shard').addOption(nodeOption())
+    .action(async (b: string, shard: string, o) => {
+      print(await withClients(o.node, async c => await splitShard(c, b, int('shard')(shard))))
+    })
+  program.command('info').description('node information').addOption(nodeOption()).action(async (o) => {
+    print(await withClients(o.node, async c => await callUnary<object, NodeInfoResponse__Output>(c.admin, 'NodeInfo', {})))
+  })
+
+  const peer = program.command('peer').description('manage peers')
+  peer.command('add <id> <address>').addOption(nodeOption()).action(async (id: string, address: string, o) => {
+    print(await withClients(o.node, async c => await callUnary(c.admin, 'AddPeer', { id, address })))
+  })
+  peer.command('rm <id>').addOption(nodeOption()).action(async (id: string, o) => {
+    await withClients(o.node, async c => await callUnary(c.admin, 'RemovePeer', { id }))
+  })
+  peer.command('ls').addOption(nodeOption()).action(async (o) => {
+    for (const p of (await withClients(o.node, async c => await callUnary<object, ListPeersResponse__Output>(c.admin, 'ListPeers', {}))).peers) process.stdout.write(`${p.id}\t${p.address}\n`)
+  })
+
+  program.command('verify').description('compare two sites; exits 1 if they differ')
+    .requiredOption('--source <addr>', 'source node')
+    .requiredOption('--target <addr>', 'target node')
+    .option('--bucket <name>', 'only this bucket')
+    .option('--deep', 'compare content too', false)
+    .option('--json', 'print the report as JSON', false)
+    .action(async (o) => {
+      const report = await withClients(o.source, async s => await withClients(o.target, async t => await verifySites(s, t, {
+        bucket: o.bucket,
+        deep: o.deep,
+        onDifference: (d) => process.stdout.write(`${d.kind}\t${d.bucket}\t${d.key}\n`)
+      })))
+      if (o.json === true) print(report)
+      process.stdout.write(report.differences === 0
+        ? `identical: ${report.buckets} buckets, ${report.objects} objects${o.deep === true ? ' (deep)' : ''}\n`
+        : `DIFFERENT: ${report.differences} differences in ${report.buckets} buckets, ${report.objects} objects\n`)
+      process.exitCode = report.differences === 0 ? 0 : 1
+    })
+  return program
+}
+
+async function main (): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv)
+  } catch (err) {
+    if (isShardsyncError(err)) {
+      process.stderr.write(`shardsync: ${err.code}: ${err.message}\n`)
+      process.exit(2)
+    }
+    process.stderr.write(`shardsync: ${(err as Error).message ?? String(err)}\n`)
+    process.exit(1)
+  }
+}
+
+if (require.main === module) void main()

@@ -1,0 +1,42 @@
+/**
+ * Runs one node process: opens the node, serves it, and shuts it down in
+ * order on SIGTERM/SIGINT (stop taking calls, drain for a bounded time,
+ * stop sync, close LevelDB last). Called by `shardsync node`.
+ */
+import pino, { type Logger } from 'pino'
+import type { NodeOptions } from '../config'
+import { GrpcSourceClient } from '../rpc/grpc-source-client'
+import { startServer, type RunningServer } from '../rpc/server'
+import { ShardsyncNode } from '../shardsync-node'
+
+export function createLogger (level: string): Logger {
+  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime, redact: ['authorization', '*.authorization', 'token', '*.token'] })
+}
+
+export async function runNode (options: NodeOptions, log: Logger = createLogger(options.logLevel)): Promise<{ node: ShardsyncNode, server: RunningServer, stop: () => Promise<void> }> {
+  const nodeLog = log.child({ site: options.siteId })
+  const node = await ShardsyncNode.open(options, {
+    log: nodeLog,
+    connectPeer: (peer) => new GrpcSourceClient(peer, { localSite: options.siteId, deadlineMs: options.peerDeadlineMs })
+  })
+  let server: RunningServer
+  try {
+    await node.start()
+    server = await startServer(node, { listen: options.listen, log: nodeLog })
+  } catch (err) {
+    await node.close()
+    throw err
+  }
+  nodeLog.info({ address: server.address, data: options.dataDir, peers: options.peers.map(p => p.id), syncMode: options.syncMode }, 'listening')
+  let stopping: Promise<void> | undefined
+  const stop = async (): Promise<void> => {
+    stopping ??= (async () => {
+      nodeLog.info('shutting down')
+      await server.shutdown(options.shutdownGraceMs)
+      await node.close()
+      nodeLog.info('stopped')
+    })()
+    await stopping
+  }
+  return { node, server, stop }
+}

@@ -1,0 +1,104 @@
+/**
+ * Node options: defaults, and validation done once at start-up (CLI flags,
+ * environment, and programmatic use all come through resolveNodeOptions).
+ */
+import { ShardsyncError } from '../storage/errors'
+import { validateSiteId } from '../storage/validate'
+
+export type SyncMode = 'split-aware' | 'related-art'
+
+export interface PeerAddress { id: string, address: string }
+
+export interface NodeOptions {
+  siteId: string
+  listen: string
+  dataDir: string
+  peers: PeerAddress[]
+  /** Bucket defaults. */
+  initialShards: number
+  splitThreshold: number
+  autoSplit: boolean
+  maxObjectBytes: number
+  /** Full-sync throttle for operators and tests (objects/s, 0 = none). */
+  syncRate: number
+  /**
+   * 'related-art' is the plain per-shard sync of the related art, with no
+   * split handling and no notices. It exists only for the negative-control
+   * test and must never be used in production.
+   */
+  syncMode: SyncMode
+  /** Testing fault switch: never send split notices (outbox kept). */
+  dropNotices: boolean
+  /** How often a target re-checks its peers' buckets and shards (ms). */
+  syncIntervalMs: number
+  /** Deadline of unary calls to peers (ms). */
+  peerDeadlineMs: number
+  /** Bounded drain of in-flight calls on shutdown (ms). */
+  shutdownGraceMs: number
+  logLevel: string
+}
+
+export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
+  siteId: 'local',
+  listen: '127.0.0.1:7070',
+  dataDir: './data',
+  peers: [],
+  initialShards: 256,
+  splitThreshold: 100_000,
+  autoSplit: true,
+  maxObjectBytes: 1024 * 1024 * 1024,
+  syncRate: 0,
+  syncMode: 'split-aware',
+  dropNotices: false,
+  syncIntervalMs: 1000,
+  peerDeadlineMs: 30_000,
+  shutdownGraceMs: 5000,
+  logLevel: 'info'
+}) as NodeOptions
+
+export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
+  const o: NodeOptions = { ...DEFAULT_NODE_OPTIONS, ...stripUndefined(input) }
+  validateSiteId(o.siteId)
+  parseHostPort(o.listen, '--listen')
+  requireInt(o.initialShards, 1, 65536, '--shards')
+  requireInt(o.splitThreshold, 2, 1e9, '--split-threshold')
+  requireInt(o.maxObjectBytes, 1, 2 ** 50, '--max-object-bytes')
+  requireInt(o.syncRate, 0, 1e9, '--sync-rate')
+  requireInt(o.syncIntervalMs, 10, 3_600_000, '--sync-interval-ms')
+  requireInt(o.peerDeadlineMs, 100, 3_600_000, '--peer-deadline-ms')
+  if (o.syncMode !== 'split-aware' && o.syncMode !== 'related-art') throw ShardsyncError.invalidArgument('--sync-mode must be split-aware or related-art')
+  const seen = new Set<string>()
+  for (const p of o.peers) {
+    validateSiteId(p.id, 'peer id')
+    parseHostPort(p.address, `--peer ${p.id}`)
+    if (p.id === o.siteId) throw ShardsyncError.invalidArgument(`peer ${p.id} has this node's own site id`)
+    if (seen.has(p.id)) throw ShardsyncError.invalidArgument(`peer ${p.id} given twice`)
+    seen.add(p.id)
+  }
+  return o
+}
+
+/** "ID=HOST:PORT" as given to --peer. */
+export function parsePeerFlag (flag: string): PeerAddress {
+  const eq = flag.indexOf('=')
+  if (eq <= 0) throw ShardsyncError.invalidArgument(`--peer ${flag}: expected ID=HOST:PORT`)
+  const peer = { id: flag.slice(0, eq), address: flag.slice(eq + 1) }
+  validateSiteId(peer.id, 'peer id')
+  parseHostPort(peer.address, `--peer ${flag}`)
+  return peer
+}
+
+export function parseHostPort (value: string, what: string): { host: string, port: number } {
+  const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value)
+  const port = m === null ? NaN : Number(m[2])
+  if (m === null || port > 65535) throw ShardsyncError.invalidArgument(`${what}: expected HOST:PORT, got ${JSON.stringify(value)}`)
+  return { host: m[1], port }
+}
+
+function requireInt (v: number, min: number, max: number, what: string): void {
+  if (!Number.isInteger(v) || v < min || v > max) throw ShardsyncError.invalidArgument(`${what} must be an integer from ${min} to ${max}`)
+}
+
+function stripUndefined<T extends object> (o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}

@@ -1,0 +1,19 @@
+// Original file: proto/shardsync/v1/common.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface ObjectInfo {
+  'key'?: (string);
+  'size'?: (number | string | Long);
+  'etag'?: (string);
+  'mtime'?: (number | string | Long);
+  'originSite'?: (string);
+}
+
+export interface ObjectInfo__Output {
+  'key': (string);
+  'size': (number);
+  'etag': (string);
+  'mtime': (number);
+  'originSite': (string);
+}

@@ -1,0 +1,114 @@
+/**
+ * SourceClient over gRPC: how a target node reaches a peer's SyncService.
+ * Created by the node's connectPeer (see node/cli/run-node.ts). Every call
+ * carries this node's site id ("shardsync-site") and a deadline; failures
+ * come back as ShardsyncErrors with the peer's stable code.
+ */
+import * as grpc from '@grpc/grpc-js'
+import type { PeerAddress } from '../config'
+import type { FetchedObject, PullAnswer, SourceBucket, SourceClient, SourceObjectInfo, SourceShard, SplitStateAnswer } from '../sync/source-client'
+import { callUnary, createClients, type Clients } from './clients'
+import type { FetchObjectsResponse__Output } from './generated/shardsync/v1/FetchObjectsResponse'
+import type { ListBucketsResponse__Output } from './generated/shardsync/v1/ListBucketsResponse'
+import type { ListIndexResponse__Output } from './generated/shardsync/v1/ListIndexResponse'
+import type { ListShardsResponse__Output } from './generated/shardsync/v1/ListShardsResponse'
+import type { NotifyReshardCompleteResponse__Output } from './generated/shardsync/v1/NotifyReshardCompleteResponse'
+import type { PullChangesResponse__Output } from './generated/shardsync/v1/PullChangesResponse'
+import type { QuerySplitStateResponse__Output } from './generated/shardsync/v1/QuerySplitStateResponse'
+import { fromObjectInfo, fromShardMessage, fromSplitState } from './messages'
+import { fromServiceError } from './status-map'
+import { SITE_METADATA_KEY } from './sync-service'
+
+/** Streams of object data may run long; they are bounded, not unbounded. */
+const FETCH_DEADLINE_MS = 10 * 60_000
+
+export interface GrpcSourceClientOptions {
+  localSite: string
+  deadlineMs: number
+  credentials?: grpc.ChannelCredentials
+  metadata?: Record<string, string>
+}
+
+export class GrpcSourceClient implements SourceClient {
+  private readonly clients: Clients
+
+  constructor (private readonly peer: PeerAddress, private readonly opts: GrpcSourceClientOptions) {
+    this.clients = createClients(peer.address, {
+      credentials: opts.credentials,
+      metadata: { ...opts.metadata, [SITE_METADATA_KEY]: opts.localSite }
+    })
+  }
+
+  get peerId (): string { return this.peer.id }
+
+  async listBuckets (): Promise<SourceBucket[]> {
+    const res = await callUnary<object, ListBucketsResponse__Output>(this.clients.object, 'ListBuckets', {}, this.opts.deadlineMs)
+    return res.buckets.map(b => ({ name: b.name, id: b.id, shardCount: b.shardCount }))
+  }
+
+  async listShards (bucket: string): Promise<{ bucketId: string, shards: SourceShard[] }> {
+    const res = await callUnary<object, ListShardsResponse__Output>(this.clients.sync, 'ListShards', { bucket }, this.opts.deadlineMs)
+    return { bucketId: res.bucketId, shards: res.shards.map(fromShardMessage) }
+  }
+
+  async querySplitState (bucket: string, shard: number): Promise<SplitStateAnswer> {
+    const res = await callUnary<object, QuerySplitStateResponse__Output>(this.clients.sync, 'QuerySplitState', { bucket, shard }, this.opts.deadlineMs)
+    return { state: fromSplitState(res.state), newShards: res.newShards, logSeq: Number(res.logSeq), bucketId: res.bucketId, shardCount: res.shardCount }
+  }
+
+  async listIndex (bucket: string, shard: number, marker: string, limit: number): Promise<{ entries: SourceObjectInfo[], nextMarker: string }> {
+    const res = await callUnary<object, ListIndexResponse__Output>(this.clients.sync, 'ListIndex', { bucket, shard, marker, limit }, this.opts.deadlineMs)
+    return { entries: res.entries.map(fromObjectInfo), nextMarker: res.nextMarker }
+  }
+
+  async * fetchObjects (bucket: string, keys: string[]): AsyncGenerator<FetchedObject> {
+    const call = this.clients.sync.FetchObjects({ bucket, keys }, { deadline: Date.now() + FETCH_DEADLINE_MS })
+    let current: { info: SourceObjectInfo, parts: Buffer[], got: number } | undefined
+    let complete = false
+    try {
+      for await (const msg of call as AsyncIterable<FetchObjectsResponse__Output>) {
+        if (msg.info !== null && msg.info !== undefined) {
+          if (current !== undefined) throw new Error('FetchObjects: object cut short')
+          const info = fromObjectInfo(msg.info)
+          if (msg.missing) { yield { key: info.key, missing: true, data: Buffer.alloc(0) }; continue }
+          if (info.size === 0) { yield { key: info.key, missing: false, info, data: Buffer.alloc(0) }; continue }
+          current = { info, parts: [], got: 0 }
+          continue
+        }
+        if (current === undefined) throw new Error('FetchObjects: data without an object')
+        current.parts.push(msg.data)
+        current.got += msg.data.length
+        if (current.got >= current.info.size) {
+          const done = current
+          current = undefined
+          yield { key: done.info.key, missing: false, info: done.info, data: done.parts.length === 1 ? done.parts[0] : Buffer.concat(done.parts) }
+        }
+      }
+      complete = true
+    } catch (err) {
+      throw fromServiceError(err, 'FetchObjects')
+    } finally {
+      if (!complete) call.cancel()
+    }
+  }
+
+  async pullChanges (bucket: string, cursors: Array<{ shard: number, afterSeq: number }>, opts: { limit: number, waitMs: number, excludeOrigin: string }): Promise<PullAnswer> {
+    const res = await callUnary<object, PullChangesResponse__Output>(this.clients.sync, 'PullChanges', {
+      bucket, cursors, limit: opts.limit, waitMs: opts.waitMs, excludeOrigin: opts.excludeOrigin
+    }, this.opts.deadlineMs + opts.waitMs)
+    return {
+      entries: res.entries.map(e => ({ shard: e.shard, seq: Number(e.seq), deleted: e.deleted, info: fromObjectInfo(e.info ?? { key: '', size: 0, etag: '', mtime: 0, originSite: '' }) })),
+      positions: res.positions.map(p => ({ shard: p.shard, seq: Number(p.afterSeq) })),
+      shardCount: res.shardCount
+    }
+  }
+
+  async notifyReshardComplete (info: string): Promise<{ recorded: boolean }> {
+    const res = await callUnary<object, NotifyReshardCompleteResponse__Output>(this.clients.sync, 'NotifyReshardComplete', { sourceReshardSyncInfo: info }, this.opts.deadlineMs)
+    return { recorded: res.recorded }
+  }
+
+  close (): void {
+    this.clients.close()
+  }
+}

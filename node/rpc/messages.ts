@@ -1,0 +1,52 @@
+/**
+ * Conversions between storage records and generated wire types. Pure; used
+ * by the handlers (node records -> messages) and the gRPC source client
+ * (messages -> node types).
+ */
+import type { BucketRecord, ObjectVersion, SplitStateName } from '../../storage/records'
+import type { SourceObjectInfo, SourceShard } from '../sync/source-client'
+import type { Bucket } from './generated/shardsync/v1/Bucket'
+import type { ObjectInfo, ObjectInfo__Output } from './generated/shardsync/v1/ObjectInfo'
+import type { ShardInfo, ShardInfo__Output } from './generated/shardsync/v1/ShardInfo'
+import type { SplitState, SplitState__Output } from './generated/shardsync/v1/SplitState'
+
+export function bucketMessage (r: BucketRecord): Bucket {
+  return {
+    name: r.name,
+    id: r.id,
+    initialShards: r.initialShards,
+    shardCount: r.shardCount,
+    splitThreshold: r.splitThreshold,
+    autoSplit: r.autoSplit,
+    createdMs: r.createdMs,
+    objectCount: r.objectCount
+  }
+}
+
+export function objectInfoMessage (key: string, v: ObjectVersion): ObjectInfo {
+  return { key, size: v.size, etag: v.etag, mtime: v.mtime, originSite: v.site }
+}
+
+export function fromObjectInfo (m: ObjectInfo__Output): SourceObjectInfo {
+  return { key: m.key, size: Number(m.size), etag: m.etag, mtime: Number(m.mtime), site: m.originSite }
+}
+
+export function splitStateMessage (s: SplitStateName): SplitState {
+  return `SPLIT_STATE_${s}`
+}
+
+export function fromSplitState (s: SplitState__Output): SplitStateName {
+  switch (s) {
+    case 'SPLIT_STATE_SPLITTING': return 'SPLITTING'
+    case 'SPLIT_STATE_SPLIT_DONE': return 'SPLIT_DONE'
+    default: return 'UNSPLIT'
+  }
+}
+
+export function shardMessage (s: SourceShard): ShardInfo {
+  return { shard: s.shard, state: splitStateMessage(s.state), parent: s.parent, children: s.children, indexCount: s.indexCount, logSeq: s.logSeq }
+}
+
+export function fromShardMessage (m: ShardInfo__Output): SourceShard {
+  return { shard: m.shard, state: fromSplitState(m.state), parent: m.parent, children: m.children, indexCount: Number(m.indexCount), logSeq: Number(m.logSeq) }
+}

@@ -1,0 +1,66 @@
+/**
+ * ObjectService handlers: thin adapters from gRPC to ShardsyncNode's store.
+ * Validation lives in the store; these only move fields.
+ */
+import type * as grpc from '@grpc/grpc-js'
+import type { Logger } from 'pino'
+import { ShardsyncError } from '../../storage/errors'
+import type { Upload } from '../../storage/object-store'
+import type { ShardsyncNode } from '../shardsync-node'
+import type { ObjectServiceHandlers } from './generated/shardsync/v1/ObjectService'
+import type { GetObjectResponse } from './generated/shardsync/v1/GetObjectResponse'
+import type { PutObjectRequest__Output } from './generated/shardsync/v1/PutObjectRequest'
+import { clientStream, serverStream, unary, type StreamWriter } from './handler-kit'
+import { bucketMessage, objectInfoMessage } from './messages'
+
+export function objectServiceHandlers (node: ShardsyncNode, log: Logger): ObjectServiceHandlers {
+  const store = node.store
+  return {
+    CreateBucket: unary(log, 'CreateBucket', async (req) => bucketMessage(await store.createBucket({
+      name: req.name,
+      initialShards: req.initialShards,
+      splitThreshold: Number(req.splitThreshold),
+      autoSplit: req._autoSplit === 'autoSplit' ? req.autoSplit : undefined
+    }))),
+    ListBuckets: unary(log, 'ListBuckets', () => ({ buckets: store.listBuckets().map(bucketMessage) })),
+    DeleteBucket: unary(log, 'DeleteBucket', async (req) => { await store.deleteBucket(req.name); return {} }),
+    PutObject: clientStream(log, 'PutObject', async (call) => await putObject(node, call)),
+    GetObject: serverStream(log, 'GetObject', async (req, write) => await streamObject(node, req.bucket, req.key, write)),
+    HeadObject: unary(log, 'HeadObject', async (req) => objectInfoMessage(req.key, await store.headObject(req.bucket, req.key))),
+    DeleteObject: unary(log, 'DeleteObject', async (req) => { await store.deleteObject(req.bucket, req.key); return {} }),
+    ListObjects: unary(log, 'ListObjects', async (req) => {
+      const page = await store.listObjects(req.bucket, { prefix: req.prefix, startAfter: req.startAfter, limit: req.limit })
+      return { objects: page.objects.map(o => objectInfoMessage(o.key, o)), nextStartAfter: page.nextStartAfter }
+    })
+  }
+}
+
+async function putObject (node: ShardsyncNode, call: grpc.ServerReadableStream<PutObjectRequest__Output, unknown>): Promise<ReturnType<typeof objectInfoMessage>> {
+  let upload: Upload | undefined
+  let key = ''
+  let cancelled = false
+  call.on('cancelled', () => { cancelled = true; call.destroy() })
+  try {
+    for await (const msg of call as AsyncIterable<PutObjectRequest__Output>) {
+      if (upload === undefined) {
+        key = msg.key
+        upload = node.store.beginUpload(msg.bucket, msg.key)
+      }
+      await upload.write(msg.data)
+    }
+    if (cancelled) throw ShardsyncError.invalidArgument('upload cancelled')
+    if (upload === undefined) throw ShardsyncError.invalidArgument('PutObject needs at least one message with bucket and key')
+    const result = await upload.finish()
+    return objectInfoMessage(key, result.version)
+  } catch (err) {
+    await upload?.abort().catch(() => {})
+    throw err
+  }
+}
+
+/** GetObject for both services: info first, then the data chunks. */
+export async function streamObject (node: ShardsyncNode, bucket: string, key: string, write: StreamWriter<GetObjectResponse>): Promise<void> {
+  const head = await node.store.headObject(bucket, key)
+  await write({ info: objectInfoMessage(key, head) })
+  for await (const chunk of node.store.readChunks(head)) await write({ data: chunk })
+}

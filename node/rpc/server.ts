@@ -1,0 +1,61 @@
+/**
+ * Builds and runs the gRPC server of a node: the three shardsync.v1
+ * services, health and reflection, on one port. Called by the CLI and by
+ * tests. Owns the grpc.Server; the node it serves is the caller's.
+ */
+import * as grpc from '@grpc/grpc-js'
+import type { Logger } from 'pino'
+import type { ShardsyncNode } from '../shardsync-node'
+import { adminServiceHandlers } from './admin-service'
+import { createHealth, type Health } from './health'
+import { objectServiceHandlers } from './object-service'
+import { loadShardsyncProto } from './proto'
+import { addReflectionService } from './reflection'
+import { syncServiceHandlers } from './sync-service'
+
+export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+export interface RunningServer {
+  server: grpc.Server
+  health: Health
+  /** host:port actually bound (port 0 resolved). */
+  address: string
+  port: number
+  /** Stops taking calls, drains in-flight ones for at most graceMs, then cuts the rest. */
+  shutdown: (graceMs: number) => Promise<void>
+}
+
+export async function startServer (node: ShardsyncNode, opts: { listen: string, log: Logger, credentials?: grpc.ServerCredentials }): Promise<RunningServer> {
+  const { grpcObject } = loadShardsyncProto()
+  const v1 = grpcObject.shardsync.v1
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES
+  })
+  const log = opts.log.child({ component: 'rpc' })
+  server.addService(v1.ObjectService.service, objectServiceHandlers(node, log))
+  server.addService(v1.SyncService.service, syncServiceHandlers(node, log))
+  server.addService(v1.AdminService.service, adminServiceHandlers(node, log))
+  const health = createHealth()
+  health.addToServer(server)
+  addReflectionService(server)
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(opts.listen, opts.credentials ?? grpc.ServerCredentials.createInsecure(), (err, p) => err !== null ? reject(err) : resolve(p))
+  })
+  health.setServing()
+  const host = opts.listen.slice(0, opts.listen.lastIndexOf(':'))
+  return {
+    server,
+    health,
+    address: `${host}:${port}`,
+    port,
+    shutdown: async (graceMs) => {
+      health.setNotServing()
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { server.forceShutdown(); resolve() }, graceMs)
+        server.tryShutdown(() => { clearTimeout(timer); resolve() })
+      })
+    }
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * ShardsyncNode: one site. Both a source (serves its buckets, splits its
+ * shards, notifies peers) and a target (syncs from every peer it knows).
+ *
+ * Created by the CLI (node/cli/) and by tests; the rpc layer (node/rpc/)
+ * adapts its methods to gRPC. It holds no gRPC types: peers are reached
+ * through the SourceClient that `connectPeer` returns.
+ *
+ * Owns: the LevelDB handle (closed last), the object store, the splitter,
+ * the notice outbox and its senders, the progress store, and one PeerSync
+ * per peer.
+ */
+import type { Logger } from 'pino'
+import { openDatabase, type Database } from '../storage/database'
+import { ShardsyncError } from '../storage/errors'
+import { ObjectStore } from '../storage/object-store'
+import { Outbox } from '../storage/outbox'
+import { PeerStore } from '../storage/peer-store'
+import { ProgressStore } from '../storage/progress-store'
+import type { BucketRecord } from '../storage/records'
+import { Splitter, type SplitResult } from '../storage/split'
+import { validateSiteId } from '../storage/validate'
+import { parseHostPort, type NodeOptions, type PeerAddress } from './config'
+import { SourceApi } from './source-api'
+import { formatNotice, NoticeReceiver, NoticeSender } from './sync/notices'
+import { PeerSync } from './sync/peer-sync'
+import type { SourceClient } from './sync/source-client'
+
+export const VERSION: string = (require('../../package.json') as { version: string }).version
+
+export type ConnectPeer = (peer: PeerAddress) => SourceClient
+
+interface PeerEntry {
+  peer: PeerAddress
+  persisted: boolean
+  client: SourceClient
+  sync: PeerSync
+  sender: NoticeSender
+}
+
+export class ShardsyncNode {
+  readonly source: SourceApi
+  readonly notices: NoticeReceiver
+  private readonly peers = new Map<string, PeerEntry>()
+  private closing = false
+
+  private constructor (
+    readonly options: NodeOptions,
+    readonly db: Database,
+    readonly store: ObjectStore,
+    readonly splitter: Splitter,
+    readonly outbox: Outbox,
+    readonly progress: ProgressStore,
+    private readonly peerStore: PeerStore,
+    private readonly connectPeer: ConnectPeer,
+    readonly log: Logger
+  ) {
+    this.source = new SourceApi(store)
+    this.notices = new NoticeReceiver({
+      progress,
+      isPeer: (site) => this.peers.has(site),
+      onRecorded: (n) => this.peers.get(n.site)?.sync.noticeStored(n.bucketId),
+      log: log.child({ component: 'notices' })
+    })
+  }
+
+  static async open (options: NodeOptions, deps: { log: Logger, connectPeer: ConnectPeer }): Promise<ShardsyncNode> {
+    const db = await openDatabase(options.dataDir)
+    try {
+      const store = await ObjectStore.open(db, {
+        siteId: options.siteId,
+        maxObjectBytes: options.maxObjectBytes,
+        defaults: { initialShards: options.initialShards, splitThreshold: options.splitThreshold, autoSplit: options.autoSplit }
+      })
+      const outbox = await Outbox.open(db)
+      let node: ShardsyncNode | undefined
+      const splitter = new Splitter(store, {
+        splitDoneOps: (record, shard, newShard) => node === undefined || options.syncMode === 'related-art'
+          ? []
+          : outbox.noticeOps(node.peerIds(), formatNotice({ site: options.siteId, bucketId: record.id, srcShard: shard, newShard }))
+      })
+      node = new ShardsyncNode(options, db, store, splitter, outbox, new ProgressStore(db), new PeerStore(db), deps.connectPeer, deps.log)
+      return node
+    } catch (err) {
+      await db.close()
+      throw err
+    }
+  }
+
+  /** Finishes interrupted splits, then starts notice senders and peer syncs. */
+  async start (): Promise<void> {
+    const log = this.log
+    this.splitter.on('split-started', (r: BucketRecord, shard: number, newShard: number) => log.info({ bucket: r.name, shard, newShard }, 'split started'))
+    this.splitter.on('split-done', (r: BucketRecord, shard: number, newShard: number, moved: number) => {
+      log.info({ bucket: r.name, shard, newShard, moved }, 'split done')
+      for (const p of this.peers.values()) p.sender.poke()
+    })
+    this.splitter.on('auto-split-failed', (err: unknown, r: BucketRecord, shard: number) => log.error({ err, bucket: r.name, shard }, 'auto-split failed'))
+    const resumed = await this.splitter.resumeSplits()
+    if (resumed.length > 0) log.info({ resumed: resumed.length }, 'interrupted splits finished')
+    for (const p of this.options.peers) this.attachPeer(p, false)
+    for (const p of await this.peerStore.list()) if (!this.peers.has(p.id)) this.attachPeer(p, true)
+  }
+
+  async close (): Promise<void> {
+    if (this.closing) return
+    this.closing = true
+    this.splitter.close()
+    await Promise.all([...this.peers.values()].map(async p => await this.detachPeer(p)))
+    this.store.close()
+    await this.db.close()
+  }
+
+  get siteId (): string { return this.options.siteId }
+
+  nodeInfo (): { siteId: string, version: string, syncMode: string, buckets: BucketRecord[] } {
+    return { siteId: this.siteId, version: VERSION, syncMode: this.options.syncMode, buckets: this.store.listBuckets() }
+  }
+
+  async splitShard (bucket: string, shard: number): Promise<SplitResult> {
+    return await this.splitter.splitShard(bucket, shard)
+  }
+
+  // ---- peers --------------------------------------------------------------
+
+  peerIds (): string[] { return [...this.peers.keys()] }
+
+  listPeers (): PeerAddress[] {
+    return [...this.peers.values()].map(p => p.peer).sort((a, b) => a.id < b.id ? -1 : 1)
+  }
+
+  peerSyncs (): PeerSync[] { return [...this.peers.values()].map(p => p.sync) }
+
+  noticeSenders (): Array<{ peerId: string, sender: NoticeSender }> {
+    return [...this.peers.values()].map(p => ({ peerId: p.peer.id, sender: p.sender }))
+  }
+
+  async addPeer (id: string, address: string): Promise<PeerAddress> {
+    validateSiteId(id, 'peer id')
+    parseHostPort(address, 'address')
+    if (id === this.siteId) throw ShardsyncError.invalidArgument('a node cannot be its own peer')
+    const peer = { id, address }
+    await this.peerStore.put(peer)
+    const existing = this.peers.get(id)
+    if (existing !== undefined) await this.detachPeer(existing)
+    this.attachPeer(peer, true)
+    this.log.info({ peer: id, address }, 'peer added')
+    return peer
+  }
+
+  async removePeer (id: string): Promise<void> {
+    const entry = this.peers.get(id)
+    if (entry === undefined) throw ShardsyncError.peerNotFound(id)
+    await this.peerStore.remove(id)
+    await this.detachPeer(entry)
+    await this.outbox.dropPeer(id)
+    this.log.info({ peer: id }, 'peer removed')
+  }
+
+  private attachPeer (peer: PeerAddress, persisted: boolean): void {
+    const client = this.connectPeer(peer)
+    const log = this.log.child({ peer: peer.id })
+    const sync = new PeerSync(client, {
+      localSite: this.siteId,
+      store: this.store,
+      progress: this.progress,
+      mode: this.options.syncMode,
+      intervalMs: this.options.syncIntervalMs,
+      syncRate: this.options.syncRate,
+      log: this.log
+    })
+    const sender = new NoticeSender({ outbox: this.outbox, client, dropNotices: this.options.dropNotices, log: log.child({ component: 'outbox' }) })
+    this.peers.set(peer.id, { peer, persisted, client, sync, sender })
+    sync.start()
+  }
+
+  private async detachPeer (entry: PeerEntry): Promise<void> {
+    this.peers.delete(entry.peer.id)
+    await Promise.all([entry.sync.stop(), entry.sender.stop()])
+    entry.client.close()
+  }
+}

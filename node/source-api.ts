@@ -1,0 +1,135 @@
+/**
+ * The source side of sync as a plain class: what SyncService answers.
+ *
+ * Called by the gRPC handlers (node/rpc/sync-service.ts) and by in-process
+ * tests that connect a target to a source without a network. Reads only;
+ * it owns nothing but the waiters of long-polls.
+ */
+import type { ObjectStore } from '../storage/object-store'
+import { clampLimit } from '../storage/object-store'
+import { ShardsyncError } from '../storage/errors'
+import type { ObjectHead } from '../storage/records'
+import type { PullAnswer, SourceChange, SourceObjectInfo, SourceShard, SplitStateAnswer } from './sync/source-client'
+
+export const MAX_FETCH_KEYS = 1000
+export const MAX_WAIT_MS = 30_000
+export const MAX_CURSORS = 1_000_000
+
+export interface FetchItem {
+  key: string
+  missing: boolean
+  info?: SourceObjectInfo
+  chunks: AsyncIterable<Buffer>
+}
+
+export class SourceApi {
+  constructor (private readonly store: ObjectStore) {}
+
+  listShards (bucket: string): { bucketId: string, shards: SourceShard[] } {
+    const state = this.store.bucketState(bucket)
+    return { bucketId: state.record.id, shards: state.shards.map(toSourceShard) }
+  }
+
+  querySplitState (bucket: string, shard: number): SplitStateAnswer {
+    const state = this.store.bucketState(bucket)
+    const h = this.store.shard(bucket, shard)
+    return { state: h.state, newShards: [...h.children], logSeq: h.logSeq, bucketId: state.record.id, shardCount: state.shards.length }
+  }
+
+  async listIndex (bucket: string, shard: number, marker: string, limit: number): Promise<{ entries: SourceObjectInfo[], nextMarker: string }> {
+    return await this.store.listIndex(bucket, shard, marker, limit)
+  }
+
+  /** For each key: its info and content, or missing. Heads are read in one go. */
+  async * fetchObjects (bucket: string, keys: string[]): AsyncGenerator<FetchItem> {
+    if (keys.length > MAX_FETCH_KEYS) throw ShardsyncError.invalidArgument(`at most ${MAX_FETCH_KEYS} keys per FetchObjects call`)
+    const heads = await this.store.getHeads(bucket, keys)
+    for (let i = 0; i < keys.length; i++) {
+      const head = heads[i]
+      if (head === undefined || head.deleted === true) {
+        yield { key: keys[i], missing: true, chunks: empty() }
+        continue
+      }
+      yield { key: keys[i], missing: false, info: infoOf(keys[i], head), chunks: this.store.readChunks(head) }
+    }
+  }
+
+  /**
+   * Log entries after the cursors, waiting up to waitMs for the first one.
+   * Entries from `excludeOrigin` are left out, but positions move past them.
+   */
+  async pullChanges (bucket: string, cursors: Array<{ shard: number, afterSeq: number }>, opts: { limit: number, waitMs: number, excludeOrigin: string, signal?: AbortSignal }): Promise<PullAnswer> {
+    const state = this.store.bucketState(bucket)
+    if (cursors.length > MAX_CURSORS) throw ShardsyncError.invalidArgument('too many cursors')
+    for (const c of cursors) {
+      this.store.shard(bucket, c.shard)
+      if (!Number.isSafeInteger(c.afterSeq) || c.afterSeq < 0) throw ShardsyncError.invalidArgument('after_seq must be a non-negative integer')
+    }
+    const limit = clampLimit(opts.limit)
+    const waitMs = Math.max(0, Math.min(opts.waitMs, MAX_WAIT_MS))
+    // Listen before the first look, so an append in between is not missed.
+    const waiter = this.logWaiter(state.record.id, waitMs, opts.signal)
+    try {
+      const first = await this.collect(bucket, cursors, limit, opts.excludeOrigin)
+      if (first.advanced || waitMs === 0) return first.answer
+      await waiter.fired
+      return (await this.collect(bucket, cursors, limit, opts.excludeOrigin)).answer
+    } finally {
+      waiter.cancel()
+    }
+  }
+
+  private async collect (bucket: string, cursors: Array<{ shard: number, afterSeq: number }>, limit: number, excludeOrigin: string): Promise<{ answer: PullAnswer, advanced: boolean }> {
+    const state = this.store.bucketState(bucket)
+    const entries: SourceChange[] = []
+    const positions: Array<{ shard: number, seq: number }> = []
+    let budget = limit
+    let advanced = false
+    // Start at a rotating offset so one busy shard cannot starve the rest.
+    const start = cursors.length > 0 ? Math.floor(Math.random() * cursors.length) : 0
+    for (let i = 0; i < cursors.length; i++) {
+      const c = cursors[(start + i) % cursors.length]
+      let pos = c.afterSeq
+      if (budget > 0 && state.shards[c.shard].logSeq > pos) {
+        const log = await this.store.readLog(bucket, c.shard, pos, budget)
+        for (const e of log) {
+          pos = e.seq
+          budget--
+          if (e.site === excludeOrigin) continue
+          entries.push({ shard: e.shard, seq: e.seq, deleted: e.deleted, info: { key: e.key, size: e.size, etag: e.etag, mtime: e.mtime, site: e.site } })
+        }
+      }
+      if (pos > c.afterSeq) advanced = true
+      positions.push({ shard: c.shard, seq: pos })
+    }
+    return { answer: { entries, positions, shardCount: state.shards.length }, advanced }
+  }
+
+  private logWaiter (bucketId: string, waitMs: number, signal?: AbortSignal): { fired: Promise<void>, cancel: () => void } {
+    let cancel: () => void = () => {}
+    const fired = new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.store.off('log', onLog)
+        signal?.removeEventListener('abort', done)
+        resolve()
+      }
+      const onLog = (id: string): void => { if (id === bucketId) done() }
+      const timer = setTimeout(done, waitMs)
+      this.store.on('log', onLog)
+      signal?.addEventListener('abort', done)
+      cancel = done
+    })
+    return { fired, cancel }
+  }
+}
+
+export function toSourceShard (h: { shard: number, state: SourceShard['state'], parent: number, children: number[], indexCount: number, logSeq: number }): SourceShard {
+  return { shard: h.shard, state: h.state, parent: h.parent, children: [...h.children], indexCount: h.indexCount, logSeq: h.logSeq }
+}
+
+export function infoOf (key: string, head: ObjectHead): SourceObjectInfo {
+  return { key, size: head.size, etag: head.etag, mtime: head.mtime, site: head.site }
+}
+
+async function * empty (): AsyncGenerator<Buffer> {}

@@ -1,0 +1,284 @@
+/**
+ * Sync of one source bucket from one peer into the local bucket of the same
+ * name: the full-sync rounds and the incremental tail.
+ *
+ * Created by PeerSync when it finds a bucket on a peer. Owns the progress
+ * objects of that source bucket (p!<site>!<bucketId>!*) and its source
+ * bucket record (r!<site>!<bucketId>); shares them with the notice handler,
+ * which only appends to newShards.
+ *
+ * Dev docs
+ * - Rounds: every sync interval, or at once when a notice is stored or the
+ *   tail sees the source's shard count grow. A round first starts shards
+ *   named by notices, then (split-aware mode) pulls ListShards and starts
+ *   every source shard that has no progress object yet and whose creating
+ *   split is done; then runs fullSyncShard on every shard still in full
+ *   sync, several at a time, until none is runnable this round.
+ * - Tail: one long-poll (PullChanges) over all shards in incremental state,
+ *   from their saved log cursors; changes are applied, then cursors saved.
+ *   Changes that came from this site are left out by the source (no
+ *   ping-pong); anything replayed is dropped by last-writer-wins.
+ */
+import type { Logger } from 'pino'
+import { isShardsyncError } from '../../storage/errors'
+import type { ObjectStore } from '../../storage/object-store'
+import type { ProgressRecord, ProgressStore, SourceBucketRecord } from '../../storage/progress-store'
+import type { SyncMode } from '../config'
+import { fullSyncShard, startNewShards, startShard, type ShardSyncContext } from './shard-sync'
+import type { SourceBucket, SourceClient } from './source-client'
+import type { ObjectTransfer } from './transfer'
+
+const ROUND_CONCURRENCY = 4
+const PULL_LIMIT = 1000
+const PULL_WAIT_MS = 2000
+const MAX_BACKOFF_MS = 10_000
+
+export interface BucketSyncDeps {
+  localSite: string
+  client: SourceClient
+  store: ObjectStore
+  progress: ProgressStore
+  transfer: ObjectTransfer
+  mode: SyncMode
+  intervalMs: number
+  log: Logger
+}
+
+export interface BucketSyncCounters {
+  objectsApplied: number
+  bytesApplied: number
+  deletesApplied: number
+  changesApplied: number
+  rounds: number
+  lastError?: string
+  lastErrorAt?: number
+  /** mtime of the newest change applied by the tail, for lag. */
+  lastAppliedMtime: number
+}
+
+export class BucketSync {
+  readonly counters: BucketSyncCounters = { objectsApplied: 0, bytesApplied: 0, deletesApplied: 0, changesApplied: 0, rounds: 0, lastAppliedMtime: 0 }
+  private record: SourceBucketRecord | undefined
+  private stopped = false
+  private roundWake: (() => void) | undefined
+  private roundRequested = false
+  private readonly abort = new AbortController()
+  private loops: Promise<void>[] = []
+  private readonly log: Logger
+  private relatedArtLogSeqs = new Map<number, number>()
+
+  constructor (private readonly deps: BucketSyncDeps, readonly source: SourceBucket) {
+    this.log = deps.log.child({ bucket: source.name, srcBucketId: source.id })
+  }
+
+  get srcBucketId (): string { return this.source.id }
+
+  start (): void {
+    this.loops = [this.roundLoop(), this.tailLoop()]
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    this.abort.abort()
+    this.roundWake?.()
+    await Promise.allSettled(this.loops)
+  }
+
+  /** Something changed (a notice was stored, shards grew): run a round now. */
+  requestRound (): void {
+    this.roundRequested = true
+    this.roundWake?.()
+  }
+
+  private async roundLoop (): Promise<void> {
+    let backoff = this.deps.intervalMs
+    while (!this.stopped) {
+      try {
+        await this.round()
+        backoff = this.deps.intervalMs
+      } catch (err) {
+        if (this.stopped) return
+        this.noteError(err, 'full sync round failed')
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
+      }
+      await this.sleepUntilRound(backoff)
+    }
+  }
+
+  /** One full-sync round over this bucket. */
+  async round (): Promise<void> {
+    this.counters.rounds++
+    const { progress, client } = this.deps
+    const site = client.peerId
+    if (this.record === undefined) this.record = await this.init()
+    const ctx = this.context()
+
+    if (this.deps.mode === 'split-aware') {
+      // Notices first, so that shards they name are credited to them.
+      for (const rec of await progress.list(site, this.source.id)) {
+        if (rec.newShards.length > 0) await startNewShards(ctx, rec.srcShard, undefined)
+      }
+      await this.pullShards(ctx)
+    } else {
+      const { shards } = await client.listShards(this.source.name)
+      this.relatedArtLogSeqs = new Map(shards.map(s => [s.shard, s.logSeq]))
+    }
+
+    const attempted = new Set<number>()
+    for (;;) {
+      const runnable = (await progress.list(site, this.source.id)).filter(r => r.state === 'full' && !attempted.has(r.srcShard))
+      if (runnable.length === 0 || this.stopped) break
+      for (const r of runnable) attempted.add(r.srcShard)
+      await runLimited(runnable, ROUND_CONCURRENCY, async (r) => {
+        if (this.stopped) return
+        try {
+          await fullSyncShard(ctx, r.srcShard)
+        } catch (err) {
+          if (this.stopped) return
+          await this.noteShardError(r, err)
+        }
+      })
+    }
+  }
+
+  /** First contact with this source bucket: local bucket and progress objects. */
+  private async init (): Promise<SourceBucketRecord> {
+    const { progress, client, store } = this.deps
+    const existing = await progress.getSourceBucket(client.peerId, this.source.id)
+    if (existing !== undefined) return existing
+    if (store.getBucket(this.source.name) === undefined) {
+      try {
+        await store.createBucket({ name: this.source.name })
+        this.log.info('bucket created from peer')
+      } catch (err) {
+        if (!isShardsyncError(err, 'BUCKET_EXISTS')) throw err
+      }
+    }
+    const { shards } = await client.listShards(this.source.name)
+    const record: SourceBucketRecord = {
+      site: client.peerId,
+      srcBucketId: this.source.id,
+      srcName: this.source.name,
+      bucket: this.source.name,
+      initialShardCount: shards.length,
+      knownShardCount: shards.length,
+      startedMs: Date.now()
+    }
+    await progress.startSourceBucket(record)
+    this.log.info({ shards: shards.length }, 'bucket sync started: progress objects created for every source shard')
+    return record
+  }
+
+  /** Beyond the seed: learn new shards from the source's shard list. */
+  private async pullShards (ctx: ShardSyncContext): Promise<void> {
+    const { progress, client } = this.deps
+    const { shards } = await client.listShards(this.source.name)
+    const known = new Set((await progress.list(client.peerId, this.source.id)).map(r => r.srcShard))
+    for (const s of shards) {
+      if (known.has(s.shard)) continue
+      // Skip a shard still being filled by its split; it is started when
+      // the split is done (its parent then lists it as a child).
+      const parent = s.parent >= 0 ? shards[s.parent] : undefined
+      if (parent !== undefined && !parent.children.includes(s.shard)) continue
+      await startShard(ctx, s.shard, 'pull', s.parent)
+    }
+    await progress.updateSourceBucket(client.peerId, this.source.id, b => shards.length > b.knownShardCount ? { ...b, knownShardCount: shards.length } : undefined)
+  }
+
+  private context (): ShardSyncContext {
+    const d = this.deps
+    return {
+      site: d.client.peerId,
+      srcBucketId: this.source.id,
+      srcBucket: this.source.name,
+      localBucket: this.record?.bucket ?? this.source.name,
+      mode: d.mode,
+      client: d.client,
+      store: d.store,
+      progress: d.progress,
+      transfer: d.transfer,
+      log: this.log,
+      relatedArtLogSeq: (shard) => this.relatedArtLogSeqs.get(shard) ?? 0,
+      onShardStarted: () => this.requestRound(),
+      onObjects: (applied, bytes) => { this.counters.objectsApplied += applied; this.counters.bytesApplied += bytes }
+    }
+  }
+
+  private async tailLoop (): Promise<void> {
+    const { progress, client, transfer, localSite } = this.deps
+    let backoff = 100
+    while (!this.stopped) {
+      try {
+        if (this.record === undefined) { await this.sleep(this.deps.intervalMs); continue }
+        const recs = (await progress.list(client.peerId, this.source.id)).filter(r => r.state === 'incremental')
+        if (recs.length === 0) { await this.sleep(this.deps.intervalMs); continue }
+        const cursors = recs.map(r => ({ shard: r.srcShard, afterSeq: r.logCursor }))
+        const answer = await client.pullChanges(this.source.name, cursors, { limit: PULL_LIMIT, waitMs: PULL_WAIT_MS, excludeOrigin: localSite })
+        if (answer.entries.length > 0) {
+          const stats = await transfer.applyChanges(this.record.bucket, this.source.name, answer.entries)
+          this.counters.objectsApplied += stats.applied
+          this.counters.bytesApplied += stats.bytes
+          this.counters.deletesApplied += stats.deleted
+          this.counters.changesApplied += answer.entries.length
+          for (const e of answer.entries) this.counters.lastAppliedMtime = Math.max(this.counters.lastAppliedMtime, e.info.mtime)
+        }
+        const before = new Map(cursors.map(c => [c.shard, c.afterSeq]))
+        await Promise.all(answer.positions.filter(p => p.seq > (before.get(p.shard) ?? 0)).map(p =>
+          progress.update(client.peerId, this.source.id, p.shard, r => r === undefined || r.state !== 'incremental' || r.logCursor >= p.seq ? undefined : { ...r, logCursor: p.seq })))
+        if (this.deps.mode === 'split-aware' && answer.shardCount > (this.record.knownShardCount ?? 0)) {
+          this.record = { ...this.record, knownShardCount: answer.shardCount }
+          this.requestRound()
+        }
+        backoff = 100
+      } catch (err) {
+        if (this.stopped) return
+        this.noteError(err, 'incremental sync failed')
+        await this.sleep(backoff)
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
+      }
+    }
+  }
+
+  private async noteShardError (rec: ProgressRecord, err: unknown): Promise<void> {
+    this.noteError(err, 'full sync of shard failed', rec.srcShard)
+    const code = isShardsyncError(err) ? err.code : 'INTERNAL'
+    await this.deps.progress.update(rec.site, rec.srcBucketId, rec.srcShard, r => r === undefined ? r : { ...r, lastError: code, lastErrorAt: Date.now() }).catch(() => {})
+  }
+
+  private noteError (err: unknown, msg: string, shard?: number): void {
+    const code = isShardsyncError(err) ? err.code : 'INTERNAL'
+    this.counters.lastError = code
+    this.counters.lastErrorAt = Date.now()
+    if (isShardsyncError(err)) this.log.warn({ code, shard, detail: err.message }, msg)
+    else this.log.error({ err, shard }, msg)
+  }
+
+  private async sleepUntilRound (ms: number): Promise<void> {
+    if (this.roundRequested) { this.roundRequested = false; return }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms)
+      const self = this
+      function done (): void { clearTimeout(timer); self.roundWake = undefined; resolve() }
+      this.roundWake = done
+    })
+    this.roundRequested = false
+  }
+
+  private async sleep (ms: number): Promise<void> {
+    if (this.stopped) return
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms)
+      const signal = this.abort.signal
+      function done (): void { clearTimeout(timer); signal.removeEventListener('abort', done); resolve() }
+      signal.addEventListener('abort', done)
+    })
+  }
+}
+
+async function runLimited<T> (items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++])
+  })
+  await Promise.all(workers)
+}

@@ -1,0 +1,144 @@
+/**
+ * Full sync of one source shard: the seed's trigger (claims 1-5, figure 2),
+ * made safe where the seed is not.
+ *
+ * Called by BucketSync (node/sync/bucket-sync.ts) once per round for each
+ * progress object still in full sync. It owns the progress object of its
+ * shard while it runs (the notice handler may append to newShards at any
+ * time; every write is a locked read-modify-write, see ProgressStore).
+ *
+ * Dev docs: one round of fullSyncShard
+ *   1. QuerySplitState(shard) before listing (claim 1).
+ *      SPLITTING  -> abandon this round; BucketSync retries next cycle (claim 4).
+ *      otherwise  -> record the log position before the first listing, so
+ *                    incremental sync starts there (claim 5, beyond the seed).
+ *   2. Start full sync of every new shard of this one: those recorded from
+ *      notices in the progress object (claims 2, 6-8) and, beyond the seed,
+ *      those in the answer's split history (a lost notice loses nothing).
+ *   3. List pages from the saved marker and copy what is newer. Between
+ *      pages, notices that arrived start their shards at once.
+ *   4. Before declaring the shard done, ask again (beyond the seed): a split
+ *      that began during the listing must finish, and its new shard be
+ *      started, before this shard goes incremental.
+ * New shards found by splits tail their log from its start (logStart 0): they
+ * were created after this target began, so every change to a key that moved
+ * there is in their log.
+ *
+ * In 'related-art' mode (negative control only) steps 1, 2 and 4 are skipped:
+ * the shard is listed once and goes incremental, as in the related art.
+ */
+import type { Logger } from 'pino'
+import type { ObjectStore } from '../../storage/object-store'
+import type { ProgressRecord, ProgressStore } from '../../storage/progress-store'
+import type { SyncMode } from '../config'
+import { parseProgressEntry } from './notices'
+import type { SourceClient, SplitStateAnswer } from './source-client'
+import type { ObjectTransfer } from './transfer'
+
+export const LIST_PAGE = 1000
+
+export type RoundOutcome = 'done' | 'splitting' | 'not-full'
+
+export interface ShardSyncContext {
+  site: string
+  srcBucketId: string
+  srcBucket: string
+  localBucket: string
+  mode: SyncMode
+  client: SourceClient
+  store: ObjectStore
+  progress: ProgressStore
+  transfer: ObjectTransfer
+  log: Logger
+  /** Source log position per shard, for related-art mode (from ListShards). */
+  relatedArtLogSeq: (shard: number) => number
+  /** A new shard's progress object was created. */
+  onShardStarted: (shard: number) => void
+  /** Counters for status and metrics. */
+  onObjects: (applied: number, bytes: number) => void
+}
+
+export async function fullSyncShard (ctx: ShardSyncContext, shard: number): Promise<RoundOutcome> {
+  const { site, srcBucketId } = ctx
+  let rec = await ctx.progress.get(site, srcBucketId, shard)
+  if (rec === undefined || rec.state !== 'full') return 'not-full'
+  const log = ctx.log.child({ shard })
+
+  if (ctx.mode === 'split-aware') {
+    const answer = await ctx.client.querySplitState(ctx.srcBucket, shard)
+    if (answer.state === 'SPLITTING') {
+      await ctx.progress.update(site, srcBucketId, shard, r => r === undefined ? r : { ...r, splittingRetries: r.splittingRetries + 1 })
+      log.info('source shard is SPLITTING: full sync round abandoned, retry next cycle')
+      return 'splitting'
+    }
+    rec = await saveLogStart(ctx, shard, answer.logSeq) ?? rec
+    rec = await startNewShards(ctx, shard, answer) ?? rec
+  } else if (rec.logStart === null) {
+    rec = await saveLogStart(ctx, shard, ctx.relatedArtLogSeq(shard)) ?? rec
+  }
+  if (rec.marker === '' && rec.listed === 0) log.info({ logStart: rec.logStart }, 'shard entering full sync')
+
+  let marker = rec.marker
+  for (;;) {
+    const page = await ctx.client.listIndex(ctx.srcBucket, shard, marker, LIST_PAGE)
+    const stats = await ctx.transfer.copyNewer(ctx.localBucket, ctx.srcBucket, page.entries)
+    ctx.onObjects(stats.applied, stats.bytes)
+    const last = page.entries.length > 0 ? page.entries[page.entries.length - 1].key : marker
+    marker = last
+    const listed = page.entries.length
+    rec = await ctx.progress.update(site, srcBucketId, shard, r => r === undefined ? r : { ...r, marker: last, listed: r.listed + listed, applied: r.applied + stats.applied }) ?? rec
+    if (page.nextMarker === '') break
+    if (ctx.mode === 'split-aware') rec = await startNewShards(ctx, shard, undefined) ?? rec
+  }
+
+  if (ctx.mode === 'split-aware') {
+    const again = await ctx.client.querySplitState(ctx.srcBucket, shard)
+    if (again.state === 'SPLITTING') {
+      await ctx.progress.update(site, srcBucketId, shard, r => r === undefined ? r : { ...r, splittingRetries: r.splittingRetries + 1 })
+      log.info('source shard began SPLITTING during the listing: not done yet, retry next cycle')
+      return 'splitting'
+    }
+    await startNewShards(ctx, shard, again)
+  }
+  const final = await ctx.progress.update(site, srcBucketId, shard, r => r === undefined || r.state !== 'full'
+    ? undefined
+    : { ...r, state: 'incremental', logCursor: r.logStart ?? 0, fullSyncDoneMs: Date.now() })
+  log.info({ listed: final?.listed, applied: final?.applied, logCursor: final?.logCursor }, 'shard entering incremental sync')
+  return 'done'
+}
+
+async function saveLogStart (ctx: ShardSyncContext, shard: number, logSeq: number): Promise<ProgressRecord | undefined> {
+  return await ctx.progress.update(ctx.site, ctx.srcBucketId, shard, r => r === undefined || r.logStart !== null ? undefined : { ...r, logStart: logSeq })
+}
+
+/**
+ * Starts full sync of the new shards of `shard`: from notices recorded in its
+ * progress object, and from the pulled split history when given.
+ */
+export async function startNewShards (ctx: ShardSyncContext, shard: number, answer: SplitStateAnswer | undefined): Promise<ProgressRecord | undefined> {
+  const { site, srcBucketId } = ctx
+  let rec = await ctx.progress.get(site, srcBucketId, shard)
+  if (rec === undefined) return undefined
+  const fromNotices = new Set<number>()
+  for (const entry of rec.newShards) {
+    const n = parseProgressEntry(entry)
+    if (n !== undefined) fromNotices.add(n)
+  }
+  const pulled = answer?.newShards.filter(n => !rec?.pulledShards.includes(n)) ?? []
+  if (pulled.length > 0) {
+    rec = await ctx.progress.update(site, srcBucketId, shard, r => r === undefined ? r : { ...r, pulledShards: [...r.pulledShards, ...pulled.filter(n => !r.pulledShards.includes(n))] }) ?? rec
+  }
+  for (const n of [...fromNotices, ...(answer?.newShards ?? [])]) {
+    await startShard(ctx, n, fromNotices.has(n) ? 'notice' : 'pull', shard)
+  }
+  return rec
+}
+
+/** Creates the progress object of a shard split off after sync began. */
+export async function startShard (ctx: ShardSyncContext, shard: number, origin: 'notice' | 'pull', parent: number): Promise<void> {
+  const { created } = await ctx.progress.ensure({ site: ctx.site, srcBucketId: ctx.srcBucketId, srcShard: shard, bucket: ctx.localBucket, origin, logStart: 0 })
+  if (created) {
+    ctx.log.info({ shard, parent, foundBy: origin }, 'new source shard found: full sync started')
+    ctx.onShardStarted(shard)
+  }
+}

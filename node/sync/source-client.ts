@@ -1,0 +1,68 @@
+/**
+ * What a target needs from a source site, as plain TypeScript: the sync
+ * engine (node/sync/) talks only to this interface. The rpc layer implements
+ * it over gRPC (node/rpc/grpc-source-client.ts); tests implement it in
+ * memory. Errors are ShardsyncErrors with the source's stable code, or
+ * UPSTREAM_UNAVAILABLE when the source could not be reached.
+ */
+import type { SplitStateName } from '../../storage/records'
+
+export interface SourceObjectInfo {
+  key: string
+  size: number
+  etag: string
+  mtime: number
+  site: string
+}
+
+export interface SourceBucket { name: string, id: string, shardCount: number }
+
+export interface SourceShard {
+  shard: number
+  state: SplitStateName
+  parent: number
+  children: number[]
+  indexCount: number
+  logSeq: number
+}
+
+export interface SplitStateAnswer {
+  state: SplitStateName
+  newShards: number[]
+  logSeq: number
+  bucketId: string
+  shardCount: number
+}
+
+export interface FetchedObject {
+  key: string
+  /** Deleted since it was listed or logged. */
+  missing: boolean
+  info?: SourceObjectInfo
+  data: Buffer
+}
+
+export interface SourceChange {
+  shard: number
+  seq: number
+  deleted: boolean
+  info: SourceObjectInfo
+}
+
+export interface PullAnswer {
+  entries: SourceChange[]
+  positions: Array<{ shard: number, seq: number }>
+  shardCount: number
+}
+
+export interface SourceClient {
+  readonly peerId: string
+  listBuckets (): Promise<SourceBucket[]>
+  listShards (bucket: string): Promise<{ bucketId: string, shards: SourceShard[] }>
+  querySplitState (bucket: string, shard: number): Promise<SplitStateAnswer>
+  listIndex (bucket: string, shard: number, marker: string, limit: number): Promise<{ entries: SourceObjectInfo[], nextMarker: string }>
+  fetchObjects (bucket: string, keys: string[]): AsyncIterable<FetchedObject>
+  pullChanges (bucket: string, cursors: Array<{ shard: number, afterSeq: number }>, opts: { limit: number, waitMs: number, excludeOrigin: string }): Promise<PullAnswer>
+  notifyReshardComplete (info: string): Promise<{ recorded: boolean }>
+  close (): void
+}

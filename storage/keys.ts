@@ -1,0 +1,88 @@
+/**
+ * Every LevelDB key of a shardsync node is built here, and only here.
+ *
+ * Layout (one LevelDB per node; '!' separates fields; numbers are fixed-width
+ * lower-case hex so that byte order is numeric order; object keys come last
+ * so that they may contain any character):
+ *
+ *   meta                                  node metadata {format, siteId}
+ *   b!<bucketName>                        bucket record
+ *   s!<bucketId>!<shard:8>                shard header (split state, counts, lineage)
+ *   i!<bucketId>!<shard:8>!<objectKey>    shard index entry (moves on split)
+ *   h!<bucketId>!<objectKey>              object head or tombstone (never moves)
+ *   d!<dataId>!<chunk:8>                  object data chunk (never moves)
+ *   u!<dataId>                            upload in progress (chunks written, head not yet)
+ *   l!<bucketId>!<shard:8>!<seq:16>       sync log entry, on the shard where the change happened
+ *   p!<siteId>!<srcBucketId>!<srcShard:8> sync progress object (target side), named as in the seed
+ *   r!<siteId>!<srcBucketId>              source bucket record (target side): name, local bucket
+ *   x!<peerId>!<seq:16>                   outbox: split notice waiting for the peer's ack
+ *   peer!<peerId>                         peer added at run time
+ *
+ * Bucket ids, data ids and site ids never contain '!' or ':' (see
+ * storage/validate.ts); bucket names cannot by the S3 rules.
+ */
+
+const SEP = '!'
+/** The character right after SEP: `prefix.slice(0, -1) + END` bounds a range. */
+const END = '"'
+
+export interface KeyRange { gt: string, lt: string }
+
+export function hex8 (n: number): string {
+  return n.toString(16).padStart(8, '0')
+}
+
+export function hex16 (n: number): string {
+  return n.toString(16).padStart(16, '0')
+}
+
+/** All keys that start with `prefix`, which must end in SEP. */
+export function prefixRange (prefix: string): KeyRange {
+  return { gt: prefix, lt: prefix.slice(0, -1) + END }
+}
+
+export const META_KEY = 'meta'
+
+export function bucketKey (name: string): string { return `b${SEP}${name}` }
+export const BUCKETS_PREFIX = `b${SEP}`
+
+export function shardKey (bucketId: string, shard: number): string { return `s${SEP}${bucketId}${SEP}${hex8(shard)}` }
+export function shardsPrefix (bucketId: string): string { return `s${SEP}${bucketId}${SEP}` }
+
+export function indexPrefix (bucketId: string, shard: number): string { return `i${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}` }
+export function indexKey (bucketId: string, shard: number, objectKey: string): string { return indexPrefix(bucketId, shard) + objectKey }
+export function bucketIndexPrefix (bucketId: string): string { return `i${SEP}${bucketId}${SEP}` }
+
+export function headPrefix (bucketId: string): string { return `h${SEP}${bucketId}${SEP}` }
+export function headKey (bucketId: string, objectKey: string): string { return headPrefix(bucketId) + objectKey }
+
+export function chunkPrefix (dataId: string): string { return `d${SEP}${dataId}${SEP}` }
+export function chunkKey (dataId: string, chunk: number): string { return chunkPrefix(dataId) + hex8(chunk) }
+
+export function uploadKey (dataId: string): string { return `u${SEP}${dataId}` }
+export const UPLOADS_PREFIX = `u${SEP}`
+
+export function logPrefix (bucketId: string, shard: number): string { return `l${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}` }
+export function logKey (bucketId: string, shard: number, seq: number): string { return logPrefix(bucketId, shard) + hex16(seq) }
+export function bucketLogPrefix (bucketId: string): string { return `l${SEP}${bucketId}${SEP}` }
+
+export function progressPrefix (siteId: string, srcBucketId: string): string { return `p${SEP}${siteId}${SEP}${srcBucketId}${SEP}` }
+export function progressKey (siteId: string, srcBucketId: string, srcShard: number): string { return progressPrefix(siteId, srcBucketId) + hex8(srcShard) }
+export function siteProgressPrefix (siteId: string): string { return `p${SEP}${siteId}${SEP}` }
+export const PROGRESS_PREFIX = `p${SEP}`
+
+export function sourceBucketKey (siteId: string, srcBucketId: string): string { return `r${SEP}${siteId}${SEP}${srcBucketId}` }
+export function sourceBucketsPrefix (siteId: string): string { return `r${SEP}${siteId}${SEP}` }
+
+export function outboxKey (peerId: string, seq: number): string { return `x${SEP}${peerId}${SEP}${hex16(seq)}` }
+export function outboxPrefix (peerId: string): string { return `x${SEP}${peerId}${SEP}` }
+export const OUTBOX_PREFIX = `x${SEP}`
+
+export function peerKey (peerId: string): string { return `peer${SEP}${peerId}` }
+export const PEERS_PREFIX = `peer${SEP}`
+
+/** The object key at the end of an index or head key, given its prefix. */
+export function suffixAfter (prefix: string, key: string): string { return key.slice(prefix.length) }
+
+/** The number at the end of a log or outbox key. */
+export function trailingHex (key: string): number { return parseInt(key.slice(key.lastIndexOf(SEP) + 1), 16) }

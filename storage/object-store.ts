@@ -1,0 +1,464 @@
+/**
+ * ObjectStore: buckets, objects, shard indexes and sync logs of one node.
+ *
+ * Called by the node core (node/) for client requests and for sync; owns the
+ * in-memory bucket table (records and shard headers, loaded at open) and the
+ * per-bucket BucketWriter that every change goes through. Splits live in
+ * storage/split.ts and use the same writer.
+ *
+ * Public methods validate their input and then call a small private part;
+ * a missing object in the get* methods is `undefined`, not an error.
+ */
+import crypto from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import type { Database } from './database'
+import { ShardsyncError } from './errors'
+import * as keys from './keys'
+import { keyHash } from './routing'
+import { BucketWriter, type BatchOp, type BucketState, type Mutation, type MutationResult, type WriteMode } from './bucket-writer'
+import type { BucketRecord, IndexEntry, LogRecord, ObjectHead, ObjectVersion, ShardHeader } from './records'
+import { validateBucketName, validateObjectKey } from './validate'
+
+export const CHUNK_BYTES = 1024 * 1024
+export const MAX_PAGE = 1000
+/** Tombstones skipped per ListObjects page before it returns early. */
+const MAX_SCAN_PER_PAGE = 10_000
+
+export interface BucketDefaults {
+  initialShards: number
+  splitThreshold: number
+  autoSplit: boolean
+}
+
+export interface ObjectStoreOptions {
+  siteId: string
+  maxObjectBytes: number
+  defaults: BucketDefaults
+}
+
+export interface CreateBucketInput {
+  name: string
+  initialShards?: number
+  splitThreshold?: number
+  autoSplit?: boolean
+}
+
+export interface ListedObject extends ObjectVersion { key: string }
+export interface LoggedChange extends LogRecord { shard: number, seq: number }
+
+/**
+ * Events: 'log' (bucketId) after log entries were appended; 'index-grew'
+ * (bucket state, shards) so that the splitter can check thresholds.
+ */
+export class ObjectStore extends EventEmitter {
+  readonly db: Database
+  readonly options: ObjectStoreOptions
+  private readonly buckets = new Map<string, BucketState>()
+  private readonly bucketsById = new Map<string, BucketState>()
+  private closed = false
+
+  private constructor (db: Database, options: ObjectStoreOptions) {
+    super()
+    this.setMaxListeners(0)
+    this.db = db
+    this.options = options
+  }
+
+  static async open (db: Database, options: ObjectStoreOptions): Promise<ObjectStore> {
+    const store = new ObjectStore(db, options)
+    await store.load()
+    return store
+  }
+
+  private async load (): Promise<void> {
+    for await (const [, value] of this.db.iterator(keys.prefixRange(keys.BUCKETS_PREFIX))) {
+      const record = value as BucketRecord
+      const shards: ShardHeader[] = []
+      for await (const [, header] of this.db.iterator(keys.prefixRange(keys.shardsPrefix(record.id)))) {
+        shards.push(header as ShardHeader)
+      }
+      shards.sort((a, b) => a.shard - b.shard)
+      // The bucket record and new shard headers are written in one batch, so
+      // the count on disk always matches; trust the headers if it ever differs.
+      this.addBucketState({ ...record, shardCount: shards.length }, shards)
+    }
+    await this.dropAbandonedUploads()
+  }
+
+  /** Chunks of uploads that never committed (crash mid-upload) are garbage. */
+  private async dropAbandonedUploads (): Promise<void> {
+    for await (const key of this.db.keys(keys.prefixRange(keys.UPLOADS_PREFIX))) {
+      const dataId = key.slice(keys.UPLOADS_PREFIX.length)
+      await this.db.clear(keys.prefixRange(keys.chunkPrefix(dataId)))
+      await this.db.del(key)
+    }
+  }
+
+  private addBucketState (record: BucketRecord, shards: ShardHeader[]): BucketState {
+    const state: BucketState = {
+      record,
+      shards,
+      writer: new BucketWriter(this.db, () => state, {
+        onLogAppended: (b) => this.emit('log', b.record.id),
+        onIndexGrew: (b, grown) => this.emit('index-grew', b, grown)
+      })
+    }
+    this.buckets.set(record.name, state)
+    this.bucketsById.set(record.id, state)
+    return state
+  }
+
+  close (): void {
+    this.closed = true
+    for (const b of this.buckets.values()) b.writer.failAll(ShardsyncError.nodeClosing())
+  }
+
+  // ---- buckets ----------------------------------------------------------
+
+  async createBucket (input: CreateBucketInput): Promise<BucketRecord> {
+    const name = validateBucketName(input.name)
+    const d = this.options.defaults
+    const initialShards = input.initialShards === undefined || input.initialShards === 0 ? d.initialShards : input.initialShards
+    const splitThreshold = input.splitThreshold === undefined || input.splitThreshold === 0 ? d.splitThreshold : input.splitThreshold
+    if (!Number.isInteger(initialShards) || initialShards < 1 || initialShards > 65536) {
+      throw ShardsyncError.invalidArgument('initial_shards must be between 1 and 65536')
+    }
+    if (!Number.isInteger(splitThreshold) || splitThreshold < 2 || splitThreshold > 1e9) {
+      throw ShardsyncError.invalidArgument('split_threshold must be between 2 and 1000000000')
+    }
+    return await this.createBucketUnchecked(name, initialShards, splitThreshold, input.autoSplit ?? d.autoSplit)
+  }
+
+  private async createBucketUnchecked (name: string, initialShards: number, splitThreshold: number, autoSplit: boolean): Promise<BucketRecord> {
+    if (this.buckets.has(name)) throw ShardsyncError.bucketExists(name)
+    const record: BucketRecord = {
+      name,
+      id: crypto.randomBytes(6).toString('hex'),
+      initialShards,
+      shardCount: initialShards,
+      splitThreshold,
+      autoSplit,
+      createdMs: Date.now(),
+      objectCount: 0
+    }
+    const shards: ShardHeader[] = []
+    const ops: BatchOp[] = [{ type: 'put', key: keys.bucketKey(name), value: record }]
+    for (let s = 0; s < initialShards; s++) {
+      const header: ShardHeader = { shard: s, state: 'UNSPLIT', parent: -1, children: [], baseDepth: 0, indexCount: 0, logSeq: 0 }
+      shards.push(header)
+      ops.push({ type: 'put', key: keys.shardKey(record.id, s), value: header })
+    }
+    // Reserve the name before the write so a concurrent create cannot race it.
+    const state = this.addBucketState(record, shards)
+    try {
+      await this.db.batch(ops)
+    } catch (err) {
+      this.buckets.delete(name)
+      this.bucketsById.delete(record.id)
+      throw err
+    }
+    return state.record
+  }
+
+  listBuckets (): BucketRecord[] {
+    return [...this.buckets.values()].map(b => b.record).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  }
+
+  /** The bucket's record, or undefined. */
+  getBucket (name: string): BucketRecord | undefined {
+    return this.buckets.get(name)?.record
+  }
+
+  getBucketById (id: string): BucketRecord | undefined {
+    return this.bucketsById.get(id)?.record
+  }
+
+  /** For the splitter and sync: the live state. Throws BUCKET_NOT_FOUND. */
+  bucketState (name: unknown): BucketState {
+    const state = typeof name === 'string' ? this.buckets.get(name) : undefined
+    if (state === undefined) throw ShardsyncError.bucketNotFound(String(name))
+    return state
+  }
+
+  async deleteBucket (name: string): Promise<void> {
+    const state = this.bucketState(name)
+    if (state.record.objectCount > 0) throw ShardsyncError.bucketNotEmpty(name)
+    await state.writer.exclusive(async () => {
+      if (state.record.objectCount > 0) throw ShardsyncError.bucketNotEmpty(name)
+      const id = state.record.id
+      const ops: BatchOp[] = [{ type: 'del', key: keys.bucketKey(name) }]
+      for (const h of state.shards) ops.push({ type: 'del', key: keys.shardKey(id, h.shard) })
+      await this.db.batch(ops)
+      this.buckets.delete(name)
+      this.bucketsById.delete(id)
+      state.writer.failAll(ShardsyncError.bucketNotFound(name))
+      // Leftovers (tombstones, logs) are unreachable without the record;
+      // clearing them is best-effort housekeeping.
+      for (const prefix of [keys.headPrefix(id), keys.bucketLogPrefix(id), keys.bucketIndexPrefix(id)]) {
+        await this.db.clear(keys.prefixRange(prefix))
+      }
+    })
+  }
+
+  // ---- shards -----------------------------------------------------------
+
+  shards (bucket: string): readonly ShardHeader[] {
+    return this.bucketState(bucket).shards
+  }
+
+  shard (bucket: string, shard: unknown): ShardHeader {
+    const state = this.bucketState(bucket)
+    if (typeof shard !== 'number' || !Number.isInteger(shard) || shard < 0 || shard >= state.shards.length) {
+      throw ShardsyncError.shardNotFound(bucket, Number(shard))
+    }
+    return state.shards[shard]
+  }
+
+  // ---- writes -----------------------------------------------------------
+
+  /** Starts a client upload; data goes through write(), then finish(). */
+  beginUpload (bucket: string, key: string): Upload {
+    const state = this.bucketState(bucket)
+    validateObjectKey(key)
+    return new Upload(this, state, key, 'local', undefined)
+  }
+
+  /** Starts a replicated upload carrying the origin's version. */
+  beginReplicaUpload (bucket: string, key: string, version: ObjectVersion): Upload {
+    const state = this.bucketState(bucket)
+    validateObjectKey(key)
+    return new Upload(this, state, key, 'replica', version)
+  }
+
+  /** Stores a whole small object in one call (tests, sync). */
+  async putObject (bucket: string, key: string, data: Buffer): Promise<MutationResult> {
+    const upload = this.beginUpload(bucket, key)
+    await upload.write(data)
+    return await upload.finish()
+  }
+
+  async deleteObject (bucket: string, key: string): Promise<MutationResult> {
+    const state = this.bucketState(bucket)
+    validateObjectKey(key)
+    return await this.submit(state, { kind: 'delete', key, hash: keyHash(key), mode: 'local', mtime: 0, site: this.options.siteId })
+  }
+
+  /** Applies a delete that happened at another site, if it is the newest. */
+  async applyReplicaDelete (bucket: string, key: string, version: { mtime: number, site: string }): Promise<MutationResult> {
+    const state = this.bucketState(bucket)
+    validateObjectKey(key)
+    return await this.submit(state, { kind: 'delete', key, hash: keyHash(key), mode: 'replica', mtime: version.mtime, site: version.site })
+  }
+
+  /** @internal used by Upload */
+  async submit (state: BucketState, mutation: Mutation): Promise<MutationResult> {
+    if (this.closed) throw ShardsyncError.nodeClosing()
+    return await state.writer.submit(mutation)
+  }
+
+  // ---- reads ------------------------------------------------------------
+
+  /** The head or tombstone of a key, or undefined. */
+  async getHead (bucket: string, key: string): Promise<ObjectHead | undefined> {
+    const state = this.bucketState(bucket)
+    return await this.db.get(keys.headKey(state.record.id, key)) as ObjectHead | undefined
+  }
+
+  async getHeads (bucket: string, objectKeys: string[]): Promise<Array<ObjectHead | undefined>> {
+    const state = this.bucketState(bucket)
+    return await this.db.getMany(objectKeys.map(k => keys.headKey(state.record.id, k))) as Array<ObjectHead | undefined>
+  }
+
+  /** A live object's head; throws OBJECT_NOT_FOUND for absent or deleted. */
+  async headObject (bucket: string, key: string): Promise<ObjectHead> {
+    validateObjectKey(key)
+    const head = await this.getHead(bucket, key)
+    if (head === undefined || head.deleted === true) throw ShardsyncError.objectNotFound(bucket, key)
+    return head
+  }
+
+  /**
+   * The content of a head, chunk by chunk. If the object is overwritten while
+   * it is read, its old chunks vanish; that is reported as OBJECT_NOT_FOUND
+   * for the version that was asked for (callers re-read the head).
+   */
+  async * readChunks (head: ObjectHead): AsyncGenerator<Buffer> {
+    if (head.dataId === undefined || head.chunks === 0) return
+    if (head.chunks <= 8) {
+      const chunks = await this.db.getMany(range(head.chunks).map(c => keys.chunkKey(head.dataId as string, c)), { valueEncoding: 'buffer' }) as Array<Buffer | undefined>
+      for (const chunk of chunks) {
+        if (chunk === undefined) throw new ShardsyncError('OBJECT_NOT_FOUND', 'object changed while it was read')
+        yield chunk
+      }
+      return
+    }
+    let n = 0
+    for await (const chunk of this.db.values({ ...keys.prefixRange(keys.chunkPrefix(head.dataId)), valueEncoding: 'buffer' })) {
+      n++
+      yield chunk as unknown as Buffer
+    }
+    if (n !== head.chunks) throw new ShardsyncError('OBJECT_NOT_FOUND', 'object changed while it was read')
+  }
+
+  /** Objects in key order across all shards, page by page. */
+  async listObjects (bucket: string, opts: { prefix?: string, startAfter?: string, limit?: number }): Promise<{ objects: ListedObject[], nextStartAfter: string }> {
+    const state = this.bucketState(bucket)
+    const limit = clampLimit(opts.limit)
+    const prefix = opts.prefix ?? ''
+    const base = keys.headPrefix(state.record.id)
+    const startAfter = opts.startAfter ?? ''
+    const from = startAfter > prefix ? startAfter : prefix
+    const range = { gte: base + from, lt: prefix === '' ? keys.prefixRange(base).lt : base + prefix + '\u{10FFFF}' }
+    const objects: ListedObject[] = []
+    let scanned = 0
+    let last = ''
+    for await (const [k, v] of this.db.iterator(range)) {
+      const key = k.slice(base.length)
+      if (key === startAfter) continue
+      if (!key.startsWith(prefix)) break
+      last = key
+      const head = v as ObjectHead
+      if (head.deleted !== true) objects.push({ key, size: head.size, etag: head.etag, mtime: head.mtime, site: head.site })
+      if (objects.length >= limit || ++scanned >= MAX_SCAN_PER_PAGE) return { objects, nextStartAfter: last }
+    }
+    return { objects, nextStartAfter: '' }
+  }
+
+  /** One shard's index, in key order, paged by marker. */
+  async listIndex (bucket: string, shard: number, marker: string, limit?: number): Promise<{ entries: ListedObject[], nextMarker: string }> {
+    const state = this.bucketState(bucket)
+    this.shard(bucket, shard)
+    const n = clampLimit(limit)
+    const prefix = keys.indexPrefix(state.record.id, shard)
+    const range = { ...keys.prefixRange(prefix), limit: n }
+    if (marker !== '') range.gt = prefix + marker
+    const entries: ListedObject[] = []
+    for await (const [k, v] of this.db.iterator(range)) {
+      const e = v as IndexEntry
+      entries.push({ key: k.slice(prefix.length), size: e.size, etag: e.etag, mtime: e.mtime, site: e.site })
+    }
+    return { entries, nextMarker: entries.length === n ? entries[entries.length - 1].key : '' }
+  }
+
+  /** Log entries of one shard after `afterSeq`, oldest first. */
+  async readLog (bucket: string, shard: number, afterSeq: number, limit: number): Promise<LoggedChange[]> {
+    const state = this.bucketState(bucket)
+    const header = this.shard(bucket, shard)
+    if (header.logSeq <= afterSeq || limit <= 0) return []
+    const prefix = keys.logPrefix(state.record.id, shard)
+    const out: LoggedChange[] = []
+    for await (const [k, v] of this.db.iterator({ gt: keys.logKey(state.record.id, shard, afterSeq), lt: keys.prefixRange(prefix).lt, limit })) {
+      out.push({ ...(v as LogRecord), shard, seq: keys.trailingHex(k) })
+    }
+    return out
+  }
+}
+
+/**
+ * One object being written. Small objects are kept in memory and written in
+ * the commit batch; larger ones are written ahead chunk by chunk under an
+ * upload marker (u!<dataId>) that the commit batch removes, so a crash
+ * mid-upload leaves garbage that open() clears, never a half object.
+ */
+export class Upload {
+  private readonly dataId = crypto.randomBytes(9).toString('base64url')
+  private readonly md5 = crypto.createHash('md5')
+  private pending: Buffer[] = []
+  private pendingBytes = 0
+  private size = 0
+  private written = 0
+  private uploaded = false
+  private done = false
+
+  constructor (
+    private readonly store: ObjectStore,
+    private readonly state: BucketState,
+    private readonly key: string,
+    private readonly mode: WriteMode,
+    private readonly version: ObjectVersion | undefined
+  ) {}
+
+  async write (data: Buffer): Promise<void> {
+    if (this.done) throw ShardsyncError.invalidArgument('upload already finished')
+    if (data.length === 0) return
+    this.size += data.length
+    if (this.size > this.store.options.maxObjectBytes) {
+      await this.abort()
+      throw ShardsyncError.objectTooLarge(this.store.options.maxObjectBytes)
+    }
+    this.md5.update(data)
+    this.pending.push(data)
+    this.pendingBytes += data.length
+    while (this.pendingBytes >= CHUNK_BYTES) await this.flushChunk(CHUNK_BYTES)
+  }
+
+  private takeBytes (n: number): Buffer {
+    const all = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending)
+    const chunk = all.subarray(0, n)
+    const rest = all.subarray(n)
+    this.pending = rest.length > 0 ? [rest] : []
+    this.pendingBytes = rest.length
+    return chunk
+  }
+
+  private async flushChunk (n: number): Promise<void> {
+    const chunk = this.takeBytes(n)
+    const ops: BatchOp[] = []
+    if (!this.uploaded) ops.push({ type: 'put', key: keys.uploadKey(this.dataId), value: { bucket: this.state.record.id, key: this.key } })
+    ops.push({ type: 'put', key: keys.chunkKey(this.dataId, this.written), value: chunk, valueEncoding: 'buffer' } as BatchOp)
+    await this.store.db.batch(ops)
+    this.uploaded = true
+    this.written++
+  }
+
+  async finish (): Promise<MutationResult> {
+    if (this.done) throw ShardsyncError.invalidArgument('upload already finished')
+    this.done = true
+    const inline: Buffer[] = []
+    if (this.pendingBytes > 0) inline.push(this.takeBytes(this.pendingBytes))
+    const etag = this.md5.digest('hex')
+    const v = this.version
+    if (v !== undefined && (v.etag !== etag || v.size !== this.size)) {
+      await this.abortChunks()
+      throw new ShardsyncError('UPSTREAM_UNAVAILABLE', 'replicated object content does not match its etag')
+    }
+    return await this.store.submit(this.state, {
+      kind: 'put',
+      key: this.key,
+      hash: keyHash(this.key),
+      mode: this.mode,
+      mtime: v?.mtime ?? 0,
+      site: v?.site ?? this.store.options.siteId,
+      size: this.size,
+      etag,
+      dataId: this.dataId,
+      chunks: this.written + inline.length,
+      inlineChunks: inline,
+      uploaded: this.uploaded
+    })
+  }
+
+  async abort (): Promise<void> {
+    if (this.done && !this.uploaded) return
+    this.done = true
+    this.pending = []
+    await this.abortChunks()
+  }
+
+  private async abortChunks (): Promise<void> {
+    if (!this.uploaded) return
+    const ops: BatchOp[] = [{ type: 'del', key: keys.uploadKey(this.dataId) }]
+    for (let c = 0; c < this.written; c++) ops.push({ type: 'del', key: keys.chunkKey(this.dataId, c) })
+    await this.store.db.batch(ops)
+    this.uploaded = false
+  }
+}
+
+export function clampLimit (limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit) || limit <= 0) return MAX_PAGE
+  return Math.min(Math.floor(limit), MAX_PAGE)
+}
+
+function range (n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i)
+}

@@ -1,0 +1,163 @@
+/**
+ * Target-side sync state: the seed's sync-progress objects, one per source
+ * shard, named from source site, source bucket id and source shard
+ * (p!<site>!<bucketId>!<shard>), and one record per source bucket
+ * (r!<site>!<bucketId>) that maps it to the local bucket.
+ *
+ * Called by the sync workers (node/sync/) and by the notice handler. Every
+ * change to a progress object is a read-modify-write under a per-object
+ * lock, so a notice appended while a worker advances its marker is never
+ * overwritten; each change is one put.
+ */
+import type { Database } from './database'
+import * as keys from './keys'
+
+export type ShardSyncState = 'full' | 'incremental'
+
+export interface ProgressRecord {
+  site: string
+  srcBucketId: string
+  srcShard: number
+  /** Local bucket name the source bucket syncs into. */
+  bucket: string
+  state: ShardSyncState
+  /** Full sync: list the source shard after this key. */
+  marker: string
+  /** Source log position recorded before the first listing (null = not yet). */
+  logStart: number | null
+  /** Incremental sync: the last source log entry applied. */
+  logCursor: number
+  /** Seed format "bucketId:srcShard:newShard", appended from notices. */
+  newShards: string[]
+  /** New shards learned by pulling (QuerySplitState), beyond the seed. */
+  pulledShards: number[]
+  /** Entries listed and objects applied during full sync. */
+  listed: number
+  applied: number
+  /** Rounds abandoned because the source shard was SPLITTING. */
+  splittingRetries: number
+  /** How the shard was found: initial, notice or pull. */
+  origin: 'initial' | 'notice' | 'pull'
+  createdMs: number
+  updatedMs: number
+  fullSyncDoneMs?: number
+  lastError?: string
+  lastErrorAt?: number
+}
+
+export interface SourceBucketRecord {
+  site: string
+  srcBucketId: string
+  srcName: string
+  /** Local bucket the source bucket syncs into (same name). */
+  bucket: string
+  /** Source shard count when syncing of the bucket began. */
+  initialShardCount: number
+  /** Highest source shard count seen (ListShards, QuerySplitState, notices). */
+  knownShardCount: number
+  startedMs: number
+}
+
+export class ProgressStore {
+  private readonly locks = new Map<string, Promise<unknown>>()
+
+  constructor (private readonly db: Database) {}
+
+  async get (site: string, srcBucketId: string, srcShard: number): Promise<ProgressRecord | undefined> {
+    return await this.db.get(keys.progressKey(site, srcBucketId, srcShard)) as ProgressRecord | undefined
+  }
+
+  /** All progress objects of one source bucket, by shard. */
+  async list (site: string, srcBucketId: string): Promise<ProgressRecord[]> {
+    const out: ProgressRecord[] = []
+    for await (const v of this.db.values(keys.prefixRange(keys.progressPrefix(site, srcBucketId)))) out.push(v as ProgressRecord)
+    return out
+  }
+
+  /** All progress objects for one source site. */
+  async * listSite (site: string): AsyncGenerator<ProgressRecord> {
+    for await (const v of this.db.values(keys.prefixRange(keys.siteProgressPrefix(site)))) yield v as ProgressRecord
+  }
+
+  /** Creates the progress object if it does not exist; returns the stored one. */
+  async ensure (init: Pick<ProgressRecord, 'site' | 'srcBucketId' | 'srcShard' | 'bucket' | 'origin' | 'logStart'>): Promise<{ record: ProgressRecord, created: boolean }> {
+    const key = keys.progressKey(init.site, init.srcBucketId, init.srcShard)
+    return await this.locked(key, async () => {
+      const existing = await this.db.get(key) as ProgressRecord | undefined
+      if (existing !== undefined) return { record: existing, created: false }
+      const now = Date.now()
+      const record: ProgressRecord = {
+        ...init, state: 'full', marker: '', logCursor: 0, newShards: [], pulledShards: [], listed: 0, applied: 0, splittingRetries: 0, createdMs: now, updatedMs: now
+      }
+      await this.db.put(key, record)
+      return { record, created: true }
+    })
+  }
+
+  /**
+   * Read-modify-write of one progress object. `change` gets the stored
+   * record (or undefined) and returns the new one, or undefined to leave it.
+   */
+  async update (site: string, srcBucketId: string, srcShard: number, change: (r: ProgressRecord | undefined) => ProgressRecord | undefined): Promise<ProgressRecord | undefined> {
+    const key = keys.progressKey(site, srcBucketId, srcShard)
+    return await this.locked(key, async () => {
+      const current = await this.db.get(key) as ProgressRecord | undefined
+      const next = change(current === undefined ? undefined : structuredClone(current))
+      if (next === undefined) return current
+      next.updatedMs = Date.now()
+      await this.db.put(key, next)
+      return next
+    })
+  }
+
+  async getSourceBucket (site: string, srcBucketId: string): Promise<SourceBucketRecord | undefined> {
+    return await this.db.get(keys.sourceBucketKey(site, srcBucketId)) as SourceBucketRecord | undefined
+  }
+
+  async listSourceBuckets (site: string): Promise<SourceBucketRecord[]> {
+    const out: SourceBucketRecord[] = []
+    for await (const v of this.db.values(keys.prefixRange(keys.sourceBucketsPrefix(site)))) out.push(v as SourceBucketRecord)
+    return out
+  }
+
+  /**
+   * Records a source bucket and creates the progress objects of every shard
+   * it has now, in one batch (seed: "at the start of syncing, an object for
+   * each initial source shard").
+   */
+  async startSourceBucket (record: SourceBucketRecord): Promise<void> {
+    const now = Date.now()
+    const ops: Array<{ type: 'put', key: string, value: unknown }> = [{ type: 'put', key: keys.sourceBucketKey(record.site, record.srcBucketId), value: record }]
+    for (let shard = 0; shard < record.initialShardCount; shard++) {
+      const p: ProgressRecord = {
+        site: record.site, srcBucketId: record.srcBucketId, srcShard: shard, bucket: record.bucket, state: 'full', marker: '', logStart: null, logCursor: 0,
+        newShards: [], pulledShards: [], listed: 0, applied: 0, splittingRetries: 0, origin: 'initial', createdMs: now, updatedMs: now
+      }
+      ops.push({ type: 'put', key: keys.progressKey(record.site, record.srcBucketId, shard), value: p })
+    }
+    await this.db.batch(ops)
+  }
+
+  async updateSourceBucket (site: string, srcBucketId: string, change: (r: SourceBucketRecord) => SourceBucketRecord | undefined): Promise<SourceBucketRecord | undefined> {
+    const key = keys.sourceBucketKey(site, srcBucketId)
+    return await this.locked(key, async () => {
+      const current = await this.db.get(key) as SourceBucketRecord | undefined
+      if (current === undefined) return undefined
+      const next = change({ ...current })
+      if (next === undefined) return current
+      await this.db.put(key, next)
+      return next
+    })
+  }
+
+  private async locked<T> (key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(key) ?? Promise.resolve()
+    const run = prev.then(fn, fn)
+    const tail = run.then(noop, noop)
+    this.locks.set(key, tail)
+    void tail.then(() => { if (this.locks.get(key) === tail) this.locks.delete(key) })
+    return await run
+  }
+}
+
+function noop (): void {}

@@ -1,0 +1,62 @@
+/**
+ * Shapes of the values stored under the keys of storage/keys.ts. All are
+ * JSON except data chunks (raw bytes).
+ */
+
+export type SplitStateName = 'UNSPLIT' | 'SPLITTING' | 'SPLIT_DONE'
+
+export interface BucketRecord {
+  name: string
+  id: string
+  initialShards: number
+  shardCount: number
+  splitThreshold: number
+  autoSplit: boolean
+  createdMs: number
+  objectCount: number
+}
+
+export interface ShardHeader {
+  shard: number
+  state: SplitStateName
+  /** -1 for an initial shard. */
+  parent: number
+  /** Shards split off from this one, oldest first. */
+  children: number[]
+  /** Split depth at which this shard was created (0 for initial shards). */
+  baseDepth: number
+  indexCount: number
+  /** Sequence number of the newest log entry of this shard (0 = none). */
+  logSeq: number
+  /** While SPLITTING: the shard being split off, and the hash bit that decides. */
+  splitTo?: number
+  splitDepth?: number
+}
+
+/** Version metadata shared by heads, index entries and log entries. */
+export interface ObjectVersion {
+  size: number
+  etag: string
+  mtime: number
+  site: string
+}
+
+export interface IndexEntry extends ObjectVersion {}
+
+export interface ObjectHead extends ObjectVersion {
+  /** Data chunks live under d!<dataId>!; absent for tombstones. */
+  dataId?: string
+  chunks: number
+  deleted?: boolean
+}
+
+export interface LogRecord extends ObjectVersion {
+  key: string
+  deleted: boolean
+}
+
+/** Last writer wins by (mtime, site). Returns > 0 when a is newer than b. */
+export function compareVersions (a: { mtime: number, site: string }, b: { mtime: number, site: string }): number {
+  if (a.mtime !== b.mtime) return a.mtime - b.mtime
+  return a.site < b.site ? -1 : a.site > b.site ? 1 : 0
+}

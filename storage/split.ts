@@ -1,0 +1,171 @@
+/**
+ * Shard splits: the source side of the seed (claims 9-10, figure 5).
+ *
+ * Called by the node core (forced splits from AdminService.SplitShard, and
+ * resumeSplits at start-up) and by itself on the store's 'index-grew' event
+ * (auto-split at the bucket's threshold). Owns nothing on disk of its own:
+ * it changes shard headers, index entries and the bucket record through the
+ * bucket's writer lock.
+ *
+ * Dev docs: the steps, each one LevelDB batch
+ *   1. header -> SPLITTING (with splitTo = n and splitDepth = d), new shard n
+ *      = the bucket's shard count, created empty; shard count n+1.
+ *   2. pages of the old shard's index: entries whose hash bit d is 1 move to
+ *      shard n (del + put, counts adjusted), one batch per page.
+ *   3. header -> SPLIT_DONE with n appended to children, plus whatever the
+ *      caller adds to the same batch (the outbox notices for every peer).
+ * Writes routed to the shard are parked by the writer while it is SPLITTING;
+ * reads and listings go on. Object data and sync logs never move.
+ * Crash safety: after kill -9 the header still says SPLITTING with splitTo
+ * and splitDepth, so resumeSplits() re-runs steps 2 and 3. Step 2 is
+ * idempotent (moved entries are no longer in the old shard), so no entry is
+ * lost or duplicated.
+ */
+import { EventEmitter } from 'node:events'
+import type { BatchOp, BucketState } from './bucket-writer'
+import { ShardsyncError } from './errors'
+import * as keys from './keys'
+import type { ObjectStore } from './object-store'
+import type { BucketRecord, IndexEntry, ShardHeader } from './records'
+import { keyHash, MAX_SPLIT_DEPTH, splitBit } from './routing'
+
+const MIGRATE_PAGE = 1000
+
+export interface SplitResult { shard: number, newShard: number, moved: number }
+
+export interface SplitterOptions {
+  /** Extra operations for the SPLIT_DONE batch (the outbox notices). */
+  splitDoneOps: (record: BucketRecord, shard: number, newShard: number) => BatchOp[]
+}
+
+/** Events: 'split-started' (record, shard, newShard), 'split-done' (record, shard, newShard, moved), 'error' is never emitted; auto-split failures go to 'auto-split-failed' (err, record, shard). */
+export class Splitter extends EventEmitter {
+  private readonly running = new Set<string>()
+  private closed = false
+
+  constructor (private readonly store: ObjectStore, private readonly options: SplitterOptions) {
+    super()
+    store.on('index-grew', (state: BucketState, shards: number[]) => this.checkThresholds(state, shards))
+  }
+
+  close (): void { this.closed = true }
+
+  /** Forced or automatic split of one shard. */
+  async splitShard (bucket: string, shard: number): Promise<SplitResult> {
+    const state = this.store.bucketState(bucket)
+    this.store.shard(bucket, shard)
+    const id = `${state.record.id}/${shard}`
+    if (this.running.has(id) || state.shards[shard].state === 'SPLITTING') throw ShardsyncError.shardSplitting(bucket, shard)
+    this.running.add(id)
+    try {
+      await this.beginSplit(state, shard)
+      return await this.finishSplit(state, shard)
+    } finally {
+      this.running.delete(id)
+    }
+  }
+
+  /** At start-up: finish every split a crash interrupted. */
+  async resumeSplits (): Promise<SplitResult[]> {
+    const done: SplitResult[] = []
+    for (const record of this.store.listBuckets()) {
+      const state = this.store.bucketState(record.name)
+      for (const header of [...state.shards]) {
+        if (header.state !== 'SPLITTING') continue
+        const id = `${record.id}/${header.shard}`
+        this.running.add(id)
+        try {
+          done.push(await this.finishSplit(state, header.shard))
+        } finally {
+          this.running.delete(id)
+        }
+      }
+    }
+    return done
+  }
+
+  private checkThresholds (state: BucketState, shards: number[]): void {
+    if (this.closed || !state.record.autoSplit) return
+    for (const shard of shards) {
+      const header = state.shards[shard]
+      if (header === undefined || header.state === 'SPLITTING' || header.indexCount < state.record.splitThreshold) continue
+      if (header.baseDepth + header.children.length >= MAX_SPLIT_DEPTH) continue
+      if (this.running.has(`${state.record.id}/${shard}`)) continue
+      this.splitShard(state.record.name, shard).then(
+        (r) => this.checkThresholds(state, [r.shard, r.newShard]),
+        (err) => { if (!this.closed) this.emit('auto-split-failed', err, state.record, shard) }
+      )
+    }
+  }
+
+  private async beginSplit (state: BucketState, shard: number): Promise<void> {
+    const db = this.store.db
+    await state.writer.exclusive(async () => {
+      const header = state.shards[shard]
+      if (header.state === 'SPLITTING') throw ShardsyncError.shardSplitting(state.record.name, shard)
+      const depth = header.baseDepth + header.children.length
+      if (depth >= MAX_SPLIT_DEPTH) throw ShardsyncError.splitDepthExhausted(state.record.name, shard)
+      const n = state.shards.length
+      const splitting: ShardHeader = { ...header, state: 'SPLITTING', splitTo: n, splitDepth: depth }
+      const child: ShardHeader = { shard: n, state: 'UNSPLIT', parent: shard, children: [], baseDepth: depth + 1, indexCount: 0, logSeq: 0 }
+      const record: BucketRecord = { ...state.record, shardCount: n + 1 }
+      await db.batch([
+        { type: 'put', key: keys.shardKey(record.id, shard), value: splitting },
+        { type: 'put', key: keys.shardKey(record.id, n), value: child },
+        { type: 'put', key: keys.bucketKey(record.name), value: record }
+      ])
+      state.shards[shard] = splitting
+      state.shards[n] = child
+      state.record = record
+      this.emit('split-started', record, shard, n)
+    })
+  }
+
+  private async finishSplit (state: BucketState, shard: number): Promise<SplitResult> {
+    const db = this.store.db
+    const { splitTo, splitDepth } = state.shards[shard]
+    if (splitTo === undefined || splitDepth === undefined) throw new ShardsyncError('INTERNAL', `shard ${shard} is SPLITTING without a target`)
+    const id = state.record.id
+    const prefix = keys.indexPrefix(id, shard)
+    let moved = 0
+    let after = prefix
+    for (;;) {
+      const page: Array<[string, IndexEntry]> = []
+      for await (const [k, v] of db.iterator({ gt: after, lt: keys.prefixRange(prefix).lt, limit: MIGRATE_PAGE })) {
+        page.push([k.slice(prefix.length), v as IndexEntry])
+      }
+      if (page.length === 0) break
+      after = prefix + page[page.length - 1][0]
+      const moving = page.filter(([key]) => splitBit(keyHash(key), splitDepth) === 1)
+      if (moving.length === 0) continue
+      await state.writer.exclusive(async () => {
+        const src: ShardHeader = { ...state.shards[shard], indexCount: state.shards[shard].indexCount - moving.length }
+        const dst: ShardHeader = { ...state.shards[splitTo], indexCount: state.shards[splitTo].indexCount + moving.length }
+        const ops: BatchOp[] = []
+        for (const [key, entry] of moving) {
+          ops.push({ type: 'del', key: keys.indexKey(id, shard, key) })
+          ops.push({ type: 'put', key: keys.indexKey(id, splitTo, key), value: entry })
+        }
+        ops.push({ type: 'put', key: keys.shardKey(id, shard), value: src })
+        ops.push({ type: 'put', key: keys.shardKey(id, splitTo), value: dst })
+        await db.batch(ops)
+        state.shards[shard] = src
+        state.shards[splitTo] = dst
+      })
+      moved += moving.length
+    }
+    await state.writer.exclusive(async () => {
+      const { splitTo: _t, splitDepth: _d, ...rest } = state.shards[shard]
+      const done: ShardHeader = { ...rest, state: 'SPLIT_DONE', children: [...rest.children, splitTo] }
+      const ops: BatchOp[] = [
+        { type: 'put', key: keys.shardKey(id, shard), value: done },
+        ...this.options.splitDoneOps(state.record, shard, splitTo)
+      ]
+      await db.batch(ops)
+      state.shards[shard] = done
+    })
+    state.writer.releaseParked(shard)
+    this.emit('split-done', state.record, shard, splitTo, moved)
+    return { shard, newShard: splitTo, moved }
+  }
+}
