@@ -29,6 +29,8 @@ export interface NodeOptions {
   syncMode: SyncMode
   /** Testing fault switch: never send split notices (outbox kept). */
   dropNotices: boolean
+  /** Testing fault switch: pause after each split migration page (ms). */
+  splitPauseMs: number
   /** How often a target re-checks its peers' buckets and shards (ms). */
   syncIntervalMs: number
   /** Deadline of unary calls to peers (ms). */
@@ -50,6 +52,7 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
   syncRate: 0,
   syncMode: 'split-aware',
   dropNotices: false,
+  splitPauseMs: 0,
   syncIntervalMs: 1000,
   peerDeadlineMs: 30_000,
   shutdownGraceMs: 5000,
@@ -64,6 +67,7 @@ export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
   requireInt(o.splitThreshold, 2, 1e9, '--split-threshold')
   requireInt(o.maxObjectBytes, 1, 2 ** 50, '--max-object-bytes')
   requireInt(o.syncRate, 0, 1e9, '--sync-rate')
+  requireInt(o.splitPauseMs, 0, 600_000, '--fault-split-pause-ms')
   requireInt(o.syncIntervalMs, 10, 3_600_000, '--sync-interval-ms')
   requireInt(o.peerDeadlineMs, 100, 3_600_000, '--peer-deadline-ms')
   if (o.syncMode !== 'split-aware' && o.syncMode !== 'related-art') throw ShardsyncError.invalidArgument('--sync-mode must be split-aware or related-art')

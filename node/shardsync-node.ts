@@ -75,6 +75,7 @@ export class ShardsyncNode {
       const outbox = await Outbox.open(db)
       let node: ShardsyncNode | undefined
       const splitter = new Splitter(store, {
+        migratePauseMs: options.splitPauseMs,
         splitDoneOps: (record, shard, newShard) => node === undefined || options.syncMode === 'related-art'
           ? []
           : outbox.noticeOps(node.peerIds(), formatNotice({ site: options.siteId, bucketId: record.id, srcShard: shard, newShard }))

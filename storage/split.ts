@@ -36,6 +36,8 @@ export interface SplitResult { shard: number, newShard: number, moved: number }
 export interface SplitterOptions {
   /** Extra operations for the SPLIT_DONE batch (the outbox notices). */
   splitDoneOps: (record: BucketRecord, shard: number, newShard: number) => BatchOp[]
+  /** Testing fault knob: pause this long after each migration page, so a split stays SPLITTING long enough to be seen. */
+  migratePauseMs?: number
 }
 
 /** Events: 'split-started' (record, shard, newShard), 'split-done' (record, shard, newShard, moved), 'error' is never emitted; auto-split failures go to 'auto-split-failed' (err, record, shard). */
@@ -153,7 +155,9 @@ export class Splitter extends EventEmitter {
         state.shards[splitTo] = dst
       })
       moved += moving.length
+      if ((this.options.migratePauseMs ?? 0) > 0) await new Promise(resolve => setTimeout(resolve, this.options.migratePauseMs))
     }
+    if ((this.options.migratePauseMs ?? 0) > 0 && moved === 0) await new Promise(resolve => setTimeout(resolve, this.options.migratePauseMs))
     await state.writer.exclusive(async () => {
       const { splitTo: _t, splitDepth: _d, ...rest } = state.shards[shard]
       const done: ShardHeader = { ...rest, state: 'SPLIT_DONE', children: [...rest.children, splitTo] }

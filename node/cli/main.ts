@@ -57,6 +57,7 @@ export function buildProgram (): Command {
     .option('--sync-interval-ms <ms>', 'how often sync rounds run', int('--sync-interval-ms', 10), DEFAULT_NODE_OPTIONS.syncIntervalMs)
     .addOption(new Option('--sync-mode <mode>', 'split-aware, or related-art (negative-control tests only: loses objects on splits)').choices(['split-aware', 'related-art']).default('split-aware'))
     .option('--fault-drop-notices', 'testing only: drop split notices instead of sending them', false)
+    .option('--fault-split-pause-ms <ms>', 'testing only: pause after each split migration page', int('--fault-split-pause-ms'), 0)
     .option('--log-level <level>', 'pino log level', DEFAULT_NODE_OPTIONS.logLevel)
     .action(async (o) => {
       const options = resolveNodeOptions({
@@ -72,6 +73,7 @@ export function buildProgram (): Command {
         syncIntervalMs: o.syncIntervalMs,
         syncMode: o.syncMode as SyncMode,
         dropNotices: o.faultDropNotices,
+        splitPauseMs: o.faultSplitPauseMs,
         logLevel: o.logLevel
       })
       const { stop } = await runNode(options)

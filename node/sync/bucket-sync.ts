@@ -182,7 +182,7 @@ export class BucketSync {
       if (parent !== undefined && !parent.children.includes(s.shard)) continue
       await startShard(ctx, s.shard, 'pull', s.parent)
     }
-    await progress.updateSourceBucket(client.peerId, this.source.id, b => shards.length > b.knownShardCount ? { ...b, knownShardCount: shards.length } : undefined)
+    this.record = await progress.updateSourceBucket(client.peerId, this.source.id, b => shards.length > b.knownShardCount ? { ...b, knownShardCount: shards.length } : undefined) ?? this.record
   }
 
   private context (): ShardSyncContext {
@@ -205,30 +205,11 @@ export class BucketSync {
   }
 
   private async tailLoop (): Promise<void> {
-    const { progress, client, transfer, localSite } = this.deps
     let backoff = 100
     while (!this.stopped) {
       try {
-        if (this.record === undefined) { await this.sleep(this.deps.intervalMs); continue }
-        const recs = (await progress.list(client.peerId, this.source.id)).filter(r => r.state === 'incremental')
-        if (recs.length === 0) { await this.sleep(this.deps.intervalMs); continue }
-        const cursors = recs.map(r => ({ shard: r.srcShard, afterSeq: r.logCursor }))
-        const answer = await client.pullChanges(this.source.name, cursors, { limit: PULL_LIMIT, waitMs: PULL_WAIT_MS, excludeOrigin: localSite })
-        if (answer.entries.length > 0) {
-          const stats = await transfer.applyChanges(this.record.bucket, this.source.name, answer.entries)
-          this.counters.objectsApplied += stats.applied
-          this.counters.bytesApplied += stats.bytes
-          this.counters.deletesApplied += stats.deleted
-          this.counters.changesApplied += answer.entries.length
-          for (const e of answer.entries) this.counters.lastAppliedMtime = Math.max(this.counters.lastAppliedMtime, e.info.mtime)
-        }
-        const before = new Map(cursors.map(c => [c.shard, c.afterSeq]))
-        await Promise.all(answer.positions.filter(p => p.seq > (before.get(p.shard) ?? 0)).map(p =>
-          progress.update(client.peerId, this.source.id, p.shard, r => r === undefined || r.state !== 'incremental' || r.logCursor >= p.seq ? undefined : { ...r, logCursor: p.seq })))
-        if (this.deps.mode === 'split-aware' && answer.shardCount > (this.record.knownShardCount ?? 0)) {
-          this.record = { ...this.record, knownShardCount: answer.shardCount }
-          this.requestRound()
-        }
+        const idle = !(await this.tailStep(PULL_WAIT_MS))
+        if (idle) await this.sleep(this.deps.intervalMs)
         backoff = 100
       } catch (err) {
         if (this.stopped) return
@@ -237,6 +218,35 @@ export class BucketSync {
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
       }
     }
+  }
+
+  /**
+   * One long-poll over every shard in incremental sync: apply what came,
+   * then save the cursors. Returns false if no shard is incremental yet.
+   */
+  async tailStep (waitMs: number): Promise<boolean> {
+    const { progress, client, transfer, localSite } = this.deps
+    if (this.record === undefined) return false
+    const recs = (await progress.list(client.peerId, this.source.id)).filter(r => r.state === 'incremental')
+    if (recs.length === 0) return false
+    const cursors = recs.map(r => ({ shard: r.srcShard, afterSeq: r.logCursor }))
+    const answer = await client.pullChanges(this.source.name, cursors, { limit: PULL_LIMIT, waitMs, excludeOrigin: localSite })
+    if (answer.entries.length > 0) {
+      const stats = await transfer.applyChanges(this.record.bucket, this.source.name, answer.entries)
+      this.counters.objectsApplied += stats.applied
+      this.counters.bytesApplied += stats.bytes
+      this.counters.deletesApplied += stats.deleted
+      this.counters.changesApplied += answer.entries.length
+      for (const e of answer.entries) this.counters.lastAppliedMtime = Math.max(this.counters.lastAppliedMtime, e.info.mtime)
+    }
+    const before = new Map(cursors.map(c => [c.shard, c.afterSeq]))
+    await Promise.all(answer.positions.filter(p => p.seq > (before.get(p.shard) ?? 0)).map(async p =>
+      await progress.update(client.peerId, this.source.id, p.shard, r => r === undefined || r.state !== 'incremental' || r.logCursor >= p.seq ? undefined : { ...r, logCursor: p.seq })))
+    if (this.deps.mode === 'split-aware' && answer.shardCount > this.record.knownShardCount) {
+      this.record = { ...this.record, knownShardCount: answer.shardCount }
+      this.requestRound()
+    }
+    return true
   }
 
   private async noteShardError (rec: ProgressRecord, err: unknown): Promise<void> {
