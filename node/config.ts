@@ -38,6 +38,8 @@ export interface NodeOptions {
   /** Bounded drain of in-flight calls on shutdown (ms). */
   shutdownGraceMs: number
   logLevel: string
+  /** HOST:PORT for Prometheus /metrics; undefined = off. */
+  metrics?: string
 }
 
 export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
@@ -70,6 +72,8 @@ export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
   requireInt(o.splitPauseMs, 0, 600_000, '--fault-split-pause-ms')
   requireInt(o.syncIntervalMs, 10, 3_600_000, '--sync-interval-ms')
   requireInt(o.peerDeadlineMs, 100, 3_600_000, '--peer-deadline-ms')
+  if (o.metrics !== undefined) parseHostPort(o.metrics, '--metrics')
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(o.logLevel)) throw ShardsyncError.invalidArgument('--log-level must be one of fatal, error, warn, info, debug, trace, silent')
   if (o.syncMode !== 'split-aware' && o.syncMode !== 'related-art') throw ShardsyncError.invalidArgument('--sync-mode must be split-aware or related-art')
   const seen = new Set<string>()
   for (const p of o.peers) {

@@ -83,6 +83,7 @@ export class SourceApi {
     const state = this.store.bucketState(bucket)
     const entries: SourceChange[] = []
     const positions: Array<{ shard: number, seq: number }> = []
+    const heads: Array<{ shard: number, seq: number }> = []
     let budget = limit
     let advanced = false
     // Start at a rotating offset so one busy shard cannot starve the rest.
@@ -101,8 +102,9 @@ export class SourceApi {
       }
       if (pos > c.afterSeq) advanced = true
       positions.push({ shard: c.shard, seq: pos })
+      heads.push({ shard: c.shard, seq: state.shards[c.shard].logSeq })
     }
-    return { answer: { entries, positions, shardCount: state.shards.length }, advanced }
+    return { answer: { entries, positions, heads, shardCount: state.shards.length }, advanced }
   }
 
   private logWaiter (bucketId: string, waitMs: number, signal?: AbortSignal): { fired: Promise<void>, cancel: () => void } {

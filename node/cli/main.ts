@@ -13,6 +13,7 @@ import type { NodeInfoResponse__Output } from '../rpc/generated/shardsync/v1/Nod
 import { VERSION } from '../shardsync-node'
 import { createBucket, listAllObjects, listBuckets, listShards, load, putObject, readInput, splitShard, withClients, writeOutput } from './object-commands'
 import { runNode } from './run-node'
+import { showStatus, waitSynced } from './status-commands'
 import { verifySites } from './verify'
 
 const DEFAULT_NODE = DEFAULT_NODE_OPTIONS.listen
@@ -59,6 +60,7 @@ export function buildProgram (): Command {
     .option('--fault-drop-notices', 'testing only: drop split notices instead of sending them', false)
     .option('--fault-split-pause-ms <ms>', 'testing only: pause after each split migration page', int('--fault-split-pause-ms'), 0)
     .option('--log-level <level>', 'pino log level', DEFAULT_NODE_OPTIONS.logLevel)
+    .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
     .action(async (o) => {
       const options = resolveNodeOptions({
         siteId: o.site,
@@ -74,7 +76,8 @@ export function buildProgram (): Command {
         syncMode: o.syncMode as SyncMode,
         dropNotices: o.faultDropNotices,
         splitPauseMs: o.faultSplitPauseMs,
-        logLevel: o.logLevel
+        logLevel: o.logLevel,
+        metrics: o.metrics
       })
       const { stop } = await runNode(options)
       const onSignal = (): void => { stop().then(() => process.exit(0), () => process.exit(1)) }
@@ -148,6 +151,21 @@ export function buildProgram (): Command {
   peer.command('ls').addOption(nodeOption()).action(async (o) => {
     for (const p of (await withClients(o.node, async c => await callUnary<object, ListPeersResponse__Output>(c.admin, 'ListPeers', {}))).peers) process.stdout.write(`${p.id}\t${p.address}\n`)
   })
+
+  program.command('status').description('sync state per peer, bucket and source shard').addOption(nodeOption())
+    .option('--json', 'machine-readable output', false)
+    .option('--watch [seconds]', 'refresh every few seconds')
+    .action(async (o) => {
+      const watchSeconds = o.watch === undefined ? undefined : o.watch === true ? 2 : int('--watch', 1)(o.watch)
+      await withClients(o.node, async c => await showStatus(c, { json: o.json, watchSeconds }))
+    })
+  program.command('wait-synced').description('exit 0 once every peer is caught up, 1 on timeout').addOption(nodeOption())
+    .option('--timeout <seconds>', 'give up after this long', int('--timeout', 1), 600)
+    .action(async (o) => {
+      const ok = await withClients(o.node, async c => await waitSynced(c, o.timeout))
+      process.stderr.write(ok ? 'synced: every peer is caught up\n' : `not synced after ${o.timeout}s\n`)
+      process.exitCode = ok ? 0 : 1
+    })
 
   program.command('verify').description('compare two sites; exits 1 if they differ')
     .requiredOption('--source <addr>', 'source node')

@@ -23,7 +23,12 @@ export class Progress {
   }
 
   tick (n: number): void {
-    this.done += n
+    this.update(this.done + n)
+  }
+
+  /** Sets the absolute amount done. */
+  update (done: number): void {
+    this.done = done
     const rate = Math.round(this.done / Math.max((Date.now() - this.started) / 1000, 0.001))
     if (this.bar !== undefined) {
       this.bar.update(this.done, { rate })

@@ -7,10 +7,14 @@ import pino, { type Logger } from 'pino'
 import type { NodeOptions } from '../config'
 import { GrpcSourceClient } from '../rpc/grpc-source-client'
 import { startServer, type RunningServer } from '../rpc/server'
+import { NodeMetrics, serveMetrics } from '../metrics'
 import { ShardsyncNode } from '../shardsync-node'
 
+/** JSON lines, or pretty output when stdout is a terminal. Secrets are redacted. */
 export function createLogger (level: string): Logger {
-  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime, redact: ['authorization', '*.authorization', 'token', '*.token'] })
+  const options = { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime, redact: ['authorization', '*.authorization', 'token', '*.token', 'authToken', '*.authToken'] }
+  if (process.stdout.isTTY === true) return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } })
+  return pino(options)
 }
 
 export async function runNode (options: NodeOptions, log: Logger = createLogger(options.logLevel)): Promise<{ node: ShardsyncNode, server: RunningServer, stop: () => Promise<void> }> {
@@ -19,20 +23,24 @@ export async function runNode (options: NodeOptions, log: Logger = createLogger(
     log: nodeLog,
     connectPeer: (peer) => new GrpcSourceClient(peer, { localSite: options.siteId, deadlineMs: options.peerDeadlineMs })
   })
+  const metrics = new NodeMetrics(node)
   let server: RunningServer
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined
   try {
     await node.start()
-    server = await startServer(node, { listen: options.listen, log: nodeLog })
+    server = await startServer(node, { listen: options.listen, log: nodeLog, observe: (m, c, s) => metrics.observeRpc(m, c, s) })
+    if (options.metrics !== undefined) metricsServer = await serveMetrics(metrics, options.metrics)
   } catch (err) {
     await node.close()
     throw err
   }
-  nodeLog.info({ address: server.address, data: options.dataDir, peers: options.peers.map(p => p.id), syncMode: options.syncMode }, 'listening')
+  nodeLog.info({ address: server.address, metrics: metricsServer?.address, data: options.dataDir, peers: options.peers.map(p => p.id), syncMode: options.syncMode }, 'listening')
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
       nodeLog.info('shutting down')
       await server.shutdown(options.shutdownGraceMs)
+      await metricsServer?.close()
       await node.close()
       nodeLog.info('stopped')
     })()

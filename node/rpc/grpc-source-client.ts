@@ -99,6 +99,7 @@ export class GrpcSourceClient implements SourceClient {
     return {
       entries: res.entries.map(e => ({ shard: e.shard, seq: Number(e.seq), deleted: e.deleted, info: fromObjectInfo(e.info ?? { key: '', size: 0, etag: '', mtime: 0, originSite: '' }) })),
       positions: res.positions.map(p => ({ shard: p.shard, seq: Number(p.afterSeq) })),
+      heads: res.heads.map(p => ({ shard: p.shard, seq: Number(p.afterSeq) })),
       shardCount: res.shardCount
     }
   }

@@ -3,25 +3,42 @@
  * through the status map, server streams respect back-pressure, and a
  * cancelled call aborts its work. Used by every service file in node/rpc/.
  */
-import type * as grpc from '@grpc/grpc-js'
+import * as grpc from '@grpc/grpc-js'
 import type { Logger } from 'pino'
 import { once } from 'node:events'
 import { toServiceError } from './status-map'
 
-export function unary<Req, Res> (log: Logger, method: string, fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
+/** What every handler gets: the rpc logger, and an observer for metrics. */
+export interface RpcContext {
+  log: Logger
+  observe?: (method: string, code: string, seconds: number) => void
+}
+
+function finish (ctx: RpcContext, method: string, started: bigint, err: unknown): Partial<grpc.StatusObject> | undefined {
+  const status = err === undefined ? undefined : toServiceError(err, ctx.log, method)
+  if (ctx.observe !== undefined) {
+    const code = status === undefined ? 'OK' : grpc.status[status.code ?? grpc.status.UNKNOWN]
+    ctx.observe(method, code, Number(process.hrtime.bigint() - started) / 1e9)
+  }
+  return status
+}
+
+export function unary<Req, Res> (ctx: RpcContext, method: string, fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
+    const started = process.hrtime.bigint()
     Promise.resolve().then(async () => await fn(call.request, call)).then(
-      (res) => callback(null, res),
-      (err) => callback(toServiceError(err, log, method) as grpc.ServiceError)
+      (res) => { finish(ctx, method, started, undefined); callback(null, res) },
+      (err) => callback(finish(ctx, method, started, err ?? new Error('rejected')) as grpc.ServiceError)
     )
   }
 }
 
-export function clientStream<Req, Res> (log: Logger, method: string, fn: (call: grpc.ServerReadableStream<Req, Res>) => Promise<Res>): grpc.handleClientStreamingCall<Req, Res> {
+export function clientStream<Req, Res> (ctx: RpcContext, method: string, fn: (call: grpc.ServerReadableStream<Req, Res>) => Promise<Res>): grpc.handleClientStreamingCall<Req, Res> {
   return (call, callback) => {
+    const started = process.hrtime.bigint()
     fn(call).then(
-      (res) => callback(null, res),
-      (err) => callback(toServiceError(err, log, method) as grpc.ServiceError)
+      (res) => { finish(ctx, method, started, undefined); callback(null, res) },
+      (err) => callback(finish(ctx, method, started, err ?? new Error('rejected')) as grpc.ServiceError)
     )
   }
 }
@@ -29,8 +46,9 @@ export function clientStream<Req, Res> (log: Logger, method: string, fn: (call: 
 /** A writer that waits for 'drain' when the stream's buffer is full. */
 export type StreamWriter<Res> = (msg: Res) => Promise<void>
 
-export function serverStream<Req, Res> (log: Logger, method: string, fn: (req: Req, write: StreamWriter<Res>, signal: AbortSignal, call: grpc.ServerWritableStream<Req, Res>) => Promise<void>): grpc.handleServerStreamingCall<Req, Res> {
+export function serverStream<Req, Res> (ctx: RpcContext, method: string, fn: (req: Req, write: StreamWriter<Res>, signal: AbortSignal, call: grpc.ServerWritableStream<Req, Res>) => Promise<void>): grpc.handleServerStreamingCall<Req, Res> {
   return (call) => {
+    const started = process.hrtime.bigint()
     const abort = new AbortController()
     call.on('cancelled', () => abort.abort())
     const write: StreamWriter<Res> = async (msg) => {
@@ -38,8 +56,11 @@ export function serverStream<Req, Res> (log: Logger, method: string, fn: (req: R
       if (!call.write(msg)) await once(call, 'drain', { signal: abort.signal })
     }
     fn(call.request, write, abort.signal, call).then(
-      () => { if (!abort.signal.aborted) call.end() },
-      (err) => { if (!abort.signal.aborted) call.destroy(toServiceError(err, log, method) as unknown as Error) }
+      () => { finish(ctx, method, started, undefined); if (!abort.signal.aborted) call.end() },
+      (err) => {
+        const status = finish(ctx, method, started, abort.signal.aborted ? Object.assign(new Error('cancelled'), { code: 'CANCELLED' }) : err)
+        if (!abort.signal.aborted) call.destroy(status as unknown as Error)
+      }
     )
   }
 }

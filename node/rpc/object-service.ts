@@ -3,32 +3,31 @@
  * Validation lives in the store; these only move fields.
  */
 import type * as grpc from '@grpc/grpc-js'
-import type { Logger } from 'pino'
 import { ShardsyncError } from '../../storage/errors'
 import type { Upload } from '../../storage/object-store'
 import type { ShardsyncNode } from '../shardsync-node'
 import type { ObjectServiceHandlers } from './generated/shardsync/v1/ObjectService'
 import type { GetObjectResponse } from './generated/shardsync/v1/GetObjectResponse'
 import type { PutObjectRequest__Output } from './generated/shardsync/v1/PutObjectRequest'
-import { clientStream, serverStream, unary, type StreamWriter } from './handler-kit'
+import { clientStream, serverStream, unary, type StreamWriter, type RpcContext } from './handler-kit'
 import { bucketMessage, objectInfoMessage } from './messages'
 
-export function objectServiceHandlers (node: ShardsyncNode, log: Logger): ObjectServiceHandlers {
+export function objectServiceHandlers (node: ShardsyncNode, ctx: RpcContext): ObjectServiceHandlers {
   const store = node.store
   return {
-    CreateBucket: unary(log, 'CreateBucket', async (req) => bucketMessage(await store.createBucket({
+    CreateBucket: unary(ctx, 'CreateBucket', async (req) => bucketMessage(await store.createBucket({
       name: req.name,
       initialShards: req.initialShards,
       splitThreshold: Number(req.splitThreshold),
       autoSplit: req._autoSplit === 'autoSplit' ? req.autoSplit : undefined
     }))),
-    ListBuckets: unary(log, 'ListBuckets', () => ({ buckets: store.listBuckets().map(bucketMessage) })),
-    DeleteBucket: unary(log, 'DeleteBucket', async (req) => { await store.deleteBucket(req.name); return {} }),
-    PutObject: clientStream(log, 'PutObject', async (call) => await putObject(node, call)),
-    GetObject: serverStream(log, 'GetObject', async (req, write) => await streamObject(node, req.bucket, req.key, write)),
-    HeadObject: unary(log, 'HeadObject', async (req) => objectInfoMessage(req.key, await store.headObject(req.bucket, req.key))),
-    DeleteObject: unary(log, 'DeleteObject', async (req) => { await store.deleteObject(req.bucket, req.key); return {} }),
-    ListObjects: unary(log, 'ListObjects', async (req) => {
+    ListBuckets: unary(ctx, 'ListBuckets', () => ({ buckets: store.listBuckets().map(bucketMessage) })),
+    DeleteBucket: unary(ctx, 'DeleteBucket', async (req) => { await store.deleteBucket(req.name); return {} }),
+    PutObject: clientStream(ctx, 'PutObject', async (call) => await putObject(node, call)),
+    GetObject: serverStream(ctx, 'GetObject', async (req, write) => await streamObject(node, req.bucket, req.key, write)),
+    HeadObject: unary(ctx, 'HeadObject', async (req) => objectInfoMessage(req.key, await store.headObject(req.bucket, req.key))),
+    DeleteObject: unary(ctx, 'DeleteObject', async (req) => { await store.deleteObject(req.bucket, req.key); return {} }),
+    ListObjects: unary(ctx, 'ListObjects', async (req) => {
       const page = await store.listObjects(req.bucket, { prefix: req.prefix, startAfter: req.startAfter, limit: req.limit })
       return { objects: page.objects.map(o => objectInfoMessage(o.key, o)), nextStartAfter: page.nextStartAfter }
     })

@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js'
 import type { Logger } from 'pino'
 import type { ShardsyncNode } from '../shardsync-node'
 import { adminServiceHandlers } from './admin-service'
+import type { RpcContext } from './handler-kit'
 import { createHealth, type Health } from './health'
 import { objectServiceHandlers } from './object-service'
 import { loadShardsyncProto } from './proto'
@@ -25,17 +26,17 @@ export interface RunningServer {
   shutdown: (graceMs: number) => Promise<void>
 }
 
-export async function startServer (node: ShardsyncNode, opts: { listen: string, log: Logger, credentials?: grpc.ServerCredentials }): Promise<RunningServer> {
+export async function startServer (node: ShardsyncNode, opts: { listen: string, log: Logger, credentials?: grpc.ServerCredentials, observe?: RpcContext['observe'] }): Promise<RunningServer> {
   const { grpcObject } = loadShardsyncProto()
   const v1 = grpcObject.shardsync.v1
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES
   })
-  const log = opts.log.child({ component: 'rpc' })
-  server.addService(v1.ObjectService.service, objectServiceHandlers(node, log))
-  server.addService(v1.SyncService.service, syncServiceHandlers(node, log))
-  server.addService(v1.AdminService.service, adminServiceHandlers(node, log))
+  const ctx: RpcContext = { log: opts.log.child({ component: 'rpc' }), observe: opts.observe }
+  server.addService(v1.ObjectService.service, objectServiceHandlers(node, ctx))
+  server.addService(v1.SyncService.service, syncServiceHandlers(node, ctx))
+  server.addService(v1.AdminService.service, adminServiceHandlers(node, ctx))
   const health = createHealth()
   health.addToServer(server)
   addReflectionService(server)

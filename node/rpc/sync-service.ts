@@ -4,10 +4,9 @@
  * "shardsync-site" metadata key.
  */
 import type * as grpc from '@grpc/grpc-js'
-import type { Logger } from 'pino'
 import type { ShardsyncNode } from '../shardsync-node'
 import type { SyncServiceHandlers } from './generated/shardsync/v1/SyncService'
-import { cancelSignal, serverStream, unary } from './handler-kit'
+import { cancelSignal, serverStream, unary, type RpcContext } from './handler-kit'
 import { objectInfoMessage, shardMessage, splitStateMessage } from './messages'
 import { streamObject } from './object-service'
 
@@ -18,19 +17,19 @@ export function callerSite (call: { metadata: grpc.Metadata }): string | undefin
   return typeof v === 'string' ? v : undefined
 }
 
-export function syncServiceHandlers (node: ShardsyncNode, log: Logger): SyncServiceHandlers {
+export function syncServiceHandlers (node: ShardsyncNode, ctx: RpcContext): SyncServiceHandlers {
   const source = node.source
   return {
-    ListShards: unary(log, 'ListShards', (req) => {
+    ListShards: unary(ctx, 'ListShards', (req) => {
       const r = source.listShards(req.bucket)
       return { bucketId: r.bucketId, shards: r.shards.map(shardMessage) }
     }),
-    ListIndex: unary(log, 'ListIndex', async (req) => {
+    ListIndex: unary(ctx, 'ListIndex', async (req) => {
       const page = await source.listIndex(req.bucket, req.shard, req.marker, req.limit)
       return { entries: page.entries.map(e => objectInfoMessage(e.key, e)), nextMarker: page.nextMarker }
     }),
-    GetObject: serverStream(log, 'GetObject', async (req, write) => await streamObject(node, req.bucket, req.key, write)),
-    FetchObjects: serverStream(log, 'FetchObjects', async (req, write) => {
+    GetObject: serverStream(ctx, 'GetObject', async (req, write) => await streamObject(node, req.bucket, req.key, write)),
+    FetchObjects: serverStream(ctx, 'FetchObjects', async (req, write) => {
       for await (const item of source.fetchObjects(req.bucket, req.keys)) {
         if (item.missing || item.info === undefined) {
           await write({ info: { key: item.key }, missing: true })
@@ -40,18 +39,19 @@ export function syncServiceHandlers (node: ShardsyncNode, log: Logger): SyncServ
         for await (const chunk of item.chunks) await write({ data: chunk })
       }
     }),
-    QuerySplitState: unary(log, 'QuerySplitState', (req) => {
+    QuerySplitState: unary(ctx, 'QuerySplitState', (req) => {
       const s = source.querySplitState(req.bucket, req.shard)
       return { state: splitStateMessage(s.state), newShards: s.newShards, logSeq: s.logSeq, bucketId: s.bucketId, shardCount: s.shardCount }
     }),
-    NotifyReshardComplete: unary(log, 'NotifyReshardComplete', async (req, call) => await node.notices.receive(req.sourceReshardSyncInfo, callerSite(call))),
-    PullChanges: unary(log, 'PullChanges', async (req, call) => {
+    NotifyReshardComplete: unary(ctx, 'NotifyReshardComplete', async (req, call) => await node.notices.receive(req.sourceReshardSyncInfo, callerSite(call))),
+    PullChanges: unary(ctx, 'PullChanges', async (req, call) => {
       const answer = await source.pullChanges(req.bucket, req.cursors.map(c => ({ shard: c.shard, afterSeq: Number(c.afterSeq) })), {
         limit: req.limit, waitMs: req.waitMs, excludeOrigin: req.excludeOrigin, signal: cancelSignal(call)
       })
       return {
         entries: answer.entries.map(e => ({ shard: e.shard, seq: e.seq, deleted: e.deleted, info: objectInfoMessage(e.info.key, e.info) })),
         positions: answer.positions.map(p => ({ shard: p.shard, afterSeq: p.seq })),
+        heads: (answer.heads ?? []).map(p => ({ shard: p.shard, afterSeq: p.seq })),
         shardCount: answer.shardCount
       }
     })

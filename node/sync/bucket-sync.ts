@@ -56,7 +56,20 @@ export interface BucketSyncCounters {
   lastAppliedMtime: number
 }
 
+/** What the tail and the rounds last saw of the source, for status and metrics. */
+export interface SourceView {
+  /** Per source shard: index count (from ListShards) and newest log seq. */
+  indexCount: Map<number, number>
+  logHead: Map<number, number>
+  /** Per incremental shard: entries not yet applied after the last poll. */
+  behind: Map<number, number>
+  /** Per incremental shard: when it was last seen with nothing behind. */
+  caughtUpAt: Map<number, number>
+  lastPollAt: number
+}
+
 export class BucketSync {
+  readonly view: SourceView = { indexCount: new Map(), logHead: new Map(), behind: new Map(), caughtUpAt: new Map(), lastPollAt: 0 }
   readonly counters: BucketSyncCounters = { objectsApplied: 0, bytesApplied: 0, deletesApplied: 0, changesApplied: 0, rounds: 0, lastAppliedMtime: 0 }
   private record: SourceBucketRecord | undefined
   private stopped = false
@@ -122,6 +135,7 @@ export class BucketSync {
     } else {
       const { shards } = await client.listShards(this.source.name)
       this.relatedArtLogSeqs = new Map(shards.map(s => [s.shard, s.logSeq]))
+      for (const s of shards) this.view.indexCount.set(s.shard, s.indexCount)
     }
 
     const attempted = new Set<number>()
@@ -173,6 +187,10 @@ export class BucketSync {
   private async pullShards (ctx: ShardSyncContext): Promise<void> {
     const { progress, client } = this.deps
     const { shards } = await client.listShards(this.source.name)
+    for (const s of shards) {
+      this.view.indexCount.set(s.shard, s.indexCount)
+      this.view.logHead.set(s.shard, Math.max(s.logSeq, this.view.logHead.get(s.shard) ?? 0))
+    }
     const known = new Set((await progress.list(client.peerId, this.source.id)).map(r => r.srcShard))
     for (const s of shards) {
       if (known.has(s.shard)) continue
@@ -239,6 +257,7 @@ export class BucketSync {
       this.counters.changesApplied += answer.entries.length
       for (const e of answer.entries) this.counters.lastAppliedMtime = Math.max(this.counters.lastAppliedMtime, e.info.mtime)
     }
+    this.noteHeads(answer.heads ?? answer.positions, answer.positions)
     const before = new Map(cursors.map(c => [c.shard, c.afterSeq]))
     await Promise.all(answer.positions.filter(p => p.seq > (before.get(p.shard) ?? 0)).map(async p =>
       await progress.update(client.peerId, this.source.id, p.shard, r => r === undefined || r.state !== 'incremental' || r.logCursor >= p.seq ? undefined : { ...r, logCursor: p.seq })))
@@ -247,6 +266,18 @@ export class BucketSync {
       this.requestRound()
     }
     return true
+  }
+
+  private noteHeads (heads: Array<{ shard: number, seq: number }>, positions: Array<{ shard: number, seq: number }>): void {
+    const now = Date.now()
+    const pos = new Map(positions.map(p => [p.shard, p.seq]))
+    for (const h of heads) {
+      this.view.logHead.set(h.shard, h.seq)
+      const behind = Math.max(0, h.seq - (pos.get(h.shard) ?? 0))
+      this.view.behind.set(h.shard, behind)
+      if (behind === 0 || !this.view.caughtUpAt.has(h.shard)) this.view.caughtUpAt.set(h.shard, now)
+    }
+    this.view.lastPollAt = now
   }
 
   private async noteShardError (rec: ProgressRecord, err: unknown): Promise<void> {

@@ -27,6 +27,8 @@ export class PeerSync {
   readonly buckets = new Map<string, BucketSync>()
   lastError?: string
   lastErrorAt?: number
+  /** True once the peer's bucket list was read at least once. */
+  discovered = false
   private stopped = false
   private loop: Promise<void> | undefined
   private wake: (() => void) | undefined
@@ -75,6 +77,7 @@ export class PeerSync {
           sync.start()
         }
         this.lastError = undefined
+        this.discovered = true
       } catch (err) {
         if (this.stopped) return
         this.lastError = isShardsyncError(err) ? err.code : 'INTERNAL'

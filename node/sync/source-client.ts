@@ -52,6 +52,8 @@ export interface SourceChange {
 export interface PullAnswer {
   entries: SourceChange[]
   positions: Array<{ shard: number, seq: number }>
+  /** Newest log entry of each requested shard at the source, now (absent from old peers). */
+  heads?: Array<{ shard: number, seq: number }>
   shardCount: number
 }
 

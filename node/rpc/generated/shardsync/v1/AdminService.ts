@@ -12,6 +12,8 @@ import type { RemovePeerRequest as _shardsync_v1_RemovePeerRequest, RemovePeerRe
 import type { RemovePeerResponse as _shardsync_v1_RemovePeerResponse, RemovePeerResponse__Output as _shardsync_v1_RemovePeerResponse__Output } from '../../shardsync/v1/RemovePeerResponse';
 import type { SplitShardRequest as _shardsync_v1_SplitShardRequest, SplitShardRequest__Output as _shardsync_v1_SplitShardRequest__Output } from '../../shardsync/v1/SplitShardRequest';
 import type { SplitShardResponse as _shardsync_v1_SplitShardResponse, SplitShardResponse__Output as _shardsync_v1_SplitShardResponse__Output } from '../../shardsync/v1/SplitShardResponse';
+import type { SyncStatusRequest as _shardsync_v1_SyncStatusRequest, SyncStatusRequest__Output as _shardsync_v1_SyncStatusRequest__Output } from '../../shardsync/v1/SyncStatusRequest';
+import type { SyncStatusResponse as _shardsync_v1_SyncStatusResponse, SyncStatusResponse__Output as _shardsync_v1_SyncStatusResponse__Output } from '../../shardsync/v1/SyncStatusResponse';
 
 export interface AdminServiceClient extends grpc.Client {
   AddPeer(argument: _shardsync_v1_AddPeerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_shardsync_v1_Peer__Output>): grpc.ClientUnaryCall;
@@ -59,6 +61,15 @@ export interface AdminServiceClient extends grpc.Client {
   splitShard(argument: _shardsync_v1_SplitShardRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_shardsync_v1_SplitShardResponse__Output>): grpc.ClientUnaryCall;
   splitShard(argument: _shardsync_v1_SplitShardRequest, callback: grpc.requestCallback<_shardsync_v1_SplitShardResponse__Output>): grpc.ClientUnaryCall;
   
+  SyncStatus(argument: _shardsync_v1_SyncStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_shardsync_v1_SyncStatusResponse__Output>): grpc.ClientUnaryCall;
+  SyncStatus(argument: _shardsync_v1_SyncStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_shardsync_v1_SyncStatusResponse__Output>): grpc.ClientUnaryCall;
+  SyncStatus(argument: _shardsync_v1_SyncStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_shardsync_v1_SyncStatusResponse__Output>): grpc.ClientUnaryCall;
+  SyncStatus(argument: _shardsync_v1_SyncStatusRequest, callback: grpc.requestCallback<_shardsync_v1_SyncStatusResponse__Output>): grpc.ClientUnaryCall;
+  syncStatus(argument: _shardsync_v1_SyncStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_shardsync_v1_SyncStatusResponse__Output>): grpc.ClientUnaryCall;
+  syncStatus(argument: _shardsync_v1_SyncStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_shardsync_v1_SyncStatusResponse__Output>): grpc.ClientUnaryCall;
+  syncStatus(argument: _shardsync_v1_SyncStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_shardsync_v1_SyncStatusResponse__Output>): grpc.ClientUnaryCall;
+  syncStatus(argument: _shardsync_v1_SyncStatusRequest, callback: grpc.requestCallback<_shardsync_v1_SyncStatusResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation {
@@ -72,6 +83,8 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   
   SplitShard: grpc.handleUnaryCall<_shardsync_v1_SplitShardRequest__Output, _shardsync_v1_SplitShardResponse>;
   
+  SyncStatus: grpc.handleUnaryCall<_shardsync_v1_SyncStatusRequest__Output, _shardsync_v1_SyncStatusResponse>;
+  
 }
 
 export interface AdminServiceDefinition extends grpc.ServiceDefinition {
@@ -80,4 +93,5 @@ export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   NodeInfo: MethodDefinition<_shardsync_v1_NodeInfoRequest, _shardsync_v1_NodeInfoResponse, _shardsync_v1_NodeInfoRequest__Output, _shardsync_v1_NodeInfoResponse__Output>
   RemovePeer: MethodDefinition<_shardsync_v1_RemovePeerRequest, _shardsync_v1_RemovePeerResponse, _shardsync_v1_RemovePeerRequest__Output, _shardsync_v1_RemovePeerResponse__Output>
   SplitShard: MethodDefinition<_shardsync_v1_SplitShardRequest, _shardsync_v1_SplitShardResponse, _shardsync_v1_SplitShardRequest__Output, _shardsync_v1_SplitShardResponse__Output>
+  SyncStatus: MethodDefinition<_shardsync_v1_SyncStatusRequest, _shardsync_v1_SyncStatusResponse, _shardsync_v1_SyncStatusRequest__Output, _shardsync_v1_SyncStatusResponse__Output>
 }

@@ -7,10 +7,12 @@ export interface PullChangesResponse {
   'entries'?: (_shardsync_v1_LogEntry)[];
   'positions'?: (_shardsync_v1_ShardCursor)[];
   'shardCount'?: (number);
+  'heads'?: (_shardsync_v1_ShardCursor)[];
 }
 
 export interface PullChangesResponse__Output {
   'entries': (_shardsync_v1_LogEntry__Output)[];
   'positions': (_shardsync_v1_ShardCursor__Output)[];
   'shardCount': (number);
+  'heads': (_shardsync_v1_ShardCursor__Output)[];
 }

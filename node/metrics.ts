@@ -1,0 +1,135 @@
+/**
+ * Prometheus metrics of one node (prom-client, one registry per node so
+ * that several nodes can live in one process in tests).
+ *
+ * Most values are read at scrape time from the state the node already keeps
+ * (sync counters, progress, outbox), so hot paths do no metrics work; only
+ * RPCs (observeRpc, called by the rpc layer) and split events are counted as
+ * they happen. Served over HTTP by serveMetrics (`--metrics HOST:PORT`).
+ */
+import fs from 'node:fs'
+import http from 'node:http'
+import path from 'node:path'
+import client from 'prom-client'
+import type { BucketRecord } from '../storage/records'
+import type { ShardsyncNode } from './shardsync-node'
+import { buildSyncStatus } from './sync-status'
+
+export class NodeMetrics {
+  readonly registry = new client.Registry()
+  private readonly rpcTotal: client.Counter<'method' | 'code'>
+  private readonly rpcSeconds: client.Histogram<'method' | 'code'>
+
+  constructor (private readonly node: ShardsyncNode) {
+    const registers = [this.registry]
+    client.collectDefaultMetrics({ register: this.registry, prefix: 'shardsync_' })
+    this.rpcTotal = new client.Counter({ name: 'shardsync_rpc_requests_total', help: 'RPCs handled, by method and status code', labelNames: ['method', 'code'], registers })
+    this.rpcSeconds = new client.Histogram({
+      name: 'shardsync_rpc_duration_seconds', help: 'RPC handling time, by method and status code', labelNames: ['method', 'code'], registers,
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30]
+    })
+    const splits = new client.Counter({ name: 'shardsync_split_events_total', help: 'Shard split events on this node (as a source)', labelNames: ['event'], registers })
+    node.splitter.on('split-started', () => splits.inc({ event: 'started' }))
+    node.splitter.on('split-done', (_r: BucketRecord) => splits.inc({ event: 'done' }))
+
+    const perPeer = (name: string, help: string, kind: 'counter' | 'gauge', read: (s: PeerSnapshot) => number): void => {
+      const Metric = kind === 'counter' ? client.Counter : client.Gauge
+      // eslint-disable-next-line no-new
+      new Metric({
+        name, help, labelNames: ['peer'], registers,
+        collect: async function (this: client.Counter<'peer'> | client.Gauge<'peer'>) {
+          this.reset()
+          for (const s of await snapshot()) {
+            const v = read(s)
+            if ('set' in this) this.set({ peer: s.peer }, v)
+            else if (v > 0) this.inc({ peer: s.peer }, v)
+          }
+        }
+      })
+    }
+    let cached: { at: number, value: Promise<PeerSnapshot[]> } | undefined
+    const snapshot = async (): Promise<PeerSnapshot[]> => {
+      if (cached === undefined || Date.now() - cached.at > 500) cached = { at: Date.now(), value: this.peerSnapshots() }
+      return await cached.value
+    }
+    perPeer('shardsync_objects_synced_total', 'Objects copied from the peer', 'counter', s => s.objects)
+    perPeer('shardsync_bytes_synced_total', 'Bytes copied from the peer', 'counter', s => s.bytes)
+    perPeer('shardsync_full_sync_shards', 'Source shards of the peer in full sync now', 'gauge', s => s.fullShards)
+    perPeer('shardsync_incremental_lag_entries', 'Source log entries not yet applied, as of the last poll', 'gauge', s => s.lagEntries)
+    perPeer('shardsync_incremental_lag_seconds', 'Age of the oldest unapplied change, in seconds', 'gauge', s => s.lagSeconds)
+    perPeer('shardsync_outbox_depth', 'Split notices waiting to be sent to the peer', 'gauge', s => s.outbox)
+    perPeer('shardsync_notices_sent_total', 'Split notices acknowledged by the peer', 'counter', s => s.sent)
+    perPeer('shardsync_notices_retried_total', 'Split notice sends that failed and were retried', 'counter', s => s.retried)
+
+    const received = new client.Counter({
+      name: 'shardsync_notices_received_total', help: 'Split notices received from peers, by result', labelNames: ['result'], registers,
+      collect () {
+        this.reset()
+        const r = node.notices
+        for (const [result, v] of [['stored', r.recorded], ['ignored', r.ignored], ['rejected', r.rejected]] as const) if (v > 0) this.inc({ result }, v)
+      }
+    })
+    void received
+    // eslint-disable-next-line no-new
+    new client.Gauge({
+      name: 'shardsync_leveldb_size_bytes', help: 'Size of the node\'s LevelDB files', registers,
+      collect () { this.set(dirSize(node.options.dataDir)) }
+    })
+  }
+
+  observeRpc (method: string, code: string, seconds: number): void {
+    this.rpcTotal.inc({ method, code })
+    this.rpcSeconds.observe({ method, code }, seconds)
+  }
+
+  private async peerSnapshots (): Promise<PeerSnapshot[]> {
+    const status = await buildSyncStatus(this.node, { summaryOnly: true })
+    return status.peers.map(p => ({
+      peer: p.peer,
+      objects: p.objectsSynced,
+      bytes: p.bytesSynced,
+      fullShards: p.buckets.reduce((n, b) => n + b.shardsFull, 0),
+      lagEntries: p.buckets.reduce((n, b) => n + b.entriesBehind, 0),
+      lagSeconds: p.oldestUnappliedSeconds,
+      outbox: p.outboxDepth,
+      sent: p.noticesSent,
+      retried: p.noticesRetried
+    }))
+  }
+}
+
+interface PeerSnapshot { peer: string, objects: number, bytes: number, fullShards: number, lagEntries: number, lagSeconds: number, outbox: number, sent: number, retried: number }
+
+function dirSize (dir: string): number {
+  let total = 0
+  try {
+    for (const f of fs.readdirSync(dir)) {
+      try { total += fs.statSync(path.join(dir, f)).size } catch {}
+    }
+  } catch {}
+  return total
+}
+
+/** Serves GET /metrics; returns the bound address. */
+export async function serveMetrics (metrics: NodeMetrics, hostPort: string): Promise<{ address: string, close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404).end('not found\n')
+      return
+    }
+    metrics.registry.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
+      () => res.writeHead(500).end('metrics unavailable\n')
+    )
+  })
+  const i = hostPort.lastIndexOf(':')
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(Number(hostPort.slice(i + 1)), hostPort.slice(0, i), resolve)
+  })
+  const addr = server.address() as { port: number }
+  return {
+    address: `${hostPort.slice(0, i)}:${addr.port}`,
+    close: async () => await new Promise<void>(resolve => server.close(() => resolve()))
+  }
+}
