@@ -40,6 +40,18 @@ export interface NodeOptions {
   logLevel: string
   /** HOST:PORT for Prometheus /metrics; undefined = off. */
   metrics?: string
+  /** Shared bearer token every RPC but health must carry; undefined = off. Never logged. */
+  authToken?: string
+  /** PEM files: TLS certificate and key; with a CA, client certificates are required (mutual TLS). */
+  tlsCert?: string
+  tlsKey?: string
+  tlsCa?: string
+  /** Largest gRPC message, in and out. */
+  maxMessageBytes: number
+  /** Concurrent streams per client connection (HTTP/2). */
+  maxConcurrentStreams: number
+  /** Calls in flight at once before the node sheds load with RESOURCE_EXHAUSTED. */
+  maxInflight: number
 }
 
 export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
@@ -58,7 +70,10 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
   syncIntervalMs: 1000,
   peerDeadlineMs: 30_000,
   shutdownGraceMs: 5000,
-  logLevel: 'info'
+  logLevel: 'info',
+  maxMessageBytes: 8 * 1024 * 1024,
+  maxConcurrentStreams: 128,
+  maxInflight: 512
 }) as NodeOptions
 
 export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
@@ -73,6 +88,10 @@ export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
   requireInt(o.syncIntervalMs, 10, 3_600_000, '--sync-interval-ms')
   requireInt(o.peerDeadlineMs, 100, 3_600_000, '--peer-deadline-ms')
   if (o.metrics !== undefined) parseHostPort(o.metrics, '--metrics')
+  requireInt(o.maxMessageBytes, 64 * 1024, 1024 * 1024 * 1024, '--max-message-bytes')
+  requireInt(o.maxConcurrentStreams, 1, 100_000, '--max-concurrent-streams')
+  requireInt(o.maxInflight, 1, 1_000_000, '--max-inflight')
+  if (o.authToken !== undefined && (o.authToken.length < 8 || o.authToken.length > 4096 || /[\s]/.test(o.authToken))) throw ShardsyncError.invalidArgument('the auth token must be 8-4096 characters without white space')
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(o.logLevel)) throw ShardsyncError.invalidArgument('--log-level must be one of fatal, error, warn, info, debug, trace, silent')
   if (o.syncMode !== 'split-aware' && o.syncMode !== 'related-art') throw ShardsyncError.invalidArgument('--sync-mode must be split-aware or related-art')
   const seen = new Set<string>()

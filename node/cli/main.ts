@@ -4,6 +4,7 @@
  * runner or a client command. Errors print one clear line (with the stable
  * code) and exit non-zero; no stack traces for expected failures.
  */
+import fs from 'node:fs'
 import { Command, Option, InvalidArgumentError } from 'commander'
 import { isShardsyncError } from '../../storage/errors'
 import { DEFAULT_NODE_OPTIONS, parsePeerFlag, resolveNodeOptions, type PeerAddress, type SyncMode } from '../config'
@@ -11,7 +12,8 @@ import { callUnary } from '../rpc/clients'
 import type { ListPeersResponse__Output } from '../rpc/generated/shardsync/v1/ListPeersResponse'
 import type { NodeInfoResponse__Output } from '../rpc/generated/shardsync/v1/NodeInfoResponse'
 import { VERSION } from '../shardsync-node'
-import { createBucket, listAllObjects, listBuckets, listShards, load, putObject, readInput, splitShard, withClients, writeOutput } from './object-commands'
+import { setClientSecurity, createBucket, listAllObjects, listBuckets, listShards, load, putObject, readInput, splitShard, withClients, writeOutput } from './object-commands'
+import { loadSecurity, type SecurityConfig } from '../rpc/security'
 import { runNode } from './run-node'
 import { showStatus, waitSynced } from './status-commands'
 import { verifySites } from './verify'
@@ -36,6 +38,24 @@ function collectPeers (value: string, previous: PeerAddress[]): PeerAddress[] {
 
 const nodeOption = (): Option => new Option('--node <addr>', 'node address HOST:PORT').default(DEFAULT_NODE)
 
+/** Global security flags, with environment fallbacks; the token never goes to a log. */
+function securityConfig (o: Record<string, string | undefined>): SecurityConfig {
+  let authToken = o.authToken ?? process.env.SHARDSYNC_AUTH_TOKEN
+  if (o.authTokenFile !== undefined) {
+    try {
+      authToken = fs.readFileSync(o.authTokenFile, 'utf8').trim()
+    } catch {
+      throw new InvalidArgumentError(`--auth-token-file: cannot read ${o.authTokenFile}`)
+    }
+  }
+  return {
+    authToken: authToken === '' ? undefined : authToken,
+    tlsCert: o.tlsCert ?? process.env.SHARDSYNC_TLS_CERT,
+    tlsKey: o.tlsKey ?? process.env.SHARDSYNC_TLS_KEY,
+    tlsCa: o.tlsCa ?? process.env.SHARDSYNC_TLS_CA
+  }
+}
+
 function print (value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n')
 }
@@ -43,6 +63,12 @@ function print (value: unknown): void {
 export function buildProgram (): Command {
   const program = new Command('shardsync')
   program.version(VERSION).description('Storage nodes with auto-splitting bucket shards and split-aware multi-site sync')
+    .option('--auth-token <token>', 'shared secret every RPC but health carries (or env SHARDSYNC_AUTH_TOKEN)')
+    .option('--auth-token-file <file>', 'read the shared secret from a file')
+    .option('--tls-cert <pem>', 'TLS certificate (node: serve with it and present it to peers; client: present it)')
+    .option('--tls-key <pem>', 'TLS private key')
+    .option('--tls-ca <pem>', 'CA that signs peer/client certificates; on a node this turns on mutual TLS')
+    .hook('preAction', () => { setClientSecurity(loadSecurity(securityConfig(program.opts()))) })
 
   program.command('node')
     .description('run a storage node')
@@ -61,8 +87,18 @@ export function buildProgram (): Command {
     .option('--fault-split-pause-ms <ms>', 'testing only: pause after each split migration page', int('--fault-split-pause-ms'), 0)
     .option('--log-level <level>', 'pino log level', DEFAULT_NODE_OPTIONS.logLevel)
     .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
+    .option('--max-message-bytes <n>', 'largest gRPC message', int('--max-message-bytes', 1), DEFAULT_NODE_OPTIONS.maxMessageBytes)
+    .option('--max-concurrent-streams <n>', 'concurrent streams per client connection', int('--max-concurrent-streams', 1), DEFAULT_NODE_OPTIONS.maxConcurrentStreams)
+    .option('--max-inflight <n>', 'calls in flight before the node sheds load (RESOURCE_EXHAUSTED)', int('--max-inflight', 1), DEFAULT_NODE_OPTIONS.maxInflight)
+    .option('--peer-deadline-ms <ms>', 'deadline of calls to peers', int('--peer-deadline-ms', 100), DEFAULT_NODE_OPTIONS.peerDeadlineMs)
     .action(async (o) => {
+      const sec = securityConfig(program.opts())
       const options = resolveNodeOptions({
+        ...sec,
+        maxMessageBytes: o.maxMessageBytes,
+        maxConcurrentStreams: o.maxConcurrentStreams,
+        maxInflight: o.maxInflight,
+        peerDeadlineMs: o.peerDeadlineMs,
         siteId: o.site,
         listen: o.listen,
         dataDir: o.data,

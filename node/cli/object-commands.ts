@@ -14,13 +14,21 @@ import type { ListShardsResponse__Output } from '../rpc/generated/shardsync/v1/L
 import type { ObjectInfo__Output } from '../rpc/generated/shardsync/v1/ObjectInfo'
 import type { PutObjectRequest } from '../rpc/generated/shardsync/v1/PutObjectRequest'
 import type { SplitShardResponse__Output } from '../rpc/generated/shardsync/v1/SplitShardResponse'
+import { authMetadata, channelCredentials, type Security } from '../rpc/security'
 import { fromServiceError } from '../rpc/status-map'
 import { Progress } from './progress'
 
 const PUT_CHUNK = 256 * 1024
 
+let clientSecurity: Security = {}
+
+/** Set once from the global flags (--auth-token, --tls-*) before a command runs. */
+export function setClientSecurity (s: Security): void {
+  clientSecurity = s
+}
+
 export async function withClients<T> (address: string, fn: (c: Clients) => Promise<T>): Promise<T> {
-  const clients = createClients(address)
+  const clients = createClients(address, { credentials: channelCredentials(clientSecurity), metadata: authMetadata(clientSecurity) })
   try {
     return await fn(clients)
   } finally {

@@ -8,6 +8,7 @@ import type { NodeOptions } from '../config'
 import { GrpcSourceClient } from '../rpc/grpc-source-client'
 import { startServer, type RunningServer } from '../rpc/server'
 import { NodeMetrics, serveMetrics } from '../metrics'
+import { authMetadata, channelCredentials, loadSecurity, serverCredentials } from '../rpc/security'
 import { ShardsyncNode } from '../shardsync-node'
 
 /** JSON lines, or pretty output when stdout is a terminal. Secrets are redacted. */
@@ -19,22 +20,37 @@ export function createLogger (level: string): Logger {
 
 export async function runNode (options: NodeOptions, log: Logger = createLogger(options.logLevel)): Promise<{ node: ShardsyncNode, server: RunningServer, stop: () => Promise<void> }> {
   const nodeLog = log.child({ site: options.siteId })
+  const security = loadSecurity(options)
   const node = await ShardsyncNode.open(options, {
     log: nodeLog,
-    connectPeer: (peer) => new GrpcSourceClient(peer, { localSite: options.siteId, deadlineMs: options.peerDeadlineMs })
+    connectPeer: (peer) => new GrpcSourceClient(peer, {
+      localSite: options.siteId,
+      deadlineMs: options.peerDeadlineMs,
+      credentials: channelCredentials(security),
+      metadata: authMetadata(security)
+    })
   })
   const metrics = new NodeMetrics(node)
   let server: RunningServer
   let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined
   try {
     await node.start()
-    server = await startServer(node, { listen: options.listen, log: nodeLog, observe: (m, c, s) => metrics.observeRpc(m, c, s) })
+    server = await startServer(node, {
+      listen: options.listen,
+      log: nodeLog,
+      observe: (m, c, s) => metrics.observeRpc(m, c, s),
+      credentials: serverCredentials(security),
+      authToken: security.token,
+      maxMessageBytes: options.maxMessageBytes,
+      maxConcurrentStreams: options.maxConcurrentStreams,
+      maxInflight: options.maxInflight
+    })
     if (options.metrics !== undefined) metricsServer = await serveMetrics(metrics, options.metrics)
   } catch (err) {
     await node.close()
     throw err
   }
-  nodeLog.info({ address: server.address, metrics: metricsServer?.address, data: options.dataDir, peers: options.peers.map(p => p.id), syncMode: options.syncMode }, 'listening')
+  nodeLog.info({ address: server.address, metrics: metricsServer?.address, tls: security.cert !== undefined, mutualTls: security.ca !== undefined, auth: security.token !== undefined, data: options.dataDir, peers: options.peers.map(p => p.id), syncMode: options.syncMode }, 'listening')
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {

@@ -9,6 +9,7 @@ import type { ShardsyncNode } from '../shardsync-node'
 import { adminServiceHandlers } from './admin-service'
 import type { RpcContext } from './handler-kit'
 import { createHealth, type Health } from './health'
+import { authInterceptor, loadShedInterceptor, type InflightGauge } from './interceptors'
 import { objectServiceHandlers } from './object-service'
 import { loadShardsyncProto } from './proto'
 import { addReflectionService } from './reflection'
@@ -19,6 +20,8 @@ export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 export interface RunningServer {
   server: grpc.Server
   health: Health
+  /** Calls in flight now, and calls shed since start. */
+  inflight: InflightGauge
   /** host:port actually bound (port 0 resolved). */
   address: string
   port: number
@@ -26,12 +29,28 @@ export interface RunningServer {
   shutdown: (graceMs: number) => Promise<void>
 }
 
-export async function startServer (node: ShardsyncNode, opts: { listen: string, log: Logger, credentials?: grpc.ServerCredentials, observe?: RpcContext['observe'] }): Promise<RunningServer> {
+export interface ServerOptions {
+  listen: string
+  log: Logger
+  credentials?: grpc.ServerCredentials
+  observe?: RpcContext['observe']
+  authToken?: string
+  maxMessageBytes?: number
+  maxConcurrentStreams?: number
+  maxInflight?: number
+}
+
+export async function startServer (node: ShardsyncNode, opts: ServerOptions): Promise<RunningServer> {
   const { grpcObject } = loadShardsyncProto()
   const v1 = grpcObject.shardsync.v1
+  const inflight: InflightGauge = { current: 0, shed: 0 }
+  const interceptors: grpc.ServerInterceptor[] = [loadShedInterceptor(opts.maxInflight ?? 512, inflight)]
+  if (opts.authToken !== undefined) interceptors.unshift(authInterceptor(opts.authToken))
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': MAX_MESSAGE_BYTES
+    'grpc.max_receive_message_length': opts.maxMessageBytes ?? MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': opts.maxMessageBytes ?? MAX_MESSAGE_BYTES,
+    'grpc.max_concurrent_streams': opts.maxConcurrentStreams ?? 128,
+    interceptors
   })
   const ctx: RpcContext = { log: opts.log.child({ component: 'rpc' }), observe: opts.observe }
   server.addService(v1.ObjectService.service, objectServiceHandlers(node, ctx))
@@ -49,6 +68,7 @@ export async function startServer (node: ShardsyncNode, opts: { listen: string, 
   return {
     server,
     health,
+    inflight,
     address: `${host}:${port}`,
     port,
     shutdown: async (graceMs) => {

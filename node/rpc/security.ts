@@ -1,0 +1,56 @@
+/**
+ * Credentials of a node and of its clients: TLS (server, and mutual TLS when
+ * a CA is given) and the shared bearer token. Files are read once at start;
+ * a missing or unreadable file is a clear INVALID_ARGUMENT at start-up.
+ * Peers dial peers with the same credentials as the node serves with.
+ */
+import fs from 'node:fs'
+import * as grpc from '@grpc/grpc-js'
+import { ShardsyncError } from '../../storage/errors'
+
+export interface SecurityConfig {
+  authToken?: string
+  tlsCert?: string
+  tlsKey?: string
+  tlsCa?: string
+}
+
+export interface Security {
+  token?: string
+  cert?: Buffer
+  key?: Buffer
+  ca?: Buffer
+}
+
+export function loadSecurity (c: SecurityConfig): Security {
+  const read = (file: string | undefined, flag: string): Buffer | undefined => {
+    if (file === undefined || file === '') return undefined
+    try {
+      return fs.readFileSync(file)
+    } catch {
+      throw ShardsyncError.invalidArgument(`${flag}: cannot read ${file}`)
+    }
+  }
+  const s: Security = { token: c.authToken === '' ? undefined : c.authToken, cert: read(c.tlsCert, '--tls-cert'), key: read(c.tlsKey, '--tls-key'), ca: read(c.tlsCa, '--tls-ca') }
+  if ((s.cert === undefined) !== (s.key === undefined)) throw ShardsyncError.invalidArgument('--tls-cert and --tls-key go together')
+  return s
+}
+
+/** TLS when a certificate is given; a client certificate is required when a CA is given. */
+export function serverCredentials (s: Security): grpc.ServerCredentials {
+  if (s.cert === undefined || s.key === undefined) {
+    if (s.ca !== undefined) throw ShardsyncError.invalidArgument('--tls-ca needs --tls-cert and --tls-key')
+    return grpc.ServerCredentials.createInsecure()
+  }
+  return grpc.ServerCredentials.createSsl(s.ca ?? null, [{ cert_chain: s.cert, private_key: s.key }], s.ca !== undefined)
+}
+
+/** How this node (or a CLI) dials: TLS if it has a CA or a certificate. */
+export function channelCredentials (s: Security): grpc.ChannelCredentials {
+  if (s.ca === undefined && s.cert === undefined) return grpc.credentials.createInsecure()
+  return grpc.credentials.createSsl(s.ca ?? null, s.key ?? null, s.cert ?? null)
+}
+
+export function authMetadata (s: Security): Record<string, string> {
+  return s.token === undefined ? {} : { authorization: `Bearer ${s.token}` }
+}
