@@ -71,13 +71,15 @@ export class GrpcSourceClient implements SourceClient {
           if (current !== undefined) throw new Error('FetchObjects: object cut short')
           const info = fromObjectInfo(msg.info)
           if (msg.missing) { yield { key: info.key, missing: true, data: Buffer.alloc(0) }; continue }
-          if (info.size === 0) { yield { key: info.key, missing: false, info, data: Buffer.alloc(0) }; continue }
           current = { info, parts: [], got: 0 }
-          continue
+        } else if (current === undefined) {
+          throw new Error('FetchObjects: data without an object')
         }
-        if (current === undefined) throw new Error('FetchObjects: data without an object')
-        current.parts.push(msg.data)
-        current.got += msg.data.length
+        // Data may ride with the info message or follow in its own messages.
+        if (msg.data.length > 0) {
+          current.parts.push(msg.data)
+          current.got += msg.data.length
+        }
         if (current.got >= current.info.size) {
           const done = current
           current = undefined

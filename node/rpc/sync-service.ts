@@ -35,8 +35,13 @@ export function syncServiceHandlers (node: ShardsyncNode, ctx: RpcContext): Sync
           await write({ info: { key: item.key }, missing: true })
           continue
         }
-        await write({ info: objectInfoMessage(item.key, item.info) })
-        for await (const chunk of item.chunks) await write({ data: chunk })
+        // The info rides with the first chunk: one message per small object.
+        let first = true
+        for await (const chunk of item.chunks) {
+          await write(first ? { info: objectInfoMessage(item.key, item.info), data: chunk } : { data: chunk })
+          first = false
+        }
+        if (first) await write({ info: objectInfoMessage(item.key, item.info) })
       }
     }),
     QuerySplitState: unary(ctx, 'QuerySplitState', (req) => {
