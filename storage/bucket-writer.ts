@@ -210,7 +210,8 @@ export class BucketWriter {
       if (m.kind === 'put') {
         head = { size: m.size, etag: m.etag, mtime: m.mtime, site: m.site, dataId: m.dataId, chunks: m.chunks }
         for (let c = 0; c < m.inlineChunks.length; c++) {
-          ops.push({ type: 'put', key: keys.chunkKey(m.dataId, c), value: m.inlineChunks[c], valueEncoding: 'buffer' } as BatchOp)
+          // Inline chunks are the last ones: earlier chunks were written ahead.
+          ops.push({ type: 'put', key: keys.chunkKey(m.dataId, m.chunks - m.inlineChunks.length + c), value: m.inlineChunks[c], valueEncoding: 'buffer' } as BatchOp)
         }
         if (m.uploaded) ops.push({ type: 'del', key: keys.uploadKey(m.dataId) })
         const entry: IndexEntry = { size: m.size, etag: m.etag, mtime: m.mtime, site: m.site }

@@ -308,7 +308,8 @@ export class ObjectStore extends EventEmitter {
     const base = keys.headPrefix(state.record.id)
     const startAfter = opts.startAfter ?? ''
     const from = startAfter > prefix ? startAfter : prefix
-    const range = { gte: base + from, lt: prefix === '' ? keys.prefixRange(base).lt : base + prefix + '\u{10FFFF}' }
+    // The loop stops at the first key without the prefix.
+    const range = { gte: base + from, lt: keys.prefixRange(base).lt }
     const objects: ListedObject[] = []
     let scanned = 0
     let last = ''

@@ -125,10 +125,11 @@ export class ProgressStore {
    * it has now, in one batch (seed: "at the start of syncing, an object for
    * each initial source shard").
    */
-  async startSourceBucket (record: SourceBucketRecord): Promise<void> {
+  async startSourceBucket (record: SourceBucketRecord, skip: readonly number[] = []): Promise<void> {
     const now = Date.now()
     const ops: Array<{ type: 'put', key: string, value: unknown }> = [{ type: 'put', key: keys.sourceBucketKey(record.site, record.srcBucketId), value: record }]
     for (let shard = 0; shard < record.initialShardCount; shard++) {
+      if (skip.includes(shard)) continue
       const p: ProgressRecord = {
         site: record.site, srcBucketId: record.srcBucketId, srcShard: shard, bucket: record.bucket, state: 'full', marker: '', logStart: null, logCursor: 0,
         newShards: [], pulledShards: [], listed: 0, applied: 0, splittingRetries: 0, origin: 'initial', createdMs: now, updatedMs: now

@@ -59,7 +59,8 @@ export function serverStream<Req, Res> (ctx: RpcContext, method: string, fn: (re
       () => { finish(ctx, method, started, undefined); if (!abort.signal.aborted) call.end() },
       (err) => {
         const status = finish(ctx, method, started, abort.signal.aborted ? Object.assign(new Error('cancelled'), { code: 'CANCELLED' }) : err)
-        if (!abort.signal.aborted) call.destroy(status as unknown as Error)
+        // emit, not destroy: a destroyed stream never sends its status.
+        if (!abort.signal.aborted) call.emit('error', status)
       }
     )
   }

@@ -178,7 +178,11 @@ export class BucketSync {
       knownShardCount: shards.length,
       startedMs: Date.now()
     }
-    await progress.startSourceBucket(record)
+    // A shard still being filled by a split is not started now: listed early
+    // it would miss the entries that move in later (migration writes no log).
+    // It is started with logStart 0 once its parent lists it as a child.
+    const filling = shards.filter(s => s.parent >= 0 && !(shards[s.parent]?.children.includes(s.shard) ?? false)).map(s => s.shard)
+    await progress.startSourceBucket(record, filling)
     this.log.info({ shards: shards.length }, 'bucket sync started: progress objects created for every source shard')
     return record
   }
