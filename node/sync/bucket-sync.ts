@@ -79,6 +79,8 @@ export class BucketSync {
   private loops: Promise<void>[] = []
   private readonly log: Logger
   private relatedArtLogSeqs = new Map<number, number>()
+  /** Incremental shards and their cursors; undefined = reload from progress objects. */
+  private tailCursors: Map<number, number> | undefined
 
   constructor (private readonly deps: BucketSyncDeps, readonly source: SourceBucket) {
     this.log = deps.log.child({ bucket: source.name, srcBucketId: source.id })
@@ -146,7 +148,7 @@ export class BucketSync {
       await runLimited(runnable, ROUND_CONCURRENCY, async (r) => {
         if (this.stopped) return
         try {
-          await fullSyncShard(ctx, r.srcShard)
+          if (await fullSyncShard(ctx, r.srcShard) === 'done') this.tailCursors = undefined
         } catch (err) {
           if (this.stopped) return
           await this.noteShardError(r, err)
@@ -249,9 +251,15 @@ export class BucketSync {
   async tailStep (waitMs: number): Promise<boolean> {
     const { progress, client, transfer, localSite } = this.deps
     if (this.record === undefined) return false
-    const recs = (await progress.list(client.peerId, this.source.id)).filter(r => r.state === 'incremental')
-    if (recs.length === 0) return false
-    const cursors = recs.map(r => ({ shard: r.srcShard, afterSeq: r.logCursor }))
+    // Cursors live in memory between polls (the progress objects are the
+    // durable copy); reloaded whenever a shard enters incremental sync.
+    if (this.tailCursors === undefined) {
+      const recs = (await progress.list(client.peerId, this.source.id)).filter(r => r.state === 'incremental')
+      this.tailCursors = new Map(recs.map(r => [r.srcShard, r.logCursor]))
+    }
+    const tail = this.tailCursors
+    if (tail.size === 0) return false
+    const cursors = [...tail].map(([shard, afterSeq]) => ({ shard, afterSeq }))
     const answer = await client.pullChanges(this.source.name, cursors, { limit: PULL_LIMIT, waitMs, excludeOrigin: localSite })
     if (answer.entries.length > 0) {
       const stats = await transfer.applyChanges(this.record.bucket, this.source.name, answer.entries)
@@ -263,8 +271,10 @@ export class BucketSync {
     }
     this.noteHeads(answer.heads ?? answer.positions, answer.positions)
     const before = new Map(cursors.map(c => [c.shard, c.afterSeq]))
-    await Promise.all(answer.positions.filter(p => p.seq > (before.get(p.shard) ?? 0)).map(async p =>
-      await progress.update(client.peerId, this.source.id, p.shard, r => r === undefined || r.state !== 'incremental' || r.logCursor >= p.seq ? undefined : { ...r, logCursor: p.seq })))
+    await Promise.all(answer.positions.filter(p => p.seq > (before.get(p.shard) ?? 0)).map(async p => {
+      await progress.update(client.peerId, this.source.id, p.shard, r => r === undefined || r.state !== 'incremental' || r.logCursor >= p.seq ? undefined : { ...r, logCursor: p.seq })
+      if ((tail.get(p.shard) ?? 0) < p.seq) tail.set(p.shard, p.seq)
+    }))
     if (this.deps.mode === 'split-aware' && answer.shardCount > this.record.knownShardCount) {
       this.record = { ...this.record, knownShardCount: answer.shardCount }
       this.requestRound()
