@@ -1,0 +1,372 @@
+/**
+ * `npm run bench`: shardsync's performance figures, measured in one go on
+ * one machine, printed as a table and written as JSON (bench/results.json,
+ * or --out PATH).
+ *
+ *   1. baseline    bare streamed copy of N x 1 KiB between two Node
+ *                  processes, LevelDB batches: raw TCP (the yardstick),
+ *                  and one gRPC stream (1 message/object, 64 KiB messages)
+ *   2. fullsync    shardsync full sync of the same N objects from a source
+ *                  bucket split into many shards; ratio to the baseline
+ *   3. large       full sync of 8 MiB objects, MiB/s
+ *   4. lag         incremental lag at 2,000 writes/s: p50, p99, max
+ *   5. split       write stall while a big shard splits
+ *   6. memory      peak RSS of both nodes during full syncs of two sizes
+ *
+ * Flags: --quick (smaller sizes; its length is dominated by loading and
+ * syncing objects, so it takes about a minute only once sync runs near the
+ * baseline), --out PATH, --only a,b,... (sections by the names above),
+ * --profile DIR (V8 CPU profiles of the measured node processes, summarized
+ * at the end; slows them down, so figures of such a run are not comparable;
+ * combine with --only), --keep (keep scratch data and node logs),
+ * --quiet-wait S (before each measurement wait up to S seconds for the
+ * machine to be idle; default 10, quick 0, 0 = never wait). Every section
+ * also records how many cores other processes used while it measured
+ * ("contention"), since figures from a shared machine are only as good as
+ * that number is small. --set name=value overrides a parameter (see
+ * params(); e.g. --set lagRate=1000, --set memoryCounts=200000:50000).
+ * --node-env NAME=VALUE adds to the environment of every node process (for
+ * experiments such as MALLOC_ARENA_MAX=2 or UV_THREADPOOL_SIZE=8); the JSON
+ * records it. --pairing target: AddPeer on the target only instead of
+ * connectOneWay (both), to see what the source's sync back from the target
+ * costs.
+ *
+ * Each section lives in scripts/bench/*.ts; see there for how it measures.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { runBaseline, type BaselineRun, type Transport } from './bench/baseline'
+import { machine, now, round, type BenchConfig, type ContentionReport } from './bench/common'
+import { runFullSync, runGrowingSyncs, type FullSyncRun } from './bench/fullsync'
+import { runLag } from './bench/lag'
+import { printSummary, summarizeProfiles } from './bench/profile'
+import { runSplit } from './bench/split'
+
+const SECTIONS = ['baseline', 'fullsync', 'large', 'lag', 'split', 'memory'] as const
+
+/** Targets from issue 5. */
+const TARGETS = {
+  fullSyncRatio: 0.75,
+  largeMiBPerSecond: 250,
+  lagP99Ms: 500,
+  splitStallMs: 1000,
+  peakRssMiB: 300,
+  rssGrowth: 0.2
+}
+
+interface Params {
+  n: number
+  /** Copies per baseline transport; the median is used. */
+  baselineReps: number
+  objectBytes: number
+  splitShards: number
+  splitThreshold: number
+  largeCount: number
+  largeBytes: number
+  lagRate: number
+  lagSeconds: number
+  lagWarmupSeconds: number
+  splitEntries: number
+  splitWriterRate: number
+  memoryCounts: [number, number]
+  memoryObjectBytes: number
+}
+
+function params (quick: boolean): Params {
+  return {
+    n: quick ? 20_000 : 100_000,
+    baselineReps: quick ? 1 : 3,
+    objectBytes: 1024,
+    splitShards: 4,
+    splitThreshold: 1000,
+    largeCount: quick ? 40 : 200,
+    largeBytes: 8 * 1024 * 1024,
+    lagRate: 2000,
+    lagSeconds: quick ? 5 : 15,
+    lagWarmupSeconds: quick ? 2 : 3,
+    splitEntries: quick ? 20_000 : 100_000,
+    splitWriterRate: 200,
+    memoryCounts: quick ? [100_000, 20_000] : [1_000_000, 100_000],
+    memoryObjectBytes: 100
+  }
+}
+
+/** --set name=value overrides of the parameters (numbers; memoryCounts as big:small). */
+const overrides: Array<[string, string]> = []
+
+function applyOverrides (p: Params): Params {
+  const out: Record<string, unknown> = { ...p }
+  for (const [k, v] of overrides) {
+    if (!(k in out)) throw new Error(`unknown parameter ${k}; parameters: ${Object.keys(out).join(', ')}`)
+    out[k] = k === 'memoryCounts' ? v.split(':').map(Number) : Number(v)
+  }
+  return out as unknown as Params
+}
+
+function parseArgs (argv: string[]): BenchConfig {
+  let quick = false
+  let out = path.join(__dirname, '..', '..', 'bench', 'results.json')
+  let only = new Set<string>()
+  let profileDir: string | undefined
+  let keep = false
+  let quietWait: number | undefined
+  const nodeEnvs: Record<string, string> = {}
+  let pairing: 'both' | 'target' = 'both'
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    const value = (): string => {
+      const v = argv[++i]
+      if (v === undefined) throw new Error(`${a} needs a value`)
+      return v
+    }
+    if (a === '--quick') quick = true
+    else if (a === '--out') out = path.resolve(value())
+    else if (a === '--only') only = new Set(value().split(',').map(x => x.trim()).filter(x => x !== ''))
+    else if (a === '--profile') profileDir = path.resolve(value())
+    else if (a === '--keep') keep = true
+    else if (a === '--pairing') {
+      const v = value()
+      if (v !== 'both' && v !== 'target') throw new Error('--pairing is both or target')
+      pairing = v
+    } else if (a === '--node-env') {
+      const v = value()
+      const eq = v.indexOf('=')
+      if (eq <= 0) throw new Error('--node-env needs NAME=VALUE')
+      nodeEnvs[v.slice(0, eq)] = v.slice(eq + 1)
+    } else if (a === '--set') {
+      const [k, v] = value().split('=')
+      overrides.push([k, v])
+    } else if (a === '--quiet-wait') {
+      quietWait = Number(value()) * 1000
+    } else if (a === '--help' || a === '-h') {
+      process.stdout.write('usage: npm run bench -- [--quick] [--out PATH] [--only ' + SECTIONS.join(',') + '] [--profile DIR] [--keep] [--quiet-wait SECONDS] [--set param=value ...] [--node-env NAME=VALUE ...] [--pairing both|target]\n')
+      process.exit(0)
+    } else throw new Error(`unknown flag ${a}`)
+  }
+  for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`unknown section ${s}; sections: ${SECTIONS.join(', ')}`)
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'shardsync-bench-'))
+  const started = now()
+  return {
+    quick,
+    out,
+    only,
+    profileDir,
+    profiled: new Map(),
+    nodeEnv: nodeEnvs,
+    pairing,
+    keep,
+    quietMaxWaitMs: quietWait ?? (quick ? 0 : 10_000),
+    root,
+    log: (line) => process.stderr.write(`[${((now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}\n`)
+  }
+}
+
+interface Row { section: string, metric: string, value: string, target: string, ok?: boolean }
+
+function printTable (rows: Row[]): void {
+  const head: Row = { section: 'section', metric: 'metric', value: 'value', target: 'target', ok: undefined }
+  const all = [head, ...rows]
+  const w = {
+    section: Math.max(...all.map(r => r.section.length)),
+    metric: Math.max(...all.map(r => r.metric.length)),
+    value: Math.max(...all.map(r => r.value.length)),
+    target: Math.max(...all.map(r => r.target.length))
+  }
+  const line = (r: Row): string => `${r.section.padEnd(w.section)}  ${r.metric.padEnd(w.metric)}  ${r.value.padStart(w.value)}  ${r.target.padEnd(w.target)}  ${r.ok === undefined ? (r === head ? 'ok?' : '') : r.ok ? 'PASS' : 'FAIL'}`
+  const sep = '-'.repeat(line(head).length)
+  process.stdout.write(`\n${line(head)}\n${sep}\n`)
+  let last = ''
+  for (const r of rows) {
+    process.stdout.write(line(r.section === last ? { ...r, section: '' } : r) + '\n')
+    last = r.section
+  }
+  process.stdout.write(sep + '\n')
+}
+
+const fmt = (n: number | undefined, unit = ''): string => n === undefined || Number.isNaN(n) ? 'n/a' : `${n.toLocaleString('en-US')}${unit}`
+
+async function main (): Promise<void> {
+  const cfg = parseArgs(process.argv.slice(2))
+  const p = applyOverrides(params(cfg.quick))
+  const want = (s: string): boolean => cfg.only.size === 0 || cfg.only.has(s)
+  const startedAt = new Date().toISOString()
+  const t0 = now()
+  const results: Record<string, unknown> = {}
+  const rows: Row[] = []
+  const errors: Record<string, string> = {}
+  const sectionSeconds: Record<string, number> = {}
+  const fullFlags = ['--shards', String(p.splitShards), '--split-threshold', String(p.splitThreshold)]
+
+  const section = async (name: string, fn: () => Promise<void>): Promise<void> => {
+    if (!want(name)) return
+    cfg.log(`== ${name}`)
+    const s0 = now()
+    try {
+      await fn()
+    } catch (err) {
+      errors[name] = (err as Error).message
+      cfg.log(`!! ${name} failed: ${(err as Error).stack ?? String(err)}`)
+      rows.push({ section: name, metric: 'ERROR', value: (err as Error).message.slice(0, 60), target: '', ok: false })
+    }
+    sectionSeconds[name] = round((now() - s0) / 1000, 1)
+  }
+
+  let baseline: Partial<Record<Transport, BaselineRun>> | undefined
+  await section('baseline', async () => {
+    const runs: Partial<Record<Transport, BaselineRun>> = {}
+    for (const t of ['tcp', 'grpc', 'grpc-batched'] as const) {
+      const r = await runBaseline(cfg, t, p.n, p.objectBytes, p.baselineReps)
+      runs[t] = r
+      cfg.log(`  ${t}: ${r.objectsPerSecond}/s (median of ${r.reps.join(', ')})`)
+    }
+    baseline = runs
+    results.baseline = { primary: 'tcp', objectsPerSecond: runs.tcp?.objectsPerSecond, ...runs }
+    rows.push({ section: '1 baseline', metric: `bare copy ${fmt(p.n)} x 1 KiB, raw TCP (yardstick)`, value: fmt(runs.tcp?.objectsPerSecond, ' obj/s'), target: '(ref ~54,000)' })
+    rows.push({ section: '1 baseline', metric: 'same over one gRPC stream, 1 msg/object', value: fmt(runs.grpc?.objectsPerSecond, ' obj/s'), target: '' })
+    rows.push({ section: '1 baseline', metric: 'same over one gRPC stream, 64 KiB msgs', value: fmt(runs['grpc-batched']?.objectsPerSecond, ' obj/s'), target: '' })
+  })
+
+  let fullSync: FullSyncRun | undefined
+  await section('fullsync', async () => {
+    fullSync = await runFullSync(cfg, {
+      label: 'fullsync',
+      count: p.n,
+      size: p.objectBytes,
+      nodeArgs: fullFlags,
+      shards: p.splitShards,
+      splitThreshold: p.splitThreshold,
+      loadConcurrency: 256,
+      loadChannels: 8,
+      timeoutMs: 600_000
+    })
+    const r = fullSync
+    results.fullSync = r
+    rows.push({ section: '2 full sync', metric: `${fmt(p.n)} x 1 KiB, ${r.sourceShards} source shards`, value: fmt(r.objectsPerSecond, ' obj/s'), target: '' })
+    rows.push({ section: '2 full sync', metric: 'duration (AddPeer -> count = N)', value: fmt(r.seconds, ' s'), target: '' })
+    rows.push({ section: '2 full sync', metric: 'CPU s: source / target', value: `${r.sourceCpuSeconds} / ${r.targetCpuSeconds}`, target: '' })
+  })
+  if (fullSync !== undefined && baseline?.tcp !== undefined) {
+    const fs2 = fullSync
+    const vs = (t: Transport): number | undefined => baseline?.[t] === undefined ? undefined : round(fs2.objectsPerSecond / (baseline[t] as BaselineRun).objectsPerSecond, 3)
+    const ratio = vs('tcp') as number
+    results.ratio = { fullSyncOverBaseline: ratio, baseline: 'tcp', fullSyncOverGrpcPerObject: vs('grpc'), fullSyncOverGrpcBatched: vs('grpc-batched'), target: TARGETS.fullSyncRatio }
+    rows.push({ section: '2 full sync', metric: 'RATIO full sync / baseline (raw TCP)', value: ratio.toFixed(3), target: `>= ${TARGETS.fullSyncRatio}`, ok: ratio >= TARGETS.fullSyncRatio })
+    rows.push({ section: '2 full sync', metric: '  vs gRPC 1 msg/object / 64 KiB msgs', value: `${vs('grpc')?.toFixed(3) ?? 'n/a'} / ${vs('grpc-batched')?.toFixed(3) ?? 'n/a'}`, target: '' })
+  }
+
+  await section('large', async () => {
+    const r = await runFullSync(cfg, {
+      label: 'large',
+      count: p.largeCount,
+      size: p.largeBytes,
+      nodeArgs: fullFlags,
+      shards: p.splitShards,
+      splitThreshold: p.splitThreshold,
+      loadConcurrency: 8,
+      loadChannels: 4,
+      timeoutMs: 600_000
+    })
+    results.largeObjects = r
+    rows.push({ section: '3 large objects', metric: `${r.objects} x 8 MiB full sync`, value: fmt(r.mibPerSecond, ' MiB/s'), target: `>= ${TARGETS.largeMiBPerSecond} MiB/s`, ok: r.mibPerSecond >= TARGETS.largeMiBPerSecond })
+    rows.push({ section: '3 large objects', metric: 'peak RSS (VmHWM) source / target', value: `${fmt(r.sourcePeakRssMiB)} / ${fmt(r.targetPeakRssMiB)} MiB`, target: '' })
+    rows.push({ section: '3 large objects', metric: '  of which anonymous (sampled) source / target', value: `${fmt(r.sourcePeakAnonMiB)} / ${fmt(r.targetPeakAnonMiB)} MiB`, target: '(rest: mmapped LevelDB files)' })
+  })
+
+  await section('lag', async () => {
+    const r = await runLag(cfg, { rate: p.lagRate, seconds: p.lagSeconds, warmupSeconds: p.lagWarmupSeconds, size: p.objectBytes, nodeArgs: [], shards: 0 })
+    results.lag = r
+    rows.push({ section: '4 incremental lag', metric: `${fmt(r.rate)} writes/s for ${r.seconds} s (${r.shards} shards), achieved`, value: fmt(r.achievedRate, ' /s'), target: '' })
+    rows.push({ section: '4 incremental lag', metric: 'lag p50', value: fmt(r.lagMs.p50, ' ms'), target: '' })
+    rows.push({ section: '4 incremental lag', metric: 'lag p99', value: fmt(r.lagMs.p99, ' ms'), target: `<= ${TARGETS.lagP99Ms} ms`, ok: r.lagMs.p99 <= TARGETS.lagP99Ms && r.missing === 0 })
+    rows.push({ section: '4 incremental lag', metric: 'lag max', value: fmt(r.lagMs.max, ' ms'), target: '' })
+    rows.push({ section: '4 incremental lag', metric: 'PUT latency p99 / missing', value: `${fmt(r.putLatencyMs.p99)} ms / ${r.missing}`, target: '' })
+  })
+
+  await section('split', async () => {
+    const r = await runSplit(cfg, { entries: p.splitEntries, rate: p.splitWriterRate, nodeArgs: [], loadConcurrency: 128, loadChannels: 4 })
+    results.splitStall = r
+    rows.push({ section: '5 split stall', metric: `split of a ${fmt(r.entries)}-entry shard (${fmt(r.moved)} moved)`, value: fmt(r.splitSeconds * 1000, ' ms'), target: '' })
+    rows.push({ section: '5 split stall', metric: 'max PUT latency, splitting shard', value: fmt(r.splittingShardMaxMs, ' ms'), target: `<= ${TARGETS.splitStallMs} ms`, ok: r.splittingShardMaxMs <= TARGETS.splitStallMs })
+    const pre = Math.max(0, ...r.writers.map(w => w.beforeSplitMaxMs).filter(v => Number.isFinite(v)))
+    const unaffected = (v: number): boolean => v <= Math.max(100, 3 * pre)
+    rows.push({ section: '5 split stall', metric: 'max PUT latency, sibling shard (same bucket)', value: fmt(r.siblingShardMaxMs, ' ms'), target: `unaffected (<= max(100, 3x pre-split ${fmt(pre)} ms))`, ok: unaffected(r.siblingShardMaxMs) })
+    rows.push({ section: '5 split stall', metric: 'max PUT latency, other bucket', value: fmt(r.otherBucketMaxMs, ' ms'), target: 'unaffected', ok: unaffected(r.otherBucketMaxMs) })
+  })
+
+  await section('memory', async () => {
+    const [big, small] = p.memoryCounts
+    // One source, grown between the two measurements (loading is the slow part).
+    const [rs, rb] = await runGrowingSyncs(cfg, {
+      label: 'memory',
+      count: big,
+      size: p.memoryObjectBytes,
+      nodeArgs: [],
+      shards: 0,
+      splitThreshold: 0,
+      loadConcurrency: 256,
+      loadChannels: 8,
+      timeoutMs: 900_000
+    }, small, big)
+    const runs = [rb, rs]
+    const peak = (r: FullSyncRun): number => Math.max(r.sourcePeakRssMiB ?? NaN, r.targetPeakRssMiB ?? NaN)
+    const growth = round(peak(rb) / peak(rs) - 1, 3)
+    const anon = (r: FullSyncRun): number => Math.max(r.sourcePeakAnonMiB ?? NaN, r.targetPeakAnonMiB ?? NaN)
+    const anonGrowth = round(anon(rb) / anon(rs) - 1, 3)
+    results.memory = { objectBytes: p.memoryObjectBytes, runs, peakGrowth: growth, peakAnonGrowth: anonGrowth }
+    for (const r of runs) {
+      rows.push({ section: '6 memory', metric: `peak RSS src / dst, sync of ${fmt(r.objects)} x ${r.objectBytes} B (${r.sourceShards} shards)`, value: `${fmt(r.sourcePeakRssMiB)} / ${fmt(r.targetPeakRssMiB)} MiB`, target: r === rb ? `<= ${TARGETS.peakRssMiB} MiB` : '', ok: r === rb ? peak(r) <= TARGETS.peakRssMiB : undefined })
+      rows.push({ section: '6 memory', metric: '  of which anonymous (sampled) src / dst', value: `${fmt(r.sourcePeakAnonMiB)} / ${fmt(r.targetPeakAnonMiB)} MiB`, target: '' })
+      rows.push({ section: '6 memory', metric: `  (sync rate ${fmt(r.objects)} x ${r.objectBytes} B)`, value: fmt(r.objectsPerSecond, ' obj/s'), target: '' })
+    }
+    rows.push({ section: '6 memory', metric: `peak RSS growth ${fmt(rb.objects)} vs ${fmt(rs.objects)}`, value: `${round(growth * 100)} %`, target: `<= ${TARGETS.rssGrowth * 100} %`, ok: growth <= TARGETS.rssGrowth })
+    rows.push({ section: '6 memory', metric: '  growth of peak anonymous RSS', value: `${round(anonGrowth * 100)} %`, target: '' })
+  })
+
+  if (cfg.profileDir !== undefined) {
+    try {
+      const dir = cfg.profileDir
+      const roles = Object.fromEntries(cfg.profiled)
+      const files = fs.readdirSync(dir).filter(f => f.endsWith('.cpuprofile') && [...cfg.profiled.keys()].some(pid => f.includes(`.${pid}.`))).map(f => path.join(dir, f))
+      const summaries = summarizeProfiles(files, 25, roles).sort((a, b) => (a.role ?? '').localeCompare(b.role ?? ''))
+      results.profile = summaries
+      for (const s of summaries) printSummary(s)
+    } catch (err) {
+      errors.profile = (err as Error).message
+    }
+  }
+
+  // How busy the rest of the machine was while each figure was taken.
+  const noise: string[] = []
+  const add = (name: string, c: ContentionReport | undefined): void => { if (c !== undefined) noise.push(`${name} ${c.foreignCores}`) }
+  const r = results as Record<string, any>
+  add('baseline', r.baseline?.tcp?.contention)
+  add('fullsync', r.fullSync?.contention)
+  add('large', r.largeObjects?.contention)
+  add('lag', r.lag?.contention)
+  add('split', r.splitStall?.contention)
+  for (const m of r.memory?.runs ?? []) add(m.label, m.contention)
+  for (const n of noise) {
+    const [name, cores] = n.split(' ')
+    rows.push({ section: 'machine', metric: `cores used by OTHER processes during ${name}`, value: cores, target: '~0 for clean figures', ok: undefined })
+  }
+
+  const totalSeconds = round((now() - t0) / 1000, 1)
+  const report = {
+    meta: { ...machine(), startedAt, quick: cfg.quick, sections: [...(cfg.only.size > 0 ? cfg.only : SECTIONS)], params: p, targets: TARGETS, totalSeconds, sectionSeconds, profiled: cfg.profileDir !== undefined, nodeEnv: cfg.nodeEnv, pairing: cfg.pairing },
+    ...results,
+    errors
+  }
+  printTable(rows)
+  process.stdout.write(`total ${totalSeconds} s${cfg.quick ? ' (quick)' : ''}; JSON: ${cfg.out}\n`)
+  fs.mkdirSync(path.dirname(cfg.out), { recursive: true })
+  fs.writeFileSync(cfg.out, JSON.stringify(report, null, 2) + '\n')
+  if (!cfg.keep) fs.rmSync(cfg.root, { recursive: true, force: true })
+  else process.stdout.write(`scratch kept in ${cfg.root}\n`)
+  if (Object.keys(errors).length > 0) process.exitCode = 1
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,214 @@
+/**
+ * Full sync between two real node processes (sections 2, 3 and 6).
+ *
+ * The source is loaded through PutObject (many streams in flight), its
+ * auto-splits are allowed to settle, and it is restarted so that its peak
+ * RSS (VmHWM) covers the sync only, not the load. Then a fresh target is
+ * started, the pair is connected (connectOneWay: AddPeer on both, which also
+ * makes the source sync back from the target, as any pair of sites does;
+ * --pairing target connects the target only) and
+ * the clock runs until the target's bucket object count (AdminService
+ * NodeInfo) equals N, polled every 50 ms.
+ */
+import type { NodeProcess } from '../lib/cluster'
+import { callUnary } from '../../node/rpc/clients'
+import {
+  connectPair, Contention, listShardsOf, noteProfiled, nodeEnv, profileEnv, loadObjects, now, objectCount, padKey, procCpuSeconds, procMemory, round, RssSampler, scratch, sleep, startNode, stopNodes,
+  waitQuiet, waitSplitsSettled, type BenchConfig, type ContentionReport, type Scratch
+} from './common'
+
+export interface FullSyncOptions {
+  label: string
+  count: number
+  size: number
+  /** Flags of both nodes (the same deployment config on both sites). */
+  nodeArgs: string[]
+  /** CreateBucket parameters on the source (0 = node default). */
+  shards: number
+  splitThreshold: number
+  loadConcurrency: number
+  loadChannels: number
+  timeoutMs: number
+}
+
+export interface FullSyncRun {
+  label: string
+  objects: number
+  objectBytes: number
+  sourceShards: number
+  targetShards: number
+  loadSeconds: number
+  loadObjectsPerSecond: number
+  seconds: number
+  objectsPerSecond: number
+  mibPerSecond: number
+  /** CPU seconds (all threads) used during the sync. */
+  sourceCpuSeconds: number
+  targetCpuSeconds: number
+  /** CPU microseconds per object, both nodes together. */
+  cpuMicrosPerObject: number
+  sourcePeakRssMiB?: number
+  targetPeakRssMiB?: number
+  /**
+   * RSS sampled every 250 ms during the sync, max seen: total, anonymous
+   * (heaps, buffers) and file-backed (mmapped LevelDB tables: page cache).
+   */
+  sampledPeakRssMiB: Record<string, { rssMiB: number, rssAnonMiB: number, rssFileMiB: number }>
+  /** Peak anonymous RSS of source / target (sampled): memory the process really holds. */
+  sourcePeakAnonMiB?: number
+  targetPeakAnonMiB?: number
+  /** Seconds from AddPeer until the target held its first object (start-up cost of a sync). */
+  firstObjectSeconds?: number
+  /** Process ids of the nodes during the sync (to match CPU profiles). */
+  pids: { source?: number, target?: number }
+  contention: ContentionReport
+}
+
+export const BUCKET = 'bench'
+
+/** A loaded source node (bucket BUCKET) in its own scratch directory. */
+export interface LoadedSource {
+  s: Scratch
+  source: NodeProcess
+  loaded: number
+  loadSeconds: number
+  loadPerSecond: number
+}
+
+export async function startSource (cfg: BenchConfig, o: FullSyncOptions): Promise<LoadedSource> {
+  const s = scratch(cfg, `fullsync-${o.label}`)
+  const source = await startNode(s, 'src', o.nodeArgs, nodeEnv(cfg, false))
+  try {
+    await callUnary(source.clients.object, 'CreateBucket', { name: BUCKET, initialShards: o.shards, splitThreshold: o.splitThreshold })
+  } catch (err) {
+    await stopNodes(source)
+    s.cleanup()
+    throw err
+  }
+  return { s, source, loaded: 0, loadSeconds: 0, loadPerSecond: 0 }
+}
+
+/** Loads objects obj-<loaded>.. obj-<count-1>, so that a source can grow between two measurements. */
+export async function loadUpTo (cfg: BenchConfig, src: LoadedSource, o: FullSyncOptions, count: number): Promise<void> {
+  const from = src.loaded
+  cfg.log(`  [${o.label}] loading ${count - from} objects of ${o.size} B into the source`)
+  const load = await loadObjects(src.source.address, BUCKET, {
+    count: count - from, size: o.size, concurrency: o.loadConcurrency, channels: o.loadChannels, key: i => padKey('obj-', from + i), log: cfg.log, label: o.label
+  })
+  src.loaded = count
+  src.loadSeconds = load.seconds
+  src.loadPerSecond = load.perSecond
+}
+
+/**
+ * Restarts the source (fresh VmHWM), starts a fresh target with site id
+ * `targetSite`, connects them and waits for the target to hold `count`
+ * objects. The target is stopped afterwards and removed as a peer of the
+ * source, so that the source can be synced again to another target.
+ */
+export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullSyncOptions, targetSite = 'dst'): Promise<FullSyncRun> {
+  const source = src.source
+  const count = src.loaded
+  const sourceShards = await waitSplitsSettled(source, BUCKET)
+  const loaded = await objectCount(source, BUCKET)
+  if (loaded !== count) throw new Error(`source holds ${loaded} objects, expected ${count}`)
+  cfg.log(`  [${o.label}] loaded in ${src.loadSeconds}s (${src.loadPerSecond}/s), ${sourceShards} source shards; restarting the source`)
+  const env = profileEnv(cfg)
+  source.spec.env = env
+  await source.restart()
+  noteProfiled(cfg, `${o.label}/source`, source)
+  let target: NodeProcess | undefined
+  try {
+    target = await startNode(src.s, targetSite, o.nodeArgs, env)
+    const dst = target
+    noteProfiled(cfg, `${o.label}/target`, dst)
+    await waitQuiet(cfg, `full sync ${o.label}`)
+    const cpuSrc0 = procCpuSeconds(source.proc?.pid)
+    const cpuDst0 = procCpuSeconds(dst.proc?.pid)
+    const sampler = new RssSampler({ source: source.proc?.pid, target: dst.proc?.pid })
+    const contention = new Contention()
+
+    const t0 = now()
+    await connectPair(cfg, source, dst)
+    let firstObject: number | undefined
+    let lastCount = 0
+    let lastLog = t0
+    const deadline = t0 + o.timeoutMs
+    for (;;) {
+      const c = await objectCount(dst, BUCKET)
+      if (c > 0 && firstObject === undefined) firstObject = (now() - t0) / 1000
+      if (c >= count) break
+      if (now() > deadline) throw new Error(`full sync ${o.label}: target holds ${c} of ${count} after ${o.timeoutMs} ms`)
+      if (now() - lastLog > 5000) {
+        cfg.log(`  [${o.label}] sync: ${c}/${count} (${Math.round((c - lastCount) / ((now() - lastLog) / 1000))}/s)`)
+        lastLog = now()
+        lastCount = c
+      }
+      await sleep(50)
+    }
+    const seconds = (now() - t0) / 1000
+    const cpuSrc = procCpuSeconds(source.proc?.pid) - cpuSrc0
+    const cpuDst = procCpuSeconds(dst.proc?.pid) - cpuDst0
+    const busy = contention.stop(cpuSrc + cpuDst)
+    const sampled = sampler.stop()
+    const memSrc = procMemory(source.proc?.pid)
+    const memDst = procMemory(dst.proc?.pid)
+    const targetShards = (await listShardsOf(dst, BUCKET)).shards.length
+    return {
+      label: o.label,
+      objects: count,
+      objectBytes: o.size,
+      sourceShards,
+      targetShards,
+      loadSeconds: src.loadSeconds,
+      loadObjectsPerSecond: src.loadPerSecond,
+      seconds: round(seconds, 2),
+      objectsPerSecond: Math.round(count / seconds),
+      mibPerSecond: round(count * o.size / seconds / 2 ** 20),
+      sourceCpuSeconds: round(cpuSrc, 2),
+      targetCpuSeconds: round(cpuDst, 2),
+      cpuMicrosPerObject: Math.round((cpuSrc + cpuDst) / count * 1e6),
+      sourcePeakRssMiB: memSrc?.peakRssMiB,
+      targetPeakRssMiB: memDst?.peakRssMiB,
+      sampledPeakRssMiB: sampled,
+      sourcePeakAnonMiB: sampled.source?.rssAnonMiB,
+      targetPeakAnonMiB: sampled.target?.rssAnonMiB,
+      firstObjectSeconds: firstObject === undefined ? undefined : round(firstObject, 2),
+      pids: { source: source.proc?.pid, target: dst.proc?.pid },
+      contention: busy
+    }
+  } finally {
+    if (target !== undefined) {
+      await callUnary(source.clients.admin, 'RemovePeer', { id: targetSite }).catch(() => {})
+      await stopNodes(target)
+    }
+  }
+}
+
+export async function runFullSync (cfg: BenchConfig, o: FullSyncOptions): Promise<FullSyncRun> {
+  const src = await startSource(cfg, o)
+  try {
+    await loadUpTo(cfg, src, o, o.count)
+    return await measureSync(cfg, src, o)
+  } finally {
+    await stopNodes(src.source)
+    src.s.cleanup()
+  }
+}
+
+/** Two syncs of one growing source: `small` objects, then `big` (the memory section). */
+export async function runGrowingSyncs (cfg: BenchConfig, o: FullSyncOptions, small: number, big: number): Promise<[FullSyncRun, FullSyncRun]> {
+  const src = await startSource(cfg, { ...o, label: 'memory' })
+  try {
+    await loadUpTo(cfg, src, { ...o, label: `memory-${small}` }, small)
+    const a = await measureSync(cfg, src, { ...o, label: `memory-${small}` }, 'dst1')
+    cfg.log(`  ${small}: ${a.objectsPerSecond}/s, peak RSS source ${a.sourcePeakRssMiB} MiB, target ${a.targetPeakRssMiB} MiB`)
+    await loadUpTo(cfg, src, { ...o, label: `memory-${big}` }, big)
+    const b = await measureSync(cfg, src, { ...o, label: `memory-${big}` }, 'dst2')
+    cfg.log(`  ${big}: ${b.objectsPerSecond}/s, peak RSS source ${b.sourcePeakRssMiB} MiB, target ${b.targetPeakRssMiB} MiB`)
+    return [a, b]
+  } finally {
+    await stopNodes(src.source)
+    src.s.cleanup()
+  }
+}
