@@ -300,6 +300,27 @@ export class ObjectStore extends EventEmitter {
     if (n !== head.chunks) throw new ShardsyncError('OBJECT_NOT_FOUND', 'object changed while it was read')
   }
 
+  /**
+   * The content of many small heads (at most 8 chunks each) in one read.
+   * Entry i is undefined for a large head, a tombstone, or an object that
+   * changed while it was read (callers fall back to readChunks).
+   */
+  async readSmallMany (heads: Array<ObjectHead | undefined>): Promise<Array<Buffer[] | undefined>> {
+    const want: string[] = []
+    const spans: Array<[number, number] | undefined> = heads.map((h) => {
+      if (h === undefined || h.deleted === true || h.dataId === undefined || h.chunks > 8) return undefined
+      const start = want.length
+      for (let c = 0; c < h.chunks; c++) want.push(keys.chunkKey(h.dataId, c))
+      return [start, h.chunks]
+    })
+    const values = want.length > 0 ? await this.db.getMany(want, { valueEncoding: 'buffer' }) as Array<Buffer | undefined> : []
+    return spans.map((span) => {
+      if (span === undefined) return undefined
+      const parts = values.slice(span[0], span[0] + span[1])
+      return parts.every(p => p !== undefined) ? parts as Buffer[] : undefined
+    })
+  }
+
   /** Objects in key order across all shards, page by page. */
   async listObjects (bucket: string, opts: { prefix?: string, startAfter?: string, limit?: number }): Promise<{ objects: ListedObject[], nextStartAfter: string }> {
     const state = this.bucketState(bucket)
@@ -362,7 +383,7 @@ export class ObjectStore extends EventEmitter {
  * mid-upload leaves garbage that open() clears, never a half object.
  */
 export class Upload {
-  private readonly dataId = crypto.randomBytes(9).toString('base64url')
+  private readonly dataId = nextDataId()
   private readonly md5 = crypto.createHash('md5')
   private pending: Buffer[] = []
   private pendingBytes = 0
@@ -453,6 +474,13 @@ export class Upload {
     await this.store.db.batch(ops)
     this.uploaded = false
   }
+}
+
+/** Unique per process (random prefix) and cheap per upload (a counter). */
+const DATA_ID_PREFIX = crypto.randomBytes(6).toString('base64url')
+let dataIdCounter = 0
+function nextDataId (): string {
+  return DATA_ID_PREFIX + (dataIdCounter++).toString(36)
 }
 
 export function clampLimit (limit: number | undefined): number {

@@ -110,6 +110,33 @@ export class ProgressStore {
     })
   }
 
+  /**
+   * The same read-modify-write on several progress objects of one source
+   * bucket, in one batch, holding every one's lock (the tail saves all its
+   * cursors this way after each poll).
+   */
+  async updateMany (site: string, srcBucketId: string, shards: readonly number[], change: (shard: number, r: ProgressRecord | undefined) => ProgressRecord | undefined): Promise<void> {
+    if (shards.length === 0) return
+    const ks = shards.map(s => keys.progressKey(site, srcBucketId, s))
+    const before = ks.map(k => this.locks.get(k) ?? Promise.resolve())
+    const run = Promise.all(before.map(async p => await p.catch(noop))).then(async () => {
+      const current = await this.db.getMany(ks) as Array<ProgressRecord | undefined>
+      const ops: Array<{ type: 'put', key: string, value: ProgressRecord }> = []
+      const now = Date.now()
+      current.forEach((r, i) => {
+        const next = change(shards[i], r === undefined ? undefined : structuredClone(r))
+        if (next !== undefined) { next.updatedMs = now; ops.push({ type: 'put', key: ks[i], value: next }) }
+      })
+      if (ops.length > 0) await this.db.batch(ops)
+    })
+    const tail = run.then(noop, noop)
+    for (const k of ks) {
+      this.locks.set(k, tail)
+      void tail.then(() => { if (this.locks.get(k) === tail) this.locks.delete(k) })
+    }
+    await run
+  }
+
   async getSourceBucket (site: string, srcBucketId: string): Promise<SourceBucketRecord | undefined> {
     return await this.db.get(keys.sourceBucketKey(site, srcBucketId)) as SourceBucketRecord | undefined
   }

@@ -40,7 +40,9 @@ async function putObject (node: ShardsyncNode, call: grpc.ServerReadableStream<P
   let cancelled = false
   call.on('cancelled', () => { cancelled = true; call.destroy() })
   try {
-    for await (const msg of call as AsyncIterable<PutObjectRequest__Output>) {
+    // destroyOnReturn: false — ending the loop must not destroy the call
+    // (that costs two errors with stack traces on every PUT).
+    for await (const msg of call.iterator({ destroyOnReturn: false }) as AsyncIterable<PutObjectRequest__Output>) {
       if (upload === undefined) {
         key = msg.key
         upload = node.store.beginUpload(msg.bucket, msg.key)

@@ -271,10 +271,12 @@ export class BucketSync {
     }
     this.noteHeads(answer.heads ?? answer.positions, answer.positions)
     const before = new Map(cursors.map(c => [c.shard, c.afterSeq]))
-    await Promise.all(answer.positions.filter(p => p.seq > (before.get(p.shard) ?? 0)).map(async p => {
-      await progress.update(client.peerId, this.source.id, p.shard, r => r === undefined || r.state !== 'incremental' || r.logCursor >= p.seq ? undefined : { ...r, logCursor: p.seq })
-      if ((tail.get(p.shard) ?? 0) < p.seq) tail.set(p.shard, p.seq)
-    }))
+    const advanced = new Map(answer.positions.filter(p => p.seq > (before.get(p.shard) ?? 0)).map(p => [p.shard, p.seq]))
+    await progress.updateMany(client.peerId, this.source.id, [...advanced.keys()], (shard, r) => {
+      const seq = advanced.get(shard) ?? 0
+      return r === undefined || r.state !== 'incremental' || r.logCursor >= seq ? undefined : { ...r, logCursor: seq }
+    })
+    for (const [shard, seq] of advanced) if ((tail.get(shard) ?? 0) < seq) tail.set(shard, seq)
     if (this.deps.mode === 'split-aware' && answer.shardCount > this.record.knownShardCount) {
       this.record = { ...this.record, knownShardCount: answer.shardCount }
       this.requestRound()
