@@ -50,7 +50,8 @@ export async function runNode (options: NodeOptions, log: Logger = createLogger(
     await node.close()
     throw err
   }
-  nodeLog.info({ address: server.address, metrics: metricsServer?.address, tls: security.cert !== undefined, mutualTls: security.ca !== undefined, auth: security.token !== undefined, data: options.dataDir, peers: options.peers.map(p => p.id), syncMode: options.syncMode }, 'listening')
+  // The "listening" line is printed at any --log-level: scripts wait for it.
+  nodeLog.child({}, { level: 'info' }).info({ address: server.address, metrics: metricsServer?.address, tls: security.cert !== undefined, mutualTls: security.ca !== undefined, auth: security.token !== undefined, data: options.dataDir, peers: options.peers.map(p => p.id), syncMode: options.syncMode }, 'listening')
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {

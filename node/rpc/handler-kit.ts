@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js'
 import type { Logger } from 'pino'
 import { once } from 'node:events'
+import { ShardsyncError } from '../../storage/errors'
 import { toServiceError } from './status-map'
 
 /** What every handler gets: the rpc logger, and an observer for metrics. */
@@ -14,7 +15,22 @@ export interface RpcContext {
   observe?: (method: string, code: string, seconds: number) => void
 }
 
-function finish (ctx: RpcContext, method: string, started: bigint, err: unknown): Partial<grpc.StatusObject> | undefined {
+/**
+ * A request message that failed to decode. server.ts makes every method's
+ * deserializer return it instead of throwing (grpc-js would answer INTERNAL),
+ * and the wrappers below answer INVALID_ARGUMENT.
+ */
+export const MALFORMED_REQUEST: object = Object.freeze({ malformedRequest: true })
+
+export function assertWellFormed (message: unknown): void {
+  if (message === MALFORMED_REQUEST) throw ShardsyncError.invalidArgument('request message cannot be decoded')
+}
+
+function finish (ctx: RpcContext, method: string, started: bigint, err: unknown, cancelled = false): Partial<grpc.StatusObject> | undefined {
+  if (cancelled) {
+    ctx.observe?.(method, 'CANCELLED', Number(process.hrtime.bigint() - started) / 1e9)
+    return undefined
+  }
   const status = err === undefined ? undefined : toServiceError(err, ctx.log, method)
   if (ctx.observe !== undefined) {
     const code = status === undefined ? 'OK' : grpc.status[status.code ?? grpc.status.UNKNOWN]
@@ -26,7 +42,7 @@ function finish (ctx: RpcContext, method: string, started: bigint, err: unknown)
 export function unary<Req, Res> (ctx: RpcContext, method: string, fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const started = process.hrtime.bigint()
-    Promise.resolve().then(async () => await fn(call.request, call)).then(
+    Promise.resolve().then(async () => { assertWellFormed(call.request); return await fn(call.request, call) }).then(
       (res) => { finish(ctx, method, started, undefined); callback(null, res) },
       (err) => callback(finish(ctx, method, started, err ?? new Error('rejected')) as grpc.ServiceError)
     )
@@ -55,10 +71,11 @@ export function serverStream<Req, Res> (ctx: RpcContext, method: string, fn: (re
       if (abort.signal.aborted) throw new Error('cancelled')
       if (!call.write(msg)) await once(call, 'drain', { signal: abort.signal })
     }
-    fn(call.request, write, abort.signal, call).then(
+    Promise.resolve().then(async () => { assertWellFormed(call.request); await fn(call.request, write, abort.signal, call) }).then(
       () => { finish(ctx, method, started, undefined); if (!abort.signal.aborted) call.end() },
       (err) => {
-        const status = finish(ctx, method, started, abort.signal.aborted ? Object.assign(new Error('cancelled'), { code: 'CANCELLED' }) : err)
+        // A cancelled call is the client's choice, not an internal error.
+        const status = finish(ctx, method, started, err, abort.signal.aborted)
         // emit, not destroy: a destroyed stream never sends its status.
         if (!abort.signal.aborted) call.emit('error', status)
       }

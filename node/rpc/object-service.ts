@@ -9,7 +9,7 @@ import type { ShardsyncNode } from '../shardsync-node'
 import type { ObjectServiceHandlers } from './generated/shardsync/v1/ObjectService'
 import type { GetObjectResponse } from './generated/shardsync/v1/GetObjectResponse'
 import type { PutObjectRequest__Output } from './generated/shardsync/v1/PutObjectRequest'
-import { clientStream, serverStream, unary, type StreamWriter, type RpcContext } from './handler-kit'
+import { assertWellFormed, clientStream, serverStream, unary, type StreamWriter, type RpcContext } from './handler-kit'
 import { bucketMessage, objectInfoMessage } from './messages'
 
 export function objectServiceHandlers (node: ShardsyncNode, ctx: RpcContext): ObjectServiceHandlers {
@@ -43,6 +43,7 @@ async function putObject (node: ShardsyncNode, call: grpc.ServerReadableStream<P
     // destroyOnReturn: false — ending the loop must not destroy the call
     // (that costs two errors with stack traces on every PUT).
     for await (const msg of call.iterator({ destroyOnReturn: false }) as AsyncIterable<PutObjectRequest__Output>) {
+      assertWellFormed(msg)
       if (upload === undefined) {
         key = msg.key
         upload = node.store.beginUpload(msg.bucket, msg.key)
@@ -55,6 +56,7 @@ async function putObject (node: ShardsyncNode, call: grpc.ServerReadableStream<P
     return objectInfoMessage(key, result.version)
   } catch (err) {
     await upload?.abort().catch(() => {})
+    if (cancelled || (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE') throw ShardsyncError.invalidArgument('upload stream ended early')
     throw err
   }
 }

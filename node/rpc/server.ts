@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js'
 import type { Logger } from 'pino'
 import type { ShardsyncNode } from '../shardsync-node'
 import { adminServiceHandlers } from './admin-service'
-import type { RpcContext } from './handler-kit'
+import { MALFORMED_REQUEST, type RpcContext } from './handler-kit'
 import { createHealth, type Health } from './health'
 import { authInterceptor, loadShedInterceptor, type InflightGauge } from './interceptors'
 import { objectServiceHandlers } from './object-service'
@@ -53,9 +53,9 @@ export async function startServer (node: ShardsyncNode, opts: ServerOptions): Pr
     interceptors
   })
   const ctx: RpcContext = { log: opts.log.child({ component: 'rpc' }), observe: opts.observe }
-  server.addService(v1.ObjectService.service, objectServiceHandlers(node, ctx))
-  server.addService(v1.SyncService.service, syncServiceHandlers(node, ctx))
-  server.addService(v1.AdminService.service, adminServiceHandlers(node, ctx))
+  server.addService(tolerant(v1.ObjectService.service), objectServiceHandlers(node, ctx))
+  server.addService(tolerant(v1.SyncService.service), syncServiceHandlers(node, ctx))
+  server.addService(tolerant(v1.AdminService.service), adminServiceHandlers(node, ctx))
   const health = createHealth()
   health.addToServer(server)
   addReflectionService(server)
@@ -79,4 +79,22 @@ export async function startServer (node: ShardsyncNode, opts: ServerOptions): Pr
       })
     }
   }
+}
+
+/** The same service whose request decoding never throws (see MALFORMED_REQUEST). */
+function tolerant (service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {}
+  for (const [name, method] of Object.entries(service)) {
+    out[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return method.requestDeserialize(bytes)
+        } catch {
+          return MALFORMED_REQUEST
+        }
+      }
+    }
+  }
+  return out as grpc.ServiceDefinition
 }

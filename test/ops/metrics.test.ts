@@ -1,0 +1,231 @@
+/**
+ * `--metrics HOST:PORT`: /metrics is valid Prometheus text exposition, every
+ * shardsync_ family has HELP and TYPE, names follow the conventions
+ * (counters end _total, histograms carry a unit suffix such as _seconds),
+ * histograms are well-formed; the incremental lag gauge rises while a
+ * throttled target falls behind and returns to 0 once synced; RPCs and
+ * split events are counted.
+ */
+import http from 'node:http'
+import t from 'tap'
+import { connectOneWay } from '../../scripts/lib/cluster'
+import { makeBucket, makeKeys, putMany, split, startSites, stopwatch, waitConverged, waitFor, type NodeProcess } from '../sync/helpers'
+
+interface Sample { name: string, labels: Record<string, string>, value: number }
+interface Family { name: string, help?: string, type?: string, samples: Sample[] }
+interface Parsed { families: Map<string, Family>, samples: Sample[], errors: string[] }
+
+const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*'
+const LABEL_PAIR = '[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*"'
+const SAMPLE_RE = new RegExp(`^(${NAME})(?:\\{((?:${LABEL_PAIR})(?:,${LABEL_PAIR})*,?)?\\})? (\\S+)(?: (-?\\d+))?$`)
+// Go's strconv.ParseFloat (what Prometheus uses) takes NaN/Inf in any case;
+// prom-client writes "Nan" for an event-loop-lag gauge with no samples yet.
+const VALUE_RE = /^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?inf(?:inity)?|nan)$/i
+const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped'])
+
+function parseValue (v: string): number {
+  const l = v.toLowerCase()
+  if (l === '+inf' || l === 'inf') return Infinity
+  if (l === '-inf') return -Infinity
+  if (l === 'nan') return NaN
+  return Number(v)
+}
+
+/** A strict-enough parser of the Prometheus text format (0.0.4). */
+export function parseProm (text: string): Parsed {
+  const families = new Map<string, Family>()
+  const samples: Sample[] = []
+  const errors: string[] = []
+  const fam = (name: string): Family => {
+    let f = families.get(name)
+    if (f === undefined) { f = { name, samples: [] }; families.set(name, f) }
+    return f
+  }
+  if (!text.endsWith('\n')) errors.push('body does not end with a newline')
+  for (const [i, line] of text.split('\n').entries()) {
+    if (line === '') continue
+    if (line.startsWith('#')) {
+      const m = /^# (HELP|TYPE) (\S+)(?: (.*))?$/.exec(line)
+      if (m === null) { if (/^# (HELP|TYPE)/.test(line)) errors.push(`line ${i + 1}: bad comment: ${line}`); continue }
+      if (!new RegExp(`^${NAME}$`).test(m[2])) errors.push(`line ${i + 1}: bad metric name ${m[2]}`)
+      const f = fam(m[2])
+      if (m[1] === 'HELP') {
+        if (f.help !== undefined) errors.push(`line ${i + 1}: second HELP for ${m[2]}`)
+        f.help = m[3] ?? ''
+      } else {
+        if (f.type !== undefined) errors.push(`line ${i + 1}: second TYPE for ${m[2]}`)
+        if (f.samples.length > 0) errors.push(`line ${i + 1}: TYPE after samples for ${m[2]}`)
+        if (!TYPES.has(m[3] ?? '')) errors.push(`line ${i + 1}: bad type ${m[3]}`)
+        f.type = m[3]
+      }
+      continue
+    }
+    const m = SAMPLE_RE.exec(line)
+    if (m === null || !VALUE_RE.test(m[3])) { errors.push(`line ${i + 1}: not a valid sample: ${line}`); continue }
+    const labels: Record<string, string> = {}
+    for (const lm of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      if (lm[1] in labels) errors.push(`line ${i + 1}: duplicate label ${lm[1]}`)
+      labels[lm[1]] = lm[2]
+    }
+    const s: Sample = { name: m[1], labels, value: parseValue(m[3]) }
+    samples.push(s)
+    // The family of a sample: histogram/summary samples carry suffixes.
+    const base = [m[1], m[1].replace(/_(bucket|sum|count)$/, '')].find(n => families.has(n)) ?? m[1]
+    fam(base).samples.push(s)
+  }
+  return { families, samples, errors }
+}
+
+async function scrape (address: string): Promise<{ status: number, contentType: string, body: string }> {
+  return await new Promise((resolve, reject) => {
+    http.get(`http://${address}/metrics`, res => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => { body += d })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), body }))
+    }).on('error', reject)
+  })
+}
+
+function metricsAddress (n: NodeProcess): string {
+  const a = n.logged('listening')[0]?.metrics
+  if (typeof a !== 'string' || a === '') throw new Error(`${n.spec.site} logged no metrics address`)
+  return a
+}
+
+function value (p: Parsed, name: string, labels: Record<string, string> = {}): number | undefined {
+  const s = p.samples.filter(s => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+  if (s.length === 0) return undefined
+  return s.reduce((n, x) => n + x.value, 0)
+}
+
+async function metrics (n: NodeProcess): Promise<Parsed> {
+  const r = await scrape(metricsAddress(n))
+  if (r.status !== 200) throw new Error(`/metrics answered ${r.status}`)
+  return parseProm(r.body)
+}
+
+t.test('metrics: exposition format, lag, rpc and split counters', async t => {
+  const lap = stopwatch(t)
+  const [src, tgt] = await startSites(t, [
+    { site: 'src', args: ['--metrics', '127.0.0.1:0'] },
+    { site: 'tgt', args: ['--metrics', '127.0.0.1:0', '--sync-rate', '100'] }
+  ])
+  const bucket = 'metrics-b'
+  await makeBucket(src, bucket, { shards: 2 })
+  await connectOneWay(src, tgt)
+  // Target caught up with the empty bucket: every shard in incremental sync.
+  await waitFor(async () => {
+    const p = await metrics(tgt)
+    return value(p, 'shardsync_full_sync_shards', { peer: 'src' }) === 0 && (await tgt.logged('shard entering incremental sync')).length >= 2
+  }, { timeoutMs: 30_000, what: 'tgt in incremental sync of the empty bucket' })
+  lap('tgt in incremental sync')
+
+  // ---- format ----
+  const r = await scrape(metricsAddress(src))
+  t.equal(r.status, 200, '/metrics answers 200')
+  t.match(r.contentType, /^text\/plain; version=0\.0\.4/, `content type ${r.contentType}`)
+  const other = await new Promise<number>((resolve, reject) => http.get(`http://${metricsAddress(src)}/nope`, res => { res.resume(); resolve(res.statusCode ?? 0) }).on('error', reject))
+  t.equal(other, 404, 'other paths answer 404')
+  for (const node of [src, tgt]) {
+    const p = parseProm((await scrape(metricsAddress(node))).body)
+    t.same(p.errors.slice(0, 10), [], `${node.spec.site}: every line is valid Prometheus text`)
+    const ours = [...p.families.values()].filter(f => f.name.startsWith('shardsync_'))
+    t.ok(ours.length > 20, `${node.spec.site}: ${ours.length} shardsync_ families`)
+    t.same(ours.filter(f => f.help === undefined || f.help === '' || f.type === undefined).map(f => f.name), [], `${node.spec.site}: every shardsync_ family has HELP and TYPE`)
+    t.same([...p.families.values()].filter(f => !f.name.startsWith('shardsync_')).map(f => f.name), [], `${node.spec.site}: every family has the shardsync_ prefix`)
+    t.same(ours.filter(f => f.type === 'counter' && !f.name.endsWith('_total')).map(f => f.name), [], 'counters end _total')
+    // prom-client's default nodejs_active_*_total are gauges (a library
+    // naming quirk); the node's own families must not do that.
+    const own = ours.filter(f => !/^shardsync_(nodejs|process)_/.test(f.name))
+    t.same(own.filter(f => f.type !== 'counter' && f.name.endsWith('_total')).map(f => f.name), [], 'only counters end _total (shardsync\'s own families)')
+    t.same(ours.filter(f => f.type === 'histogram' && !/_(seconds|bytes)$/.test(f.name)).map(f => f.name), [], 'histograms end in a base unit (_seconds/_bytes)')
+    t.same(ours.filter(f => f.samples.some(s => !s.name.startsWith(f.name))).map(f => f.name), [], 'samples belong to their family')
+    // Histograms: cumulative buckets ending in +Inf = _count.
+    const badHist: string[] = []
+    for (const f of ours.filter(f => f.type === 'histogram')) {
+      const series = new Map<string, Sample[]>()
+      for (const s of f.samples.filter(s => s.name === `${f.name}_bucket`)) {
+        const { le, ...rest } = s.labels
+        const k = JSON.stringify(rest)
+        series.set(k, [...(series.get(k) ?? []), s])
+      }
+      for (const [k, bs] of series) {
+        const les = bs.map(b => parseValue(b.labels.le))
+        const counts = bs.map(b => b.value)
+        const count = f.samples.find(s => s.name === `${f.name}_count` && JSON.stringify(s.labels) === k)?.value
+        const sorted = les.every((l, i) => i === 0 || l > les[i - 1]) && counts.every((c, i) => i === 0 || c >= counts[i - 1])
+        if (!sorted || les[les.length - 1] !== Infinity || counts[counts.length - 1] !== count) badHist.push(`${f.name}${k}`)
+      }
+    }
+    t.same(badHist, [], `${node.spec.site}: histogram buckets cumulative, +Inf = _count`)
+    for (const name of ['shardsync_leveldb_size_bytes', 'shardsync_rpc_requests_total', 'shardsync_process_cpu_seconds_total', 'shardsync_split_events_total', 'shardsync_rpc_duration_seconds', 'shardsync_objects_synced_total', 'shardsync_incremental_lag_entries', 'shardsync_notices_received_total']) {
+      t.ok(p.families.has(name), `${node.spec.site}: ${name} present`)
+    }
+    t.ok((value(p, 'shardsync_leveldb_size_bytes') ?? 0) > 0, 'leveldb size > 0')
+  }
+  lap('format checked')
+
+  // ---- lag rises while the throttled target falls behind, then returns to 0 ----
+  const N = 1000
+  const writing = putMany(src.clients, bucket, makeKeys('m-', N), { size: 64, concurrency: 64 })
+  let maxLag = 0
+  let maxLagSeconds = 0
+  await waitFor(async () => {
+    const p = await metrics(tgt)
+    maxLag = Math.max(maxLag, value(p, 'shardsync_incremental_lag_entries', { peer: 'src' }) ?? 0)
+    maxLagSeconds = Math.max(maxLagSeconds, value(p, 'shardsync_incremental_lag_seconds', { peer: 'src' }) ?? 0)
+    return maxLag > 100 && maxLagSeconds > 0
+  }, { timeoutMs: 30_000, intervalMs: 100, what: 'tgt lag gauge to rise' })
+  await writing
+  lap(`lag rose (entries ${maxLag}, seconds ${maxLagSeconds})`)
+  t.ok(maxLag > 100, `shardsync_incremental_lag_entries{peer="src"} rose to ${maxLag}`)
+  t.ok(maxLagSeconds > 0, `shardsync_incremental_lag_seconds{peer="src"} rose to ${maxLagSeconds}`)
+  const mid = await metrics(tgt)
+  const synced1 = value(mid, 'shardsync_objects_synced_total', { peer: 'src' }) ?? 0
+  await waitConverged(src, tgt, bucket, { timeoutMs: 60_000 })
+  const settled = await waitFor(async () => {
+    const p = await metrics(tgt)
+    return value(p, 'shardsync_incremental_lag_entries', { peer: 'src' }) === 0 && value(p, 'shardsync_incremental_lag_seconds', { peer: 'src' }) === 0 ? p : undefined
+  }, { timeoutMs: 30_000, intervalMs: 250, what: 'tgt lag gauges back to 0' })
+  lap('lag back to 0')
+  t.equal(value(settled, 'shardsync_incremental_lag_entries', { peer: 'src' }), 0, 'lag entries 0 after sync')
+  t.equal(value(settled, 'shardsync_incremental_lag_seconds', { peer: 'src' }), 0, 'lag seconds 0 after sync')
+  t.equal(value(settled, 'shardsync_full_sync_shards', { peer: 'src' }), 0, 'no shard in full sync')
+  const synced2 = value(settled, 'shardsync_objects_synced_total', { peer: 'src' }) ?? 0
+  t.ok(synced2 >= synced1, `objects_synced_total is monotonic (${synced1} -> ${synced2})`)
+  t.equal(synced2, N, `objects_synced_total{peer="src"} = ${N}`)
+  t.ok((value(settled, 'shardsync_bytes_synced_total', { peer: 'src' }) ?? 0) >= N * 64, 'bytes_synced_total >= bytes written')
+
+  // ---- rpc counters on both sides ----
+  const sp = await metrics(src)
+  const methods = [...new Set(sp.samples.filter(s => s.name === 'shardsync_rpc_requests_total').map(s => `${s.labels.method}:${s.labels.code}`))]
+  t.comment(`src rpc methods: ${methods.join(' ')}`)
+  const okCount = (p: Parsed, m: string): number => p.samples.filter(s => s.name === 'shardsync_rpc_requests_total' && s.labels.method.endsWith(m) && s.labels.code === 'OK').reduce((n, s) => n + s.value, 0)
+  t.ok(okCount(sp, 'PutObject') >= N, `src counted ${okCount(sp, 'PutObject')} OK PutObject RPCs`)
+  t.ok(okCount(sp, 'CreateBucket') >= 1, 'src counted CreateBucket')
+  t.ok(okCount(sp, 'ListShards') >= 1, 'src counted ListShards (served to tgt)')
+  t.ok(okCount(sp, 'AddPeer') >= 1, 'src counted AddPeer')
+  t.ok(okCount(sp, 'PullChanges') + okCount(sp, 'FetchObjects') + okCount(sp, 'ListIndex') >= 1, 'src counted sync RPCs served to tgt')
+  const durCount = sp.samples.filter(s => s.name === 'shardsync_rpc_duration_seconds_count' && s.labels.method.endsWith('PutObject') && s.labels.code === 'OK').reduce((n, s) => n + s.value, 0)
+  t.equal(durCount, okCount(sp, 'PutObject'), 'rpc_duration_seconds_count = rpc_requests_total for PutObject')
+
+  // ---- split events counted on the source, notices on both ----
+  const before = value(sp, 'shardsync_split_events_total', { event: 'done' }) ?? 0
+  const s = await split(src, bucket, 0)
+  lap(`split 0 -> ${s.newShard}`)
+  const afterSplit = await waitFor(async () => {
+    const p = await metrics(src)
+    return (value(p, 'shardsync_split_events_total', { event: 'done' }) ?? 0) > before && (value(p, 'shardsync_notices_sent_total', { peer: 'tgt' }) ?? 0) >= 1 ? p : undefined
+  }, { timeoutMs: 30_000, what: 'split and notice counted on src' })
+  t.ok((value(afterSplit, 'shardsync_split_events_total', { event: 'started' }) ?? 0) >= 1, 'split_events_total{event="started"} >= 1')
+  t.ok((value(afterSplit, 'shardsync_split_events_total', { event: 'done' }) ?? 0) >= 1, 'split_events_total{event="done"} >= 1')
+  t.ok((value(afterSplit, 'shardsync_notices_sent_total', { peer: 'tgt' }) ?? 0) >= 1, 'notices_sent_total{peer="tgt"} >= 1')
+  t.equal(value(afterSplit, 'shardsync_outbox_depth', { peer: 'tgt' }) ?? 0, 0, 'outbox to tgt drained')
+  const tp = await waitFor(async () => {
+    const p = await metrics(tgt)
+    return (value(p, 'shardsync_notices_received_total', { result: 'stored' }) ?? 0) >= 1 ? p : undefined
+  }, { timeoutMs: 30_000, what: 'tgt to count a stored notice' })
+  t.ok((value(tp, 'shardsync_notices_received_total', { result: 'stored' }) ?? 0) >= 1, 'tgt notices_received_total{result="stored"} >= 1')
+  t.same(parseProm((await scrape(metricsAddress(tgt))).body).errors.slice(0, 10), [], 'tgt /metrics still valid at the end')
+})
