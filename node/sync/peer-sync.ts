@@ -30,13 +30,14 @@ export class PeerSync {
   /** True once the peer's bucket list was read at least once. */
   discovered = false
   private stopped = false
+  private readonly abort = new AbortController()
   private loop: Promise<void> | undefined
   private wake: (() => void) | undefined
   private readonly transfer: ObjectTransfer
   private readonly log: Logger
 
   constructor (readonly client: SourceClient, private readonly deps: PeerSyncDeps) {
-    this.transfer = new ObjectTransfer(deps.store, client, new RateLimiter(deps.syncRate))
+    this.transfer = new ObjectTransfer(deps.store, client, new RateLimiter(deps.syncRate, this.abort.signal))
     this.log = deps.log.child({ peer: client.peerId })
   }
 
@@ -48,6 +49,7 @@ export class PeerSync {
 
   async stop (): Promise<void> {
     this.stopped = true
+    this.abort.abort()
     this.wake?.()
     await this.loop
     await Promise.all([...this.buckets.values()].map(async b => await b.stop()))

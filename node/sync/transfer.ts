@@ -32,7 +32,7 @@ export class ObjectTransfer {
     if (candidates.length === 0) return stats
     const heads = await this.store.getHeads(localBucket, candidates.map(c => c.key))
     const needed = candidates.filter((c, i) => heads[i] === undefined || compareVersions(c, heads[i] as { mtime: number, site: string }) > 0)
-    for (const batch of batches(needed)) {
+    for (const batch of batches(needed, this.rate.maxBatch(FETCH_MAX_KEYS))) {
       await this.rate.take(batch.length)
       await this.fetchAndApply(localBucket, srcBucket, batch.map(c => c.key), stats)
     }
@@ -85,11 +85,11 @@ export class ObjectTransfer {
   }
 }
 
-function * batches (items: SourceObjectInfo[]): Generator<SourceObjectInfo[]> {
+function * batches (items: SourceObjectInfo[], maxKeys: number): Generator<SourceObjectInfo[]> {
   let batch: SourceObjectInfo[] = []
   let bytes = 0
   for (const item of items) {
-    if (batch.length > 0 && (batch.length >= FETCH_MAX_KEYS || bytes + item.size > FETCH_MAX_BYTES)) {
+    if (batch.length > 0 && (batch.length >= maxKeys || bytes + item.size > FETCH_MAX_BYTES)) {
       yield batch
       batch = []
       bytes = 0
