@@ -88,7 +88,7 @@ export class ShardsyncNode {
     }
   }
 
-  /** Finishes interrupted splits, then starts notice senders and peer syncs. */
+  /** Starts notice senders and peer syncs, and finishes interrupted splits. */
   async start (): Promise<void> {
     const log = this.log
     this.splitter.on('split-started', (r: BucketRecord, shard: number, newShard: number) => log.info({ bucket: r.name, shard, newShard }, 'split started'))
@@ -97,10 +97,11 @@ export class ShardsyncNode {
       for (const p of this.peers.values()) p.sender.poke()
     })
     this.splitter.on('auto-split-failed', (err: unknown, r: BucketRecord, shard: number) => log.error({ err, bucket: r.name, shard }, 'auto-split failed'))
-    const resumed = await this.splitter.resumeSplits()
-    if (resumed.length > 0) log.info({ resumed: resumed.length }, 'interrupted splits finished')
+    // Peers first: a split finished now must queue its notice for every peer.
     for (const p of this.options.peers) this.attachPeer(p, false)
     for (const p of await this.peerStore.list()) if (!this.peers.has(p.id)) this.attachPeer(p, true)
+    const resumed = await this.splitter.resumeSplits()
+    if (resumed.length > 0) log.info({ resumed: resumed.length }, 'interrupted splits finished')
   }
 
   async close (): Promise<void> {

@@ -53,6 +53,12 @@ export class SourceApi {
         continue
       }
       const data = small[i]
+      if (data === undefined && head.chunks <= 8 && head.dataId !== undefined) {
+        // Overwritten or deleted between the two reads: the newer change is
+        // in the log, so this version is simply gone.
+        yield { key: keys[i], missing: true, chunks: empty() }
+        continue
+      }
       yield { key: keys[i], missing: false, info: infoOf(keys[i], head), chunks: data !== undefined ? fromArray(data) : this.store.readChunks(head) }
     }
   }
