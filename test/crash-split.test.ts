@@ -19,14 +19,12 @@ import os from 'node:os'
 import path from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import t, { type Test } from 'tap'
-import { createBucket, listBuckets, listShards, putObject } from '../node/cli/object-commands'
+import { createBucket, listBuckets, listShards, putObject, getObject as getObjectWithDeadline } from '../node/cli/object-commands'
 import { callUnary, type Clients } from '../node/rpc/clients'
-import type { GetObjectResponse__Output } from '../node/rpc/generated/shardsync/v1/GetObjectResponse'
 import type { ListIndexResponse__Output } from '../node/rpc/generated/shardsync/v1/ListIndexResponse'
 import type { ListObjectsResponse__Output } from '../node/rpc/generated/shardsync/v1/ListObjectsResponse'
 import type { ObjectInfo__Output } from '../node/rpc/generated/shardsync/v1/ObjectInfo'
 import type { ShardInfo__Output } from '../node/rpc/generated/shardsync/v1/ShardInfo'
-import { fromServiceError } from '../node/rpc/status-map'
 import { NodeProcess, waitFor } from '../scripts/lib/cluster'
 import { openDatabase } from '../storage/database'
 import { isShardsyncError, ShardsyncError } from '../storage/errors'
@@ -70,19 +68,8 @@ const model = new Map<string, KeyState>()
 const wideModel = new Map<string, KeyState>()
 
 async function getObject (c: Clients, bucket: string, key: string): Promise<{ info: ObjectInfo__Output, data: Buffer }> {
-  const call = c.object.GetObject({ bucket, key }, { deadline: Date.now() + 10_000 })
-  let info: ObjectInfo__Output | undefined
-  const parts: Buffer[] = []
-  try {
-    for await (const msg of call as AsyncIterable<GetObjectResponse__Output>) {
-      if (msg.info !== null && msg.info !== undefined) info = msg.info
-      else parts.push(msg.data)
-    }
-  } catch (err) {
-    throw fromServiceError(err, 'GetObject')
-  }
-  if (info === undefined) throw new ShardsyncError('INTERNAL', 'no info')
-  return { info, data: Buffer.concat(parts) }
+  const r = await getObjectWithDeadline(c, bucket, key, undefined, 10_000)
+  return { info: r.info, data: r.data ?? Buffer.alloc(0) }
 }
 
 /** The stored etag of a key, or null if there is none. */

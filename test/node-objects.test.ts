@@ -12,10 +12,8 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import * as grpc from '@grpc/grpc-js'
 import t, { type Test } from 'tap'
-import { createBucket, listBuckets, listShards, putObject, splitShard } from '../node/cli/object-commands'
+import { createBucket, listBuckets, listShards, putObject, splitShard, getObject as getObjectWithDeadline } from '../node/cli/object-commands'
 import { callUnary, type Clients } from '../node/rpc/clients'
-import { fromServiceError } from '../node/rpc/status-map'
-import type { GetObjectResponse__Output } from '../node/rpc/generated/shardsync/v1/GetObjectResponse'
 import type { ListIndexResponse__Output } from '../node/rpc/generated/shardsync/v1/ListIndexResponse'
 import type { ListObjectsResponse__Output } from '../node/rpc/generated/shardsync/v1/ListObjectsResponse'
 import type { NodeInfoResponse__Output } from '../node/rpc/generated/shardsync/v1/NodeInfoResponse'
@@ -58,19 +56,8 @@ async function expectCode (t: Test, p: Promise<unknown>, status: grpc.status, co
  * ends the stream fails the test instead of hanging it.
  */
 async function getObject (c: Clients, bucket: string, key: string, timeoutMs = 20_000): Promise<{ info: ObjectInfo__Output, data: Buffer }> {
-  const call = c.object.GetObject({ bucket, key }, { deadline: Date.now() + timeoutMs })
-  let info: ObjectInfo__Output | undefined
-  const parts: Buffer[] = []
-  try {
-    for await (const msg of call as AsyncIterable<GetObjectResponse__Output>) {
-      if (msg.info !== null && msg.info !== undefined) info = msg.info
-      else parts.push(msg.data)
-    }
-  } catch (err) {
-    throw fromServiceError(err, 'GetObject')
-  }
-  if (info === undefined) throw new ShardsyncError('INTERNAL', 'GetObject: no info message')
-  return { info, data: Buffer.concat(parts) }
+  const r = await getObjectWithDeadline(c, bucket, key, undefined, timeoutMs)
+  return { info: r.info, data: r.data ?? Buffer.alloc(0) }
 }
 
 /** Runs fn over items with `n` in flight. */

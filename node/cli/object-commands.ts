@@ -66,8 +66,8 @@ export async function putObject (c: Clients, bucket: string, key: string, body: 
 }
 
 /** Reads an object: its info and a stream of its chunks. */
-export async function getObject (c: Clients | { object: grpc.Client }, bucket: string, key: string, sink?: NodeJS.WritableStream): Promise<{ info: ObjectInfo__Output, data?: Buffer }> {
-  const call = (c.object as Clients['object']).GetObject({ bucket, key })
+export async function getObject (c: Clients | { object: grpc.Client }, bucket: string, key: string, sink?: NodeJS.WritableStream, deadlineMs?: number): Promise<{ info: ObjectInfo__Output, data?: Buffer }> {
+  const call = (c.object as Clients['object']).GetObject({ bucket, key }, deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs })
   let info: ObjectInfo__Output | undefined
   const parts: Buffer[] = []
   try {
