@@ -32,7 +32,6 @@ export type ConnectPeer = (peer: PeerAddress) => SourceClient
 
 interface PeerEntry {
   peer: PeerAddress
-  persisted: boolean
   client: SourceClient
   sync: PeerSync
   sender: NoticeSender
@@ -98,8 +97,8 @@ export class ShardsyncNode {
     })
     this.splitter.on('auto-split-failed', (err: unknown, r: BucketRecord, shard: number) => log.error({ err, bucket: r.name, shard }, 'auto-split failed'))
     // Peers first: a split finished now must queue its notice for every peer.
-    for (const p of this.options.peers) this.attachPeer(p, false)
-    for (const p of await this.peerStore.list()) if (!this.peers.has(p.id)) this.attachPeer(p, true)
+    for (const p of this.options.peers) this.attachPeer(p)
+    for (const p of await this.peerStore.list()) if (!this.peers.has(p.id)) this.attachPeer(p)
     const resumed = await this.splitter.resumeSplits()
     if (resumed.length > 0) log.info({ resumed: resumed.length }, 'interrupted splits finished')
   }
@@ -145,7 +144,7 @@ export class ShardsyncNode {
     await this.peerStore.put(peer)
     const existing = this.peers.get(id)
     if (existing !== undefined) await this.detachPeer(existing)
-    this.attachPeer(peer, true)
+    this.attachPeer(peer)
     this.log.info({ peer: id, address }, 'peer added')
     return peer
   }
@@ -159,7 +158,7 @@ export class ShardsyncNode {
     this.log.info({ peer: id }, 'peer removed')
   }
 
-  private attachPeer (peer: PeerAddress, persisted: boolean): void {
+  private attachPeer (peer: PeerAddress): void {
     const client = this.connectPeer(peer)
     const log = this.log.child({ peer: peer.id })
     const sync = new PeerSync(client, {
@@ -172,7 +171,7 @@ export class ShardsyncNode {
       log: this.log
     })
     const sender = new NoticeSender({ outbox: this.outbox, client, dropNotices: this.options.dropNotices, log: log.child({ component: 'outbox' }) })
-    this.peers.set(peer.id, { peer, persisted, client, sync, sender })
+    this.peers.set(peer.id, { peer, client, sync, sender })
     sync.start()
   }
 

@@ -6,7 +6,7 @@
  * it owns nothing but the waiters of long-polls.
  */
 import type { ObjectStore } from '../storage/object-store'
-import { clampLimit } from '../storage/object-store'
+import { clampLimit, isSmall } from '../storage/object-store'
 import { ShardsyncError } from '../storage/errors'
 import type { ObjectHead } from '../storage/records'
 import type { PullAnswer, SourceChange, SourceObjectInfo, SourceShard, SplitStateAnswer } from './sync/source-client'
@@ -53,7 +53,7 @@ export class SourceApi {
         continue
       }
       const data = small[i]
-      if (data === undefined && head.chunks <= 8 && head.dataId !== undefined) {
+      if (data === undefined && isSmall(head)) {
         // Overwritten or deleted between the two reads: the newer change is
         // in the log, so this version is simply gone.
         yield { key: keys[i], missing: true, chunks: empty() }

@@ -95,7 +95,7 @@ export async function buildSyncStatus (node: ShardsyncNode, opts: { peer?: strin
     const sender = senders.get(sync.peerId)
     const shardsBehind = buckets.reduce((n, b) => n + b.shardsBehind, 0)
     const oldest = buckets.reduce((m, b) => Math.max(m, b.secondsBehind), 0)
-    const polled = [...sync.buckets.values()].every(b => b.view.lastPollAt > now - STALE_POLL_MS || buckets.find(x => x.sourceBucketId === b.srcBucketId)?.shards === 0)
+    const polled = [...sync.buckets.values()].every(b => b.view.lastPollAt > now - STALE_POLL_MS)
     const caughtUp = sync.discovered && sync.lastError === undefined && shardsBehind === 0 && polled && buckets.every(b => b.shards > 0)
     peers.push({
       peer: sync.peerId,

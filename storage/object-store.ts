@@ -21,6 +21,8 @@ import { validateBucketName, validateObjectKey } from './validate'
 
 export const CHUNK_BYTES = 1024 * 1024
 export const MAX_PAGE = 1000
+/** Objects of at most this many chunks are read in one getMany. */
+const SMALL_OBJECT_CHUNKS = 8
 /** Tombstones skipped per ListObjects page before it returns early. */
 const MAX_SCAN_PER_PAGE = 10_000
 
@@ -284,12 +286,10 @@ export class ObjectStore extends EventEmitter {
    */
   async * readChunks (head: ObjectHead): AsyncGenerator<Buffer> {
     if (head.dataId === undefined || head.chunks === 0) return
-    if (head.chunks <= 8) {
-      const chunks = await this.db.getMany(range(head.chunks).map(c => keys.chunkKey(head.dataId as string, c)), { valueEncoding: 'buffer' }) as Array<Buffer | undefined>
-      for (const chunk of chunks) {
-        if (chunk === undefined) throw new ShardsyncError('OBJECT_NOT_FOUND', 'object changed while it was read')
-        yield chunk
-      }
+    if (isSmall(head)) {
+      const [chunks] = await this.readSmallMany([head])
+      if (chunks === undefined) throw new ShardsyncError('OBJECT_NOT_FOUND', 'object changed while it was read')
+      yield * chunks
       return
     }
     let n = 0
@@ -301,16 +301,16 @@ export class ObjectStore extends EventEmitter {
   }
 
   /**
-   * The content of many small heads (at most 8 chunks each) in one read.
+   * The content of many small heads (see isSmall) in one read.
    * Entry i is undefined for a large head, a tombstone, or an object that
    * changed while it was read (callers fall back to readChunks).
    */
   async readSmallMany (heads: Array<ObjectHead | undefined>): Promise<Array<Buffer[] | undefined>> {
     const want: string[] = []
     const spans: Array<[number, number] | undefined> = heads.map((h) => {
-      if (h === undefined || h.deleted === true || h.dataId === undefined || h.chunks > 8) return undefined
+      if (h === undefined || !isSmall(h)) return undefined
       const start = want.length
-      for (let c = 0; c < h.chunks; c++) want.push(keys.chunkKey(h.dataId, c))
+      for (let c = 0; c < h.chunks; c++) want.push(keys.chunkKey(h.dataId as string, c))
       return [start, h.chunks]
     })
     const values = want.length > 0 ? await this.db.getMany(want, { valueEncoding: 'buffer' }) as Array<Buffer | undefined> : []
@@ -483,11 +483,12 @@ function nextDataId (): string {
   return DATA_ID_PREFIX + (dataIdCounter++).toString(36)
 }
 
+/** A live head whose few chunks are read with one getMany rather than an iterator. */
+export function isSmall (head: ObjectHead): boolean {
+  return head.deleted !== true && head.dataId !== undefined && head.chunks <= SMALL_OBJECT_CHUNKS
+}
+
 export function clampLimit (limit: number | undefined): number {
   if (limit === undefined || !Number.isFinite(limit) || limit <= 0) return MAX_PAGE
   return Math.min(Math.floor(limit), MAX_PAGE)
-}
-
-function range (n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i)
 }

@@ -4,7 +4,6 @@
  */
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import type * as grpc from '@grpc/grpc-js'
 import { callUnary, createClients, type Clients } from '../rpc/clients'
 import type { Bucket__Output } from '../rpc/generated/shardsync/v1/Bucket'
 import type { GetObjectResponse__Output } from '../rpc/generated/shardsync/v1/GetObjectResponse'
@@ -66,8 +65,8 @@ export async function putObject (c: Clients, bucket: string, key: string, body: 
 }
 
 /** Reads an object: its info and a stream of its chunks. */
-export async function getObject (c: Clients | { object: grpc.Client }, bucket: string, key: string, sink?: NodeJS.WritableStream, deadlineMs?: number): Promise<{ info: ObjectInfo__Output, data?: Buffer }> {
-  const call = (c.object as Clients['object']).GetObject({ bucket, key }, deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs })
+export async function getObject (c: Clients, bucket: string, key: string, sink?: NodeJS.WritableStream, deadlineMs?: number): Promise<{ info: ObjectInfo__Output, data?: Buffer }> {
+  const call = c.object.GetObject({ bucket, key }, deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs })
   let info: ObjectInfo__Output | undefined
   const parts: Buffer[] = []
   try {

@@ -26,6 +26,7 @@ import type { ProgressRecord, ProgressStore, SourceBucketRecord } from '../../st
 import type { SyncMode } from '../config'
 import { fullSyncShard, startNewShards, startShard, type ShardSyncContext } from './shard-sync'
 import type { SourceBucket, SourceClient } from './source-client'
+import { sleep, Waker } from './sleep'
 import type { ObjectTransfer } from './transfer'
 
 const ROUND_CONCURRENCY = 4
@@ -73,8 +74,7 @@ export class BucketSync {
   readonly counters: BucketSyncCounters = { objectsApplied: 0, bytesApplied: 0, deletesApplied: 0, changesApplied: 0, rounds: 0, lastAppliedMtime: 0 }
   private record: SourceBucketRecord | undefined
   private stopped = false
-  private roundWake: (() => void) | undefined
-  private roundRequested = false
+  private readonly roundWaker = new Waker()
   private readonly abort = new AbortController()
   private loops: Promise<void>[] = []
   private readonly log: Logger
@@ -95,14 +95,12 @@ export class BucketSync {
   async stop (): Promise<void> {
     this.stopped = true
     this.abort.abort()
-    this.roundWake?.()
     await Promise.allSettled(this.loops)
   }
 
   /** Something changed (a notice was stored, shards grew): run a round now. */
   requestRound (): void {
-    this.roundRequested = true
-    this.roundWake?.()
+    this.roundWaker.wake()
   }
 
   private async roundLoop (): Promise<void> {
@@ -116,7 +114,7 @@ export class BucketSync {
         this.noteError(err, 'full sync round failed')
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
       }
-      await this.sleepUntilRound(backoff)
+      await sleep(backoff, this.abort.signal, this.roundWaker)
     }
   }
 
@@ -233,12 +231,12 @@ export class BucketSync {
     while (!this.stopped) {
       try {
         const idle = !(await this.tailStep(PULL_WAIT_MS))
-        if (idle) await this.sleep(this.deps.intervalMs)
+        if (idle) await sleep(this.deps.intervalMs, this.abort.signal)
         backoff = 100
       } catch (err) {
         if (this.stopped) return
         this.noteError(err, 'incremental sync failed')
-        await this.sleep(backoff)
+        await sleep(backoff, this.abort.signal)
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
       }
     }
@@ -308,27 +306,6 @@ export class BucketSync {
     this.counters.lastErrorAt = Date.now()
     if (isShardsyncError(err)) this.log.warn({ code, shard, detail: err.message }, msg)
     else this.log.error({ err, shard }, msg)
-  }
-
-  private async sleepUntilRound (ms: number): Promise<void> {
-    if (this.roundRequested) { this.roundRequested = false; return }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms)
-      const self = this
-      function done (): void { clearTimeout(timer); self.roundWake = undefined; resolve() }
-      this.roundWake = done
-    })
-    this.roundRequested = false
-  }
-
-  private async sleep (ms: number): Promise<void> {
-    if (this.stopped) return
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms)
-      const signal = this.abort.signal
-      function done (): void { clearTimeout(timer); signal.removeEventListener('abort', done); resolve() }
-      signal.addEventListener('abort', done)
-    })
   }
 }
 

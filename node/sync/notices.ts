@@ -16,6 +16,7 @@ import { isShardsyncError, ShardsyncError } from '../../storage/errors'
 import type { Outbox, OutboxEntry } from '../../storage/outbox'
 import type { ProgressStore } from '../../storage/progress-store'
 import { isValidSiteId } from '../../storage/validate'
+import { sleep, Waker } from './sleep'
 import type { SourceClient } from './source-client'
 
 export const MAX_NOTICE_LENGTH = 256
@@ -133,7 +134,8 @@ export class NoticeSender {
   sent = 0
   retried = 0
   dropped = 0
-  private wake: (() => void) | undefined
+  private readonly waker = new Waker()
+  private readonly abort = new AbortController()
   private stopped = false
   private readonly loop: Promise<void>
 
@@ -143,12 +145,12 @@ export class NoticeSender {
 
   /** A split finished: there is something new in the outbox. */
   poke (): void {
-    this.wake?.()
+    this.waker.wake()
   }
 
   async stop (): Promise<void> {
     this.stopped = true
-    this.poke()
+    this.abort.abort()
     await this.loop
   }
 
@@ -164,7 +166,7 @@ export class NoticeSender {
         log.error({ err }, 'reading the outbox failed')
       }
       if (entry === undefined) {
-        await this.sleep(MAX_BACKOFF_MS)
+        await sleep(MAX_BACKOFF_MS, this.abort.signal, this.waker)
         continue
       }
       if (this.deps.dropNotices) {
@@ -189,19 +191,9 @@ export class NoticeSender {
         }
         this.retried++
         log.warn({ notice: entry.notice, code: (err as ShardsyncError).code, retryInMs: backoff }, 'split notice not acknowledged; will retry')
-        await this.sleep(backoff)
+        await sleep(backoff, this.abort.signal)
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
       }
     }
-  }
-
-  private async sleep (ms: number): Promise<void> {
-    if (this.stopped) return
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms)
-      function done (): void { clearTimeout(timer); resolve() }
-      this.wake = done
-    })
-    this.wake = undefined
   }
 }

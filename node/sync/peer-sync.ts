@@ -10,6 +10,7 @@ import type { ProgressStore } from '../../storage/progress-store'
 import type { SyncMode } from '../config'
 import { BucketSync } from './bucket-sync'
 import { RateLimiter } from './rate-limiter'
+import { sleep } from './sleep'
 import type { SourceClient } from './source-client'
 import { ObjectTransfer } from './transfer'
 
@@ -32,7 +33,6 @@ export class PeerSync {
   private stopped = false
   private readonly abort = new AbortController()
   private loop: Promise<void> | undefined
-  private wake: (() => void) | undefined
   private readonly transfer: ObjectTransfer
   private readonly log: Logger
 
@@ -50,7 +50,6 @@ export class PeerSync {
   async stop (): Promise<void> {
     this.stopped = true
     this.abort.abort()
-    this.wake?.()
     await this.loop
     await Promise.all([...this.buckets.values()].map(async b => await b.stop()))
   }
@@ -86,12 +85,7 @@ export class PeerSync {
         this.lastErrorAt = Date.now()
         this.log.warn({ code: this.lastError }, 'listing peer buckets failed')
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, this.deps.intervalMs)
-        const self = this
-        function done (): void { clearTimeout(timer); self.wake = undefined; resolve() }
-        this.wake = done
-      })
+      await sleep(this.deps.intervalMs, this.abort.signal)
     }
   }
 }

@@ -6,6 +6,7 @@
  * down promptly.
  */
 import { ShardsyncError } from '../../storage/errors'
+import { sleep } from './sleep'
 
 export class RateLimiter {
   private tokens: number
@@ -34,16 +35,7 @@ export class RateLimiter {
         this.tokens -= n
         return
       }
-      await this.sleep(Math.max(1, Math.ceil((need - this.tokens) * 1000 / this.perSecond)))
+      await sleep(Math.max(1, Math.ceil((need - this.tokens) * 1000 / this.perSecond)), this.signal)
     }
-  }
-
-  private async sleep (ms: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const signal = this.signal
-      const timer = setTimeout(done, ms)
-      function done (): void { clearTimeout(timer); signal?.removeEventListener('abort', done); resolve() }
-      signal?.addEventListener('abort', done)
-    })
   }
 }
