@@ -19,6 +19,9 @@ export interface FetchItem {
   key: string
   missing: boolean
   info?: SourceObjectInfo
+  /** The content of a small object, already read (its chunks, in order). */
+  parts?: Buffer[]
+  /** The content chunk by chunk (reads it if `parts` is unset). */
   chunks: AsyncIterable<Buffer>
 }
 
@@ -59,7 +62,7 @@ export class SourceApi {
         yield { key: keys[i], missing: true, chunks: empty() }
         continue
       }
-      yield { key: keys[i], missing: false, info: infoOf(keys[i], head), chunks: data !== undefined ? fromArray(data) : this.store.readChunks(head) }
+      yield { key: keys[i], missing: false, info: infoOf(keys[i], head), parts: data, chunks: data !== undefined ? fromArray(data) : this.store.readChunks(head) }
     }
   }
 
@@ -76,15 +79,25 @@ export class SourceApi {
     }
     const limit = clampLimit(opts.limit)
     const waitMs = Math.max(0, Math.min(opts.waitMs, MAX_WAIT_MS))
-    // Listen before the first look, so an append in between is not missed.
-    const waiter = this.logWaiter(state.record.id, waitMs, opts.signal)
-    try {
-      const first = await this.collect(bucket, cursors, limit, opts.excludeOrigin)
-      if (first.advanced || waitMs === 0) return first.answer
-      await waiter.fired
-      return (await this.collect(bucket, cursors, limit, opts.excludeOrigin)).answer
-    } finally {
-      waiter.cancel()
+    // An answer holding only skipped entries (the requester's own changes)
+    // is not worth a round trip: keep waiting for real ones, up to waitMs,
+    // from the advanced positions. Listen before each look, so an append in
+    // between is not missed.
+    const deadline = Date.now() + waitMs
+    let from = cursors
+    for (;;) {
+      const waiter = this.logWaiter(state.record.id, Math.max(0, deadline - Date.now()), opts.signal)
+      try {
+        const got = await this.collect(bucket, from, limit, opts.excludeOrigin)
+        if (got.answer.entries.length > 0 || Date.now() >= deadline || opts.signal?.aborted === true) return got.answer
+        from = got.answer.positions.map(p => ({ shard: p.shard, afterSeq: p.seq }))
+        // Budget spent on skipped entries with more to read: look again now.
+        const behind = got.answer.positions.some((p, i) => p.seq < (got.answer.heads?.[i]?.seq ?? 0))
+        if (got.advanced && behind) continue
+        await waiter.fired
+      } finally {
+        waiter.cancel()
+      }
     }
   }
 
@@ -100,8 +113,17 @@ export class SourceApi {
     for (let i = 0; i < cursors.length; i++) {
       const c = cursors[(start + i) % cursors.length]
       let pos = c.afterSeq
-      if (budget > 0 && state.shards[c.shard].logSeq > pos) {
-        const log = await this.store.readLog(bucket, c.shard, pos, budget)
+      while (budget > 0 && state.shards[c.shard].logSeq > pos) {
+        // Runs of the requester's own changes are skipped unread; entries
+        // of other origins, or not known to the cache, are read.
+        const run = excludeOrigin !== '' ? state.origins.runAt(c.shard, pos + 1) : undefined
+        if (run !== undefined && run.site === excludeOrigin) {
+          pos = Math.min(run.to, state.shards[c.shard].logSeq)
+          continue
+        }
+        const upTo = run !== undefined ? Math.min(budget, run.to - pos) : budget
+        const log = await this.store.readLog(bucket, c.shard, pos, upTo)
+        if (log.length === 0) break
         for (const e of log) {
           pos = e.seq
           budget--

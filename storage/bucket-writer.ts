@@ -11,8 +11,14 @@
  *   after the batch is durable, so a failed write leaves no trace.
  * - Batches of one bucket are written one at a time (a FIFO lock), which
  *   keeps the in-memory headers equal to what is on disk, in order.
- * - A mutation routed to a SPLITTING shard is parked and re-routed when the
- *   split ends (writes to a splitting shard wait; nothing else does).
+ * - Writes never wait for a split. A mutation routed to a SPLITTING shard
+ *   whose key stays there (hash bit splitDepth = 0) is applied as usual. One
+ *   whose key moves (bit 1) is applied on the new shard (splitTo): its index
+ *   entry is put there, and if the migration has not reached it yet, the
+ *   old shard's entry is removed in the same batch (counts moved with it);
+ *   its log entry goes to the new shard. Migration pages are read and moved
+ *   under the same lock as group commits (storage/split.ts), so the two
+ *   never see each other half done.
  * - Invariants per applied mutation: head, index entry and log entry change
  *   together; the index entry lives on the shard the key routes to; the log
  *   entry goes to that same shard (where the change happened) and never
@@ -26,7 +32,8 @@ import type { AbstractBatchOperation } from 'abstract-level'
 import type { Database } from './database'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
-import { routeHash } from './routing'
+import type { OriginRuns } from './origin-runs'
+import { routeHash, splitBit } from './routing'
 import { compareVersions, type BucketRecord, type IndexEntry, type LogRecord, type ObjectHead, type ObjectVersion, type ShardHeader } from './records'
 
 export type BatchOp = AbstractBatchOperation<Database, string, unknown>
@@ -75,6 +82,8 @@ export interface BucketState {
   record: BucketRecord
   shards: ShardHeader[]
   writer: BucketWriter
+  /** Origin site of recent log entries (a cache for PullChanges). */
+  origins: OriginRuns
 }
 
 interface Pending {
@@ -94,7 +103,6 @@ const MAX_GROUP = 2048
 
 export class BucketWriter {
   private readonly queue: Pending[] = []
-  private readonly parked = new Map<number, Pending[]>()
   private lockTail: Promise<void> = Promise.resolve()
   private drainScheduled = false
 
@@ -111,6 +119,36 @@ export class BucketWriter {
     })
   }
 
+  /**
+   * Submits many mutations at once (sync applies whole pages): one promise
+   * for all, resolved with their results in order, or rejected with the
+   * first error (the others still commit or fail on their own).
+   */
+  submitMany (mutations: Mutation[]): Promise<MutationResult[]> {
+    if (mutations.length === 0) return Promise.resolve([])
+    return new Promise((resolve, reject) => {
+      const results: MutationResult[] = new Array(mutations.length)
+      let left = mutations.length
+      let failed = false
+      const fail = (err: unknown): void => {
+        if (failed) return
+        failed = true
+        reject(err)
+      }
+      for (let i = 0; i < mutations.length; i++) {
+        this.queue.push({
+          mutation: mutations[i],
+          resolve: (r) => {
+            results[i] = r
+            if (--left === 0 && !failed) resolve(results)
+          },
+          reject: fail
+        })
+      }
+      this.scheduleDrain()
+    })
+  }
+
   /** Runs fn while no group commit runs; used by split steps. */
   exclusive<T> (fn: () => Promise<T>): Promise<T> {
     const run = this.lockTail.then(fn)
@@ -118,26 +156,9 @@ export class BucketWriter {
     return run
   }
 
-  /** Mutations parked on a shard: re-queued when its split is over. */
-  releaseParked (shard: number): void {
-    const parked = this.parked.get(shard)
-    if (parked === undefined) return
-    this.parked.delete(shard)
-    this.queue.push(...parked)
-    this.scheduleDrain()
-  }
-
-  parkedCount (): number {
-    let n = 0
-    for (const p of this.parked.values()) n += p.length
-    return n
-  }
-
   /** Rejects everything waiting; used on close. */
   failAll (err: unknown): void {
     for (const p of this.queue.splice(0)) p.reject(err)
-    for (const list of this.parked.values()) for (const p of list) p.reject(err)
-    this.parked.clear()
   }
 
   private scheduleDrain (): void {
@@ -154,25 +175,35 @@ export class BucketWriter {
   private async commitGroup (group: Pending[]): Promise<void> {
     const bucket = this.state()
     const { record } = bucket
-    const ready: Array<{ p: Pending, shard: number }> = []
+    // shard: where the key's index entry belongs; from: the SPLITTING shard
+    // it may still sit in (moving keys only), else -1.
+    const ready: Array<{ p: Pending, shard: number, from: number }> = []
+    let moving = 0
     for (const p of group) {
       const shard = routeHash(p.mutation.hash, record.initialShards, bucket.shards)
-      if (bucket.shards[shard].state === 'SPLITTING') {
-        let list = this.parked.get(shard)
-        if (list === undefined) this.parked.set(shard, list = [])
-        list.push(p)
+      const h = bucket.shards[shard]
+      if (h.state === 'SPLITTING' && h.splitTo !== undefined && h.splitDepth !== undefined && splitBit(p.mutation.hash, h.splitDepth) === 1) {
+        ready.push({ p, shard: h.splitTo, from: shard })
+        moving++
       } else {
-        ready.push({ p, shard })
+        ready.push({ p, shard, from: -1 })
       }
     }
     if (ready.length === 0) return
 
-    let stored: Array<unknown>
+    // Heads of every key, then (moving keys only) their entries in the old shard.
+    let stored: unknown[]
     try {
-      stored = await this.db.getMany(ready.map(r => keys.headKey(record.id, r.p.mutation.key)))
+      const want = ready.map(r => keys.headKey(record.id, r.p.mutation.key))
+      if (moving > 0) for (const r of ready) if (r.from >= 0) want.push(keys.indexKey(record.id, r.from, r.p.mutation.key))
+      stored = await this.db.getMany(want)
     } catch (err) {
       for (const r of ready) r.p.reject(err)
       return
+    }
+    const inOldShard = new Set<string>()
+    for (let i = 0, j = ready.length; i < ready.length; i++) {
+      if (ready[i].from >= 0 && stored[j++] !== undefined) inOldShard.add(ready[i].p.mutation.key)
     }
 
     const headers = new Map<number, ShardHeader>()
@@ -180,17 +211,24 @@ export class BucketWriter {
     const ops: BatchOp[] = []
     const outcomes: Array<{ p: Pending, result?: MutationResult, error?: unknown }> = []
     const logged = new Set<number>()
+    const appended: Array<{ shard: number, seq: number, site: string }> = []
     const grew = new Set<number>()
     let objectDelta = 0
     const now = Date.now()
 
+    const headerOf = (shard: number): ShardHeader => {
+      let h = headers.get(shard)
+      if (h === undefined) headers.set(shard, h = { ...bucket.shards[shard] })
+      return h
+    }
+    const changed = new Set<number>()
+
     for (let i = 0; i < ready.length; i++) {
-      const { p, shard } = ready[i]
+      const { p, shard, from } = ready[i]
       const m = p.mutation
       const old = latest.has(m.key) ? latest.get(m.key) : stored[i] as ObjectHead | undefined
       const live = old !== undefined && old.deleted !== true
-      let header = headers.get(shard)
-      if (header === undefined) headers.set(shard, header = { ...bucket.shards[shard] })
+      const header = headerOf(shard)
 
       if (m.mode === 'local') {
         m.mtime = Math.max(now, (old?.mtime ?? 0) + 1)
@@ -206,6 +244,15 @@ export class BucketWriter {
       }
 
       if (live && old.dataId !== undefined) dropChunks(ops, old.dataId, old.chunks, false)
+      if (from >= 0 && inOldShard.delete(m.key)) {
+        // A moving key the migration has not reached: move its entry now.
+        const fromHeader = headerOf(from)
+        ops.push({ type: 'del', key: keys.indexKey(record.id, from, m.key) })
+        fromHeader.indexCount--
+        header.indexCount++
+        changed.add(from)
+        changed.add(shard)
+      }
       let head: ObjectHead
       if (m.kind === 'put') {
         head = { size: m.size, etag: m.etag, mtime: m.mtime, site: m.site, dataId: m.dataId, chunks: m.chunks }
@@ -230,13 +277,15 @@ export class BucketWriter {
       const log: LogRecord = { key: m.key, deleted: m.kind === 'delete', size: head.size, etag: head.etag, mtime: head.mtime, site: head.site }
       ops.push({ type: 'put', key: keys.logKey(record.id, shard, header.logSeq), value: log })
       logged.add(shard)
+      changed.add(shard)
+      appended.push({ shard, seq: header.logSeq, site: head.site })
       latest.set(m.key, head)
       outcomes.push({ p, result: { applied: true, version: versionOf(head), shard, existed: live } })
     }
 
     const newRecord = objectDelta !== 0 ? { ...record, objectCount: record.objectCount + objectDelta } : record
     if (ops.length > 0) {
-      for (const shard of logged) ops.push({ type: 'put', key: keys.shardKey(record.id, shard), value: headers.get(shard) })
+      for (const shard of changed) ops.push({ type: 'put', key: keys.shardKey(record.id, shard), value: headers.get(shard) })
       if (newRecord !== record) ops.push({ type: 'put', key: keys.bucketKey(record.name), value: newRecord })
       try {
         await this.db.batch(ops)
@@ -244,7 +293,8 @@ export class BucketWriter {
         for (const o of outcomes) o.p.reject(err)
         return
       }
-      for (const shard of logged) bucket.shards[shard] = headers.get(shard) as ShardHeader
+      for (const shard of changed) bucket.shards[shard] = headers.get(shard) as ShardHeader
+      for (const a of appended) bucket.origins.note(a.shard, a.seq, a.site)
       bucket.record = newRecord
     }
     for (const o of outcomes) {

@@ -14,8 +14,9 @@ import { EventEmitter } from 'node:events'
 import type { Database } from './database'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
+import { OriginRuns } from './origin-runs'
 import { keyHash } from './routing'
-import { BucketWriter, type BatchOp, type BucketState, type Mutation, type MutationResult, type WriteMode } from './bucket-writer'
+import { BucketWriter, type BatchOp, type BucketState, type Mutation, type MutationResult, type PutMutation, type WriteMode } from './bucket-writer'
 import type { BucketRecord, IndexEntry, LogRecord, ObjectHead, ObjectVersion, ShardHeader } from './records'
 import { validateBucketName, validateObjectKey } from './validate'
 
@@ -100,6 +101,7 @@ export class ObjectStore extends EventEmitter {
     const state: BucketState = {
       record,
       shards,
+      origins: new OriginRuns(),
       writer: new BucketWriter(this.db, () => state, {
         onLogAppended: (b) => this.emit('log', b.record.id),
         onIndexGrew: (b, grown) => this.emit('index-grew', b, grown)
@@ -237,6 +239,24 @@ export class ObjectStore extends EventEmitter {
     const upload = this.beginUpload(bucket, key)
     await upload.write(data)
     return await upload.finish()
+  }
+
+  /**
+   * Applies whole objects copied from another site, each with the origin's
+   * version; the newer-than-stored ones are committed (group-committed, so a
+   * page of objects costs a few batches). Content is checked against size
+   * and etag first: if any object does not match, nothing is applied and
+   * UPSTREAM_UNAVAILABLE is thrown.
+   */
+  async applyReplicaObjects (bucket: string, objects: ReplicaObject[]): Promise<MutationResult[]> {
+    const state = this.bucketState(bucket)
+    const mutations: Mutation[] = []
+    for (const o of objects) {
+      validateObjectKey(o.key)
+      mutations.push(replicaPut(o, this.options.maxObjectBytes))
+    }
+    if (this.closed) throw ShardsyncError.nodeClosing()
+    return await state.writer.submitMany(mutations)
   }
 
   async deleteObject (bucket: string, key: string): Promise<MutationResult> {
@@ -473,6 +493,39 @@ export class Upload {
     for (let c = 0; c < this.written; c++) ops.push({ type: 'del', key: keys.chunkKey(this.dataId, c) })
     await this.store.db.batch(ops)
     this.uploaded = false
+  }
+}
+
+/** A whole object copied from another site. */
+export interface ReplicaObject {
+  key: string
+  version: ObjectVersion
+  data: Buffer
+}
+
+/** The put of a whole replicated object: checked, chunked, written in the commit batch. */
+function replicaPut (o: ReplicaObject, maxObjectBytes: number): PutMutation {
+  const { version, data } = o
+  if (data.length > maxObjectBytes) throw ShardsyncError.objectTooLarge(maxObjectBytes)
+  const etag = crypto.hash('md5', data, 'hex')
+  if (version.etag !== etag || version.size !== data.length) {
+    throw new ShardsyncError('UPSTREAM_UNAVAILABLE', 'replicated object content does not match its etag')
+  }
+  const inlineChunks: Buffer[] = []
+  for (let off = 0; off < data.length; off += CHUNK_BYTES) inlineChunks.push(data.subarray(off, off + CHUNK_BYTES))
+  return {
+    kind: 'put',
+    key: o.key,
+    hash: keyHash(o.key),
+    mode: 'replica',
+    mtime: version.mtime,
+    site: version.site,
+    size: data.length,
+    etag,
+    dataId: nextDataId(),
+    chunks: inlineChunks.length,
+    inlineChunks,
+    uploaded: false
   }
 }
 

@@ -25,7 +25,7 @@ export interface RoutingShard {
 }
 
 export function keyHash (key: string): Buffer {
-  return crypto.createHash('md5').update(key, 'utf8').digest()
+  return crypto.hash('md5', key, 'buffer') as unknown as Buffer
 }
 
 export function initialShardOf (hash: Buffer, initialShards: number): number {

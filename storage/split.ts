@@ -14,8 +14,10 @@
  *      shard n (del + put, counts adjusted), one batch per page.
  *   3. header -> SPLIT_DONE with n appended to children, plus whatever the
  *      caller adds to the same batch (the outbox notices for every peer).
- * Writes routed to the shard are parked by the writer while it is SPLITTING;
- * reads and listings go on. Object data and sync logs never move.
+ * Writes to the shard go on while it is SPLITTING (the writer applies a
+ * moving key on the new shard; see bucket-writer.ts), and so do reads and
+ * listings. A shard being filled by a split does not split itself until that
+ * split is done. Object data and sync logs never move.
  * Crash safety: after kill -9 the header still says SPLITTING with splitTo
  * and splitDepth, so resumeSplits() re-runs steps 2 and 3. Step 2 is
  * idempotent (moved entries are no longer in the old shard), so no entry is
@@ -29,6 +31,7 @@ import type { ObjectStore } from './object-store'
 import type { BucketRecord, IndexEntry, ShardHeader } from './records'
 import { keyHash, MAX_SPLIT_DEPTH, splitBit } from './routing'
 
+/** Index entries read per migration step (one batch, under the writer's lock). */
 const MIGRATE_PAGE = 1000
 
 export interface SplitResult { shard: number, newShard: number, moved: number }
@@ -38,6 +41,8 @@ export interface SplitterOptions {
   splitDoneOps: (record: BucketRecord, shard: number, newShard: number) => BatchOp[]
   /** Testing fault knob: pause this long after each migration page, so a split stays SPLITTING long enough to be seen. */
   migratePauseMs?: number
+  /** Testing knob: index entries per migration page (default MIGRATE_PAGE). */
+  migratePage?: number
 }
 
 /** Events: 'split-started' (record, shard, newShard), 'split-done' (record, shard, newShard, moved), 'error' is never emitted; auto-split failures go to 'auto-split-failed' (err, record, shard). */
@@ -45,8 +50,11 @@ export class Splitter extends EventEmitter {
   private readonly running = new Set<string>()
   private closed = false
 
+  private readonly migratePage: number
+
   constructor (private readonly store: ObjectStore, private readonly options: SplitterOptions) {
     super()
+    this.migratePage = options.migratePage ?? MIGRATE_PAGE
     store.on('index-grew', (state: BucketState, shards: number[]) => this.checkThresholds(state, shards))
   }
 
@@ -57,7 +65,7 @@ export class Splitter extends EventEmitter {
     const state = this.store.bucketState(bucket)
     this.store.shard(bucket, shard)
     const id = `${state.record.id}/${shard}`
-    if (this.running.has(id) || state.shards[shard].state === 'SPLITTING') throw ShardsyncError.shardSplitting(bucket, shard)
+    if (this.running.has(id) || state.shards[shard].state === 'SPLITTING' || isFilling(state, shard)) throw ShardsyncError.shardSplitting(bucket, shard)
     this.running.add(id)
     try {
       await this.beginSplit(state, shard)
@@ -91,6 +99,7 @@ export class Splitter extends EventEmitter {
     for (const shard of shards) {
       const header = state.shards[shard]
       if (header === undefined || header.state === 'SPLITTING' || header.indexCount < state.record.splitThreshold) continue
+      if (isFilling(state, shard)) continue
       if (header.baseDepth + header.children.length >= MAX_SPLIT_DEPTH) continue
       if (this.running.has(`${state.record.id}/${shard}`)) continue
       this.splitShard(state.record.name, shard).then(
@@ -132,29 +141,35 @@ export class Splitter extends EventEmitter {
     let moved = 0
     let after = prefix
     for (;;) {
-      const page: Array<[string, IndexEntry]> = []
-      for await (const [k, v] of db.iterator({ gt: after, lt: keys.prefixRange(prefix).lt, limit: MIGRATE_PAGE })) {
-        page.push([k.slice(prefix.length), v as IndexEntry])
-      }
-      if (page.length === 0) break
-      after = prefix + page[page.length - 1][0]
-      const moving = page.filter(([key]) => splitBit(keyHash(key), splitDepth) === 1)
-      if (moving.length === 0) continue
-      await state.writer.exclusive(async () => {
+      // Read and move one page under the writer's lock: writes to the
+      // shard go on during the split (see bucket-writer.ts), so a page read
+      // outside it could move an entry a write has just replaced. Values
+      // are moved as stored (raw JSON text), not decoded and re-encoded.
+      const page = await state.writer.exclusive(async () => {
+        const entries: Array<[string, string]> = []
+        for await (const [k, v] of db.iterator<string, string>({ gt: after, lt: keys.prefixRange(prefix).lt, limit: this.migratePage, valueEncoding: 'utf8' })) {
+          entries.push([k.slice(prefix.length), v])
+        }
+        if (entries.length === 0) return 0
+        after = prefix + entries[entries.length - 1][0]
+        const moving = entries.filter(([key]) => splitBit(keyHash(key), splitDepth) === 1)
+        if (moving.length === 0) return entries.length
         const src: ShardHeader = { ...state.shards[shard], indexCount: state.shards[shard].indexCount - moving.length }
         const dst: ShardHeader = { ...state.shards[splitTo], indexCount: state.shards[splitTo].indexCount + moving.length }
         const ops: BatchOp[] = []
-        for (const [key, entry] of moving) {
+        for (const [key, raw] of moving) {
           ops.push({ type: 'del', key: keys.indexKey(id, shard, key) })
-          ops.push({ type: 'put', key: keys.indexKey(id, splitTo, key), value: entry })
+          ops.push({ type: 'put', key: keys.indexKey(id, splitTo, key), value: raw, valueEncoding: 'utf8' } as BatchOp)
         }
         ops.push({ type: 'put', key: keys.shardKey(id, shard), value: src })
         ops.push({ type: 'put', key: keys.shardKey(id, splitTo), value: dst })
         await db.batch(ops)
         state.shards[shard] = src
         state.shards[splitTo] = dst
+        moved += moving.length
+        return entries.length
       })
-      moved += moving.length
+      if (page === 0) break
       if ((this.options.migratePauseMs ?? 0) > 0) await new Promise(resolve => setTimeout(resolve, this.options.migratePauseMs))
     }
     if ((this.options.migratePauseMs ?? 0) > 0 && moved === 0) await new Promise(resolve => setTimeout(resolve, this.options.migratePauseMs))
@@ -168,8 +183,17 @@ export class Splitter extends EventEmitter {
       await db.batch(ops)
       state.shards[shard] = done
     })
-    state.writer.releaseParked(shard)
     this.emit('split-done', state.record, shard, splitTo, moved)
     return { shard, newShard: splitTo, moved }
   }
+}
+
+/**
+ * A shard still being filled by the split that created it. It must not split
+ * itself before that split is done: the migration would keep moving entries
+ * into it that its own split had meant to route further.
+ */
+function isFilling (state: BucketState, shard: number): boolean {
+  const parent = state.shards[state.shards[shard].parent]
+  return parent !== undefined && parent.state === 'SPLITTING' && parent.splitTo === shard
 }

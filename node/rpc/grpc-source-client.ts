@@ -21,6 +21,7 @@ import { SITE_METADATA_KEY } from './sync-service'
 
 /** Streams of object data may run long; they are bounded, not unbounded. */
 const FETCH_DEADLINE_MS = 10 * 60_000
+const EMPTY = Buffer.alloc(0)
 
 export interface GrpcSourceClientOptions {
   localSite: string
@@ -67,10 +68,18 @@ export class GrpcSourceClient implements SourceClient {
     let complete = false
     try {
       for await (const msg of call as AsyncIterable<FetchObjectsResponse__Output>) {
+        if (msg.objects.length > 0) {
+          if (current !== undefined) throw new Error('FetchObjects: object cut short')
+          for (const o of msg.objects) {
+            const info = fromObjectInfo(o.info ?? { key: '', size: 0, etag: '', mtime: 0, originSite: '' })
+            yield o.missing ? { key: info.key, missing: true, data: EMPTY } : { key: info.key, missing: false, info, data: o.data }
+          }
+          continue
+        }
         if (msg.info !== null && msg.info !== undefined) {
           if (current !== undefined) throw new Error('FetchObjects: object cut short')
           const info = fromObjectInfo(msg.info)
-          if (msg.missing) { yield { key: info.key, missing: true, data: Buffer.alloc(0) }; continue }
+          if (msg.missing) { yield { key: info.key, missing: true, data: EMPTY }; continue }
           current = { info, parts: [], got: 0 }
         } else if (current === undefined) {
           throw new Error('FetchObjects: data without an object')

@@ -5,12 +5,19 @@
  */
 import type * as grpc from '@grpc/grpc-js'
 import type { ShardsyncNode } from '../shardsync-node'
+import type { FetchedObject } from './generated/shardsync/v1/FetchedObject'
 import type { SyncServiceHandlers } from './generated/shardsync/v1/SyncService'
 import { cancelSignal, serverStream, unary, type RpcContext } from './handler-kit'
 import { objectInfoMessage, shardMessage, splitStateMessage } from './messages'
 import { streamObject } from './object-service'
 
 export const SITE_METADATA_KEY = 'shardsync-site'
+
+/** Objects up to this size are packed several to a FetchObjects message... */
+const PACK_OBJECT_BYTES = 64 * 1024
+/** ...until a message holds this many bytes or objects. */
+const PACK_MESSAGE_BYTES = 256 * 1024
+const PACK_MAX_OBJECTS = 256
 
 export function callerSite (call: { metadata: grpc.Metadata }): string | undefined {
   const v = call.metadata.get(SITE_METADATA_KEY)[0]
@@ -30,19 +37,37 @@ export function syncServiceHandlers (node: ShardsyncNode, ctx: RpcContext): Sync
     }),
     GetObject: serverStream(ctx, 'GetObject', async (req, write) => await streamObject(node, req.bucket, req.key, write)),
     FetchObjects: serverStream(ctx, 'FetchObjects', async (req, write) => {
+      // Small objects and misses are packed many to a message; a bigger
+      // object goes alone, its info riding with its first chunk.
+      let packed: FetchedObject[] = []
+      let packedBytes = 0
+      const flush = async (): Promise<void> => {
+        if (packed.length === 0) return
+        const objects = packed
+        packed = []
+        packedBytes = 0
+        await write({ objects })
+      }
       for await (const item of source.fetchObjects(req.bucket, req.keys)) {
         if (item.missing || item.info === undefined) {
-          await write({ info: { key: item.key }, missing: true })
+          packed.push({ info: { key: item.key }, missing: true })
+          packedBytes += item.key.length
+        } else if (item.parts !== undefined && item.info.size <= PACK_OBJECT_BYTES) {
+          packed.push({ info: objectInfoMessage(item.key, item.info), data: item.parts.length === 1 ? item.parts[0] : Buffer.concat(item.parts) })
+          packedBytes += item.info.size + item.key.length
+        } else {
+          await flush()
+          let first = true
+          for await (const chunk of item.chunks) {
+            await write(first ? { info: objectInfoMessage(item.key, item.info), data: chunk } : { data: chunk })
+            first = false
+          }
+          if (first) await write({ info: objectInfoMessage(item.key, item.info) })
           continue
         }
-        // The info rides with the first chunk: one message per small object.
-        let first = true
-        for await (const chunk of item.chunks) {
-          await write(first ? { info: objectInfoMessage(item.key, item.info), data: chunk } : { data: chunk })
-          first = false
-        }
-        if (first) await write({ info: objectInfoMessage(item.key, item.info) })
+        if (packedBytes >= PACK_MESSAGE_BYTES || packed.length >= PACK_MAX_OBJECTS) await flush()
       }
+      await flush()
     }),
     QuerySplitState: unary(ctx, 'QuerySplitState', (req) => {
       const s = source.querySplitState(req.bucket, req.shard)

@@ -16,6 +16,8 @@
  *   sync, several at a time, until none is runnable this round.
  * - Tail: one long-poll (PullChanges) over all shards in incremental state,
  *   from their saved log cursors; changes are applied, then cursors saved.
+ *   The next poll is sent while an answer is applied (answers are still
+ *   applied in order); it is dropped if the cursors moved otherwise.
  *   Changes that came from this site are left out by the source (no
  *   ping-pong); anything replayed is dropped by last-writer-wins.
  */
@@ -25,7 +27,8 @@ import type { ObjectStore } from '../../storage/object-store'
 import type { ProgressRecord, ProgressStore, SourceBucketRecord } from '../../storage/progress-store'
 import type { SyncMode } from '../config'
 import { fullSyncShard, startNewShards, startShard, type ShardSyncContext } from './shard-sync'
-import type { SourceBucket, SourceClient } from './source-client'
+import { prefetch } from './prefetch'
+import type { PullAnswer, SourceBucket, SourceClient } from './source-client'
 import { sleep, Waker } from './sleep'
 import type { ObjectTransfer } from './transfer'
 
@@ -81,6 +84,8 @@ export class BucketSync {
   private relatedArtLogSeqs = new Map<number, number>()
   /** Incremental shards and their cursors; undefined = reload from progress objects. */
   private tailCursors: Map<number, number> | undefined
+  /** The next poll, sent before the current answer was applied. */
+  private ahead: { cursors: string, answer: () => Promise<PullAnswer> } | undefined
 
   constructor (private readonly deps: BucketSyncDeps, readonly source: SourceBucket) {
     this.log = deps.log.child({ bucket: source.name, srcBucketId: source.id })
@@ -230,7 +235,7 @@ export class BucketSync {
     let backoff = 100
     while (!this.stopped) {
       try {
-        const idle = !(await this.tailStep(PULL_WAIT_MS))
+        const idle = !(await this.tailStep(PULL_WAIT_MS, { pipeline: true }))
         if (idle) await sleep(this.deps.intervalMs, this.abort.signal)
         backoff = 100
       } catch (err) {
@@ -245,8 +250,11 @@ export class BucketSync {
   /**
    * One long-poll over every shard in incremental sync: apply what came,
    * then save the cursors. Returns false if no shard is incremental yet.
+   * With pipeline (the tail loop), the next poll is sent before this
+   * answer is applied, so that a busy source is tailed without a round
+   * trip between answers.
    */
-  async tailStep (waitMs: number): Promise<boolean> {
+  async tailStep (waitMs: number, opts: { pipeline?: boolean } = {}): Promise<boolean> {
     const { progress, client, transfer, localSite } = this.deps
     if (this.record === undefined) return false
     // Cursors live in memory between polls (the progress objects are the
@@ -258,7 +266,19 @@ export class BucketSync {
     const tail = this.tailCursors
     if (tail.size === 0) return false
     const cursors = [...tail].map(([shard, afterSeq]) => ({ shard, afterSeq }))
-    const answer = await client.pullChanges(this.source.name, cursors, { limit: PULL_LIMIT, waitMs, excludeOrigin: localSite })
+    const pull = (from: typeof cursors): Promise<PullAnswer> => client.pullChanges(this.source.name, from, { limit: PULL_LIMIT, waitMs, excludeOrigin: localSite })
+    // A poll sent ahead (pipelined mode) is used if it asked for exactly these cursors.
+    const ahead = this.ahead
+    this.ahead = undefined
+    const answer = ahead !== undefined && ahead.cursors === cursorsKey(cursors) ? await ahead.answer() : await pull(cursors)
+    if (opts.pipeline === true && answer.entries.length > 0) {
+      // Ask for what follows while this answer is applied: entries are
+      // metadata only (data is fetched at apply time), and answers are
+      // still applied one after another, in order.
+      const reached = new Map(answer.positions.map(p => [p.shard, p.seq]))
+      const next = cursors.map(c => ({ shard: c.shard, afterSeq: Math.max(c.afterSeq, reached.get(c.shard) ?? 0) }))
+      this.ahead = { cursors: cursorsKey(next), answer: prefetch(pull(next)) }
+    }
     if (answer.entries.length > 0) {
       const stats = await transfer.applyChanges(this.record.bucket, this.source.name, answer.entries)
       this.counters.objectsApplied += stats.applied
@@ -315,4 +335,8 @@ async function runLimited<T> (items: T[], limit: number, fn: (item: T) => Promis
     while (next < items.length) await fn(items[next++])
   })
   await Promise.all(workers)
+}
+
+function cursorsKey (cursors: Array<{ shard: number, afterSeq: number }>): string {
+  return cursors.map(c => `${c.shard}:${c.afterSeq}`).join(',')
 }

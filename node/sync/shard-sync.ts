@@ -15,8 +15,9 @@
  *   2. Start full sync of every new shard of this one: those recorded from
  *      notices in the progress object (claims 2, 6-8) and, beyond the seed,
  *      those in the answer's split history (a lost notice loses nothing).
- *   3. List pages from the saved marker and copy what is newer. Between
- *      pages, notices that arrived start their shards at once.
+ *   3. List pages from the saved marker and copy what is newer (the next
+ *      page is listed while one is copied, unless --sync-rate throttles). Between pages, notices that
+ *      arrived start their shards at once.
  *   4. Before declaring the shard done, ask again (beyond the seed): a split
  *      that began during the listing must finish, and its new shard be
  *      started, before this shard goes incremental.
@@ -32,6 +33,7 @@ import type { ObjectStore } from '../../storage/object-store'
 import type { ProgressRecord, ProgressStore } from '../../storage/progress-store'
 import type { SyncMode } from '../config'
 import { parseProgressEntry } from './notices'
+import { prefetch } from './prefetch'
 import type { SourceClient, SplitStateAnswer } from './source-client'
 import type { ObjectTransfer } from './transfer'
 
@@ -79,8 +81,15 @@ export async function fullSyncShard (ctx: ShardSyncContext, shard: number): Prom
   if (rec.marker === '' && rec.listed === 0) log.info({ logStart: rec.logStart }, 'shard entering full sync')
 
   let marker = rec.marker
+  // The next page is listed while this one is copied (one page ahead),
+  // unless copying is throttled: then listing ahead gains nothing and only
+  // makes the page staler by the time its objects are fetched.
+  const ahead = !ctx.transfer.throttled
+  const list = (from: string): (() => Promise<Awaited<ReturnType<SourceClient['listIndex']>>>) => prefetch(ctx.client.listIndex(ctx.srcBucket, shard, from, LIST_PAGE))
+  let next = list(marker)
   for (;;) {
-    const page = await ctx.client.listIndex(ctx.srcBucket, shard, marker, LIST_PAGE)
+    const page = await next()
+    if (page.nextMarker !== '') next = ahead ? list(page.nextMarker) : async () => await list(page.nextMarker)()
     const stats = await ctx.transfer.copyNewer(ctx.localBucket, ctx.srcBucket, page.entries)
     ctx.onObjects(stats.applied, stats.bytes)
     const last = page.entries.length > 0 ? page.entries[page.entries.length - 1].key : marker

@@ -9,6 +9,7 @@ import type { DeleteObjectRequest as _shardsync_v1_DeleteObjectRequest, DeleteOb
 import type { DeleteObjectResponse as _shardsync_v1_DeleteObjectResponse, DeleteObjectResponse__Output as _shardsync_v1_DeleteObjectResponse__Output } from './shardsync/v1/DeleteObjectResponse';
 import type { FetchObjectsRequest as _shardsync_v1_FetchObjectsRequest, FetchObjectsRequest__Output as _shardsync_v1_FetchObjectsRequest__Output } from './shardsync/v1/FetchObjectsRequest';
 import type { FetchObjectsResponse as _shardsync_v1_FetchObjectsResponse, FetchObjectsResponse__Output as _shardsync_v1_FetchObjectsResponse__Output } from './shardsync/v1/FetchObjectsResponse';
+import type { FetchedObject as _shardsync_v1_FetchedObject, FetchedObject__Output as _shardsync_v1_FetchedObject__Output } from './shardsync/v1/FetchedObject';
 import type { GetObjectRequest as _shardsync_v1_GetObjectRequest, GetObjectRequest__Output as _shardsync_v1_GetObjectRequest__Output } from './shardsync/v1/GetObjectRequest';
 import type { GetObjectResponse as _shardsync_v1_GetObjectResponse, GetObjectResponse__Output as _shardsync_v1_GetObjectResponse__Output } from './shardsync/v1/GetObjectResponse';
 import type { HeadObjectRequest as _shardsync_v1_HeadObjectRequest, HeadObjectRequest__Output as _shardsync_v1_HeadObjectRequest__Output } from './shardsync/v1/HeadObjectRequest';
@@ -49,6 +50,7 @@ export interface ProtoGrpcType {
       DeleteObjectResponse: MessageTypeDefinition<_shardsync_v1_DeleteObjectResponse, _shardsync_v1_DeleteObjectResponse__Output>
       FetchObjectsRequest: MessageTypeDefinition<_shardsync_v1_FetchObjectsRequest, _shardsync_v1_FetchObjectsRequest__Output>
       FetchObjectsResponse: MessageTypeDefinition<_shardsync_v1_FetchObjectsResponse, _shardsync_v1_FetchObjectsResponse__Output>
+      FetchedObject: MessageTypeDefinition<_shardsync_v1_FetchedObject, _shardsync_v1_FetchedObject__Output>
       GetObjectRequest: MessageTypeDefinition<_shardsync_v1_GetObjectRequest, _shardsync_v1_GetObjectRequest__Output>
       GetObjectResponse: MessageTypeDefinition<_shardsync_v1_GetObjectResponse, _shardsync_v1_GetObjectResponse__Output>
       HeadObjectRequest: MessageTypeDefinition<_shardsync_v1_HeadObjectRequest, _shardsync_v1_HeadObjectRequest__Output>
