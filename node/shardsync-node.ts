@@ -54,7 +54,8 @@ export class ShardsyncNode {
     private readonly connectPeer: ConnectPeer,
     readonly log: Logger
   ) {
-    this.source = new SourceApi(store)
+    // Inline content takes at most a quarter of a message (the rest: entries).
+    this.source = new SourceApi(store, { maxInlineBytes: Math.floor(options.maxMessageBytes / 4) })
     this.notices = new NoticeReceiver({
       progress,
       isPeer: (site) => this.peers.has(site),

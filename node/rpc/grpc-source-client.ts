@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js'
 import type { PeerAddress } from '../config'
-import type { FetchedObject, PullAnswer, SourceBucket, SourceClient, SourceObjectInfo, SourceShard, SplitStateAnswer } from '../sync/source-client'
+import type { FetchedObject, PullAnswer, PullOptions, SourceBucket, SourceClient, SourceObjectInfo, SourceShard, SplitStateAnswer } from '../sync/source-client'
 import { callUnary, createClients, type Clients } from './clients'
 import type { FetchObjectsResponse__Output } from './generated/shardsync/v1/FetchObjectsResponse'
 import type { ListBucketsResponse__Output } from './generated/shardsync/v1/ListBucketsResponse'
@@ -103,12 +103,18 @@ export class GrpcSourceClient implements SourceClient {
     }
   }
 
-  async pullChanges (bucket: string, cursors: Array<{ shard: number, afterSeq: number }>, opts: { limit: number, waitMs: number, excludeOrigin: string }): Promise<PullAnswer> {
+  async pullChanges (bucket: string, cursors: Array<{ shard: number, afterSeq: number }>, opts: PullOptions): Promise<PullAnswer> {
     const res = await callUnary<object, PullChangesResponse__Output>(this.clients.sync, 'PullChanges', {
-      bucket, cursors, limit: opts.limit, waitMs: opts.waitMs, excludeOrigin: opts.excludeOrigin
+      bucket, cursors, limit: opts.limit, waitMs: opts.waitMs, excludeOrigin: opts.excludeOrigin, maxInlineBytes: opts.maxInlineBytes ?? 0
     }, this.opts.deadlineMs + opts.waitMs)
     return {
-      entries: res.entries.map(e => ({ shard: e.shard, seq: Number(e.seq), deleted: e.deleted, info: fromObjectInfo(e.info ?? { key: '', size: 0, etag: '', mtime: 0, originSite: '' }) })),
+      entries: res.entries.map(e => ({
+        shard: e.shard,
+        seq: Number(e.seq),
+        deleted: e.deleted,
+        info: fromObjectInfo(e.info ?? { key: '', size: 0, etag: '', mtime: 0, originSite: '' }),
+        data: e.hasData ? e.data : undefined
+      })),
       positions: res.positions.map(p => ({ shard: p.shard, seq: Number(p.afterSeq) })),
       heads: res.heads.map(p => ({ shard: p.shard, seq: Number(p.afterSeq) })),
       shardCount: res.shardCount

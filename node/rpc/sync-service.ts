@@ -76,10 +76,10 @@ export function syncServiceHandlers (node: ShardsyncNode, ctx: RpcContext): Sync
     NotifyReshardComplete: unary(ctx, 'NotifyReshardComplete', async (req, call) => await node.notices.receive(req.sourceReshardSyncInfo, callerSite(call))),
     PullChanges: unary(ctx, 'PullChanges', async (req, call) => {
       const answer = await source.pullChanges(req.bucket, req.cursors.map(c => ({ shard: c.shard, afterSeq: Number(c.afterSeq) })), {
-        limit: req.limit, waitMs: req.waitMs, excludeOrigin: req.excludeOrigin, signal: cancelSignal(call)
+        limit: req.limit, waitMs: req.waitMs, excludeOrigin: req.excludeOrigin, maxInlineBytes: req.maxInlineBytes, signal: cancelSignal(call)
       })
       return {
-        entries: answer.entries.map(e => ({ shard: e.shard, seq: e.seq, deleted: e.deleted, info: objectInfoMessage(e.info.key, e.info) })),
+        entries: answer.entries.map(e => ({ shard: e.shard, seq: e.seq, deleted: e.deleted, info: objectInfoMessage(e.info.key, e.info), data: e.data, hasData: e.data !== undefined })),
         positions: answer.positions.map(p => ({ shard: p.shard, afterSeq: p.seq })),
         heads: (answer.heads ?? []).map(p => ({ shard: p.shard, afterSeq: p.seq })),
         shardCount: answer.shardCount

@@ -35,6 +35,8 @@ import type { ObjectTransfer } from './transfer'
 const ROUND_CONCURRENCY = 4
 const PULL_LIMIT = 1000
 const PULL_WAIT_MS = 2000
+/** Small objects' content rides with their log entries, up to this much per answer. */
+const PULL_INLINE_BYTES = 4 * 1024 * 1024
 const MAX_BACKOFF_MS = 10_000
 
 export interface BucketSyncDeps {
@@ -266,7 +268,7 @@ export class BucketSync {
     const tail = this.tailCursors
     if (tail.size === 0) return false
     const cursors = [...tail].map(([shard, afterSeq]) => ({ shard, afterSeq }))
-    const pull = (from: typeof cursors): Promise<PullAnswer> => client.pullChanges(this.source.name, from, { limit: PULL_LIMIT, waitMs, excludeOrigin: localSite })
+    const pull = (from: typeof cursors): Promise<PullAnswer> => client.pullChanges(this.source.name, from, { limit: PULL_LIMIT, waitMs, excludeOrigin: localSite, maxInlineBytes: PULL_INLINE_BYTES })
     // A poll sent ahead (pipelined mode) is used if it asked for exactly these cursors.
     const ahead = this.ahead
     this.ahead = undefined

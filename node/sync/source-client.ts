@@ -47,6 +47,16 @@ export interface SourceChange {
   seq: number
   deleted: boolean
   info: SourceObjectInfo
+  /** The content of a small put, sent inline (absent: fetch it). */
+  data?: Buffer
+}
+
+export interface PullOptions {
+  limit: number
+  waitMs: number
+  excludeOrigin: string
+  /** Inline content of small puts, up to this many bytes per answer (0/absent: none). */
+  maxInlineBytes?: number
 }
 
 export interface PullAnswer {
@@ -64,7 +74,7 @@ export interface SourceClient {
   querySplitState (bucket: string, shard: number): Promise<SplitStateAnswer>
   listIndex (bucket: string, shard: number, marker: string, limit: number): Promise<{ entries: SourceObjectInfo[], nextMarker: string }>
   fetchObjects (bucket: string, keys: string[]): AsyncIterable<FetchedObject>
-  pullChanges (bucket: string, cursors: Array<{ shard: number, afterSeq: number }>, opts: { limit: number, waitMs: number, excludeOrigin: string }): Promise<PullAnswer>
+  pullChanges (bucket: string, cursors: Array<{ shard: number, afterSeq: number }>, opts: PullOptions): Promise<PullAnswer>
   notifyReshardComplete (info: string): Promise<{ recorded: boolean }>
   close (): void
 }

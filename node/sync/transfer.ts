@@ -63,17 +63,30 @@ export class ObjectTransfer {
       if (seen === undefined || compareVersions(c.info, seen.info) > 0) newest.set(c.info.key, c)
     }
     const puts: SourceObjectInfo[] = []
+    const inline: ReplicaObject[] = []
     const deletes: Array<Promise<unknown>> = []
     let deleted = 0
+    let inlineApplied = 0
+    let inlineBytes = 0
     for (const c of newest.values()) {
       if (c.deleted) {
         deletes.push(this.store.applyReplicaDelete(localBucket, c.info.key, c.info).then(r => { if (r.applied) deleted++ }))
+      } else if (c.data !== undefined) {
+        // Content came with the entry: no fetch; the writer keeps it only
+        // if it is newer than what is stored (last writer wins).
+        inline.push({ key: c.info.key, version: c.info, data: c.data })
+        inlineBytes += c.data.length
       } else {
         puts.push(c.info)
       }
     }
-    const [stats] = await Promise.all([this.copyNewer(localBucket, srcBucket, puts), ...deletes])
+    if (inline.length > 0) await this.rate.take(inline.length)
+    const applyInline = this.store.applyReplicaObjects(localBucket, inline).then(rs => { for (const r of rs) if (r.applied) inlineApplied++ })
+    const [stats] = await Promise.all([this.copyNewer(localBucket, srcBucket, puts), applyInline, ...deletes])
     stats.deleted = deleted
+    stats.applied += inlineApplied
+    stats.fetched += inline.length
+    stats.bytes += inlineBytes
     return stats
   }
 

@@ -8,6 +8,8 @@ export interface LogEntry {
   'seq'?: (number | string | Long);
   'deleted'?: (boolean);
   'info'?: (_shardsync_v1_ObjectInfo | null);
+  'data'?: (Buffer | Uint8Array | string);
+  'hasData'?: (boolean);
 }
 
 export interface LogEntry__Output {
@@ -15,4 +17,6 @@ export interface LogEntry__Output {
   'seq': (number);
   'deleted': (boolean);
   'info': (_shardsync_v1_ObjectInfo__Output | null);
+  'data': (Buffer);
+  'hasData': (boolean);
 }

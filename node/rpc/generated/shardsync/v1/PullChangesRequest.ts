@@ -8,6 +8,7 @@ export interface PullChangesRequest {
   'limit'?: (number);
   'waitMs'?: (number);
   'excludeOrigin'?: (string);
+  'maxInlineBytes'?: (number);
 }
 
 export interface PullChangesRequest__Output {
@@ -16,4 +17,5 @@ export interface PullChangesRequest__Output {
   'limit': (number);
   'waitMs': (number);
   'excludeOrigin': (string);
+  'maxInlineBytes': (number);
 }

@@ -1,0 +1,95 @@
+/**
+ * SourceApi (node/source-api.ts) on a real LevelDB, without gRPC: the parts
+ * of PullChanges that save a target work.
+ *
+ * - Inline content: small puts carry their content, only while the entry
+ *   is still the object's current version, within the byte budget, never
+ *   for big objects or deletes. Shown to fail: attaching data without the
+ *   version check hands a target old content under a new entry (the
+ *   overwrite case below), and ignoring the budget overfills answers.
+ * - exclude_origin with the origin-run cache: a requester's own changes are
+ *   skipped, others are returned, positions cover both.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import crypto from 'node:crypto'
+import t, { type Test } from 'tap'
+import { openDatabase } from '../storage/database'
+import { ObjectStore } from '../storage/object-store'
+import { SourceApi } from '../node/source-api'
+
+async function open (t: Test): Promise<{ store: ObjectStore, api: SourceApi }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardsync-source-api-'))
+  const db = await openDatabase(dir)
+  const store = await ObjectStore.open(db, { siteId: 'A', maxObjectBytes: 16 * 1024 * 1024, defaults: { initialShards: 1, splitThreshold: 1_000_000, autoSplit: false } })
+  t.teardown(async () => {
+    store.close()
+    await db.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+  return { store, api: new SourceApi(store) }
+}
+
+const md5 = (b: Buffer): string => crypto.createHash('md5').update(b).digest('hex')
+
+t.test('PullChanges inlines small current content within the budget', async t => {
+  const { store, api } = await open(t)
+  await store.createBucket({ name: 'bkt' })
+  const a1 = Buffer.from('a, first version')
+  const b1 = crypto.randomBytes(1000)
+  const big = crypto.randomBytes(100 * 1024)
+  await store.putObject('bkt', 'a', a1)
+  await store.putObject('bkt', 'small', b1)
+  await store.putObject('bkt', 'big', big)
+  await store.putObject('bkt', 'gone', Buffer.from('x'))
+  await store.deleteObject('bkt', 'gone')
+
+  const none = await api.pullChanges('bkt', [{ shard: 0, afterSeq: 0 }], { limit: 100, waitMs: 0, excludeOrigin: '' })
+  t.equal(none.entries.filter(e => e.data !== undefined).length, 0, 'no content unless asked for')
+
+  const all = await api.pullChanges('bkt', [{ shard: 0, afterSeq: 0 }], { limit: 100, waitMs: 0, excludeOrigin: '', maxInlineBytes: 1 << 20 })
+  const byKey = new Map(all.entries.filter(e => !e.deleted).map(e => [e.info.key, e]))
+  t.same(byKey.get('a')?.data, a1, 'small put: content inline')
+  t.equal(md5(byKey.get('small')?.data ?? Buffer.alloc(0)), byKey.get('small')?.info.etag, 'content matches the entry etag')
+  t.equal(byKey.get('big')?.data, undefined, 'over 64 KiB: fetched, not inline')
+  t.equal(all.entries.filter(e => e.info.key === 'gone' && e.data !== undefined).length, 0, 'a deleted object: no content for its old put, none for the delete')
+
+  // Overwrite a: its first entry is no longer the current version.
+  const a2 = Buffer.from('a, second version')
+  await store.putObject('bkt', 'a', a2)
+  const again = await api.pullChanges('bkt', [{ shard: 0, afterSeq: 0 }], { limit: 100, waitMs: 0, excludeOrigin: '', maxInlineBytes: 1 << 20 })
+  const aEntries = again.entries.filter(e => e.info.key === 'a')
+  t.equal(aEntries.length, 2)
+  t.equal(aEntries[0].data, undefined, 'an overwritten version carries no content')
+  t.same(aEntries[1].data, a2, 'the current version does')
+
+  const tight = await api.pullChanges('bkt', [{ shard: 0, afterSeq: 0 }], { limit: 100, waitMs: 0, excludeOrigin: '', maxInlineBytes: b1.length })
+  const inlined = tight.entries.filter(e => e.data !== undefined).reduce((n, e) => n + (e.data?.length ?? 0), 0)
+  t.ok(inlined <= b1.length, `budget kept: ${inlined} <= ${b1.length} bytes inline`)
+})
+
+t.test('exclude_origin skips the requester\'s own changes and moves positions past them', async t => {
+  const { store, api } = await open(t)
+  await store.createBucket({ name: 'bkt' })
+  const mine = (key: string, mtime: number): ReturnType<typeof store.applyReplicaObjects> => {
+    const data = Buffer.from(key)
+    return store.applyReplicaObjects('bkt', [{ key, version: { size: data.length, etag: md5(data), mtime, site: 'T' }, data }])
+  }
+  for (let i = 0; i < 50; i++) await mine(`t-${i}`, 1000 + i)
+  await store.putObject('bkt', 'local-1', Buffer.from('l1'))
+  for (let i = 50; i < 60; i++) await mine(`t-${i}`, 1000 + i)
+  await store.putObject('bkt', 'local-2', Buffer.from('l2'))
+  const head = store.shards('bkt')[0].logSeq
+  const r = await api.pullChanges('bkt', [{ shard: 0, afterSeq: 0 }], { limit: 1000, waitMs: 0, excludeOrigin: 'T' })
+  t.same(r.entries.map(e => e.info.key), ['local-1', 'local-2'], 'only other origins')
+  t.same(r.positions, [{ shard: 0, seq: head }], 'position covers the skipped entries')
+  // Only skipped entries after the cursor: the answer waits for others, up to wait_ms.
+  for (let i = 60; i < 65; i++) await mine(`t-${i}`, 1000 + i)
+  const head2 = store.shards('bkt')[0].logSeq
+  const started = Date.now()
+  const quiet = await api.pullChanges('bkt', [{ shard: 0, afterSeq: head }], { limit: 1000, waitMs: 300, excludeOrigin: 'T' })
+  t.equal(quiet.entries.length, 0)
+  t.same(quiet.positions, [{ shard: 0, seq: head2 }], 'and still reports how far it got')
+  t.ok(Date.now() - started >= 250, 'an answer of skipped entries only waits out wait_ms')
+})
