@@ -33,6 +33,25 @@ export interface BucketDefaults {
   autoSplit: boolean
 }
 
+/** Most initial shards a bucket may have (CreateBucket's limit). */
+export const MAX_INITIAL_SHARDS = 65536
+
+/**
+ * Initial shard count of a bucket that a target creates to replicate a
+ * source bucket holding `sourceEntries` index entries: enough shards that
+ * each starts about half full at the local split threshold, and never fewer
+ * than the local default. Without it a replica of a large bucket would start
+ * at the default and split over and over while full sync fills it (each
+ * split rewrites half a shard's index, and every new shard is one more for
+ * the peer to list back). Ceph RGW gets the same effect by syncing the
+ * bucket instance's shard count as metadata.
+ */
+export function replicaInitialShards (sourceEntries: number, defaults: BucketDefaults): number {
+  const halfFull = Math.max(1, Math.floor(defaults.splitThreshold / 2))
+  const wanted = Math.ceil(Math.max(0, sourceEntries) / halfFull)
+  return Math.min(MAX_INITIAL_SHARDS, Math.max(defaults.initialShards, wanted))
+}
+
 export interface ObjectStoreOptions {
   siteId: string
   maxObjectBytes: number
@@ -124,7 +143,7 @@ export class ObjectStore extends EventEmitter {
     const d = this.options.defaults
     const initialShards = input.initialShards === undefined || input.initialShards === 0 ? d.initialShards : input.initialShards
     const splitThreshold = input.splitThreshold === undefined || input.splitThreshold === 0 ? d.splitThreshold : input.splitThreshold
-    if (!Number.isInteger(initialShards) || initialShards < 1 || initialShards > 65536) {
+    if (!Number.isInteger(initialShards) || initialShards < 1 || initialShards > MAX_INITIAL_SHARDS) {
       throw ShardsyncError.invalidArgument('initial_shards must be between 1 and 65536')
     }
     if (!Number.isInteger(splitThreshold) || splitThreshold < 2 || splitThreshold > 1e9) {

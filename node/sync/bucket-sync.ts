@@ -23,7 +23,7 @@
  */
 import type { Logger } from 'pino'
 import { isShardsyncError } from '../../storage/errors'
-import type { ObjectStore } from '../../storage/object-store'
+import { replicaInitialShards, type ObjectStore } from '../../storage/object-store'
 import type { ProgressRecord, ProgressStore, SourceBucketRecord } from '../../storage/progress-store'
 import type { SyncMode } from '../config'
 import { fullSyncShard, startNewShards, startShard, type ShardSyncContext } from './shard-sync'
@@ -167,15 +167,17 @@ export class BucketSync {
     const { progress, client, store } = this.deps
     const existing = await progress.getSourceBucket(client.peerId, this.source.id)
     if (existing !== undefined) return existing
+    const { shards } = await client.listShards(this.source.name)
     if (store.getBucket(this.source.name) === undefined) {
+      const sourceEntries = shards.reduce((n, s) => n + s.indexCount, 0)
+      const initialShards = replicaInitialShards(sourceEntries, store.options.defaults)
       try {
-        await store.createBucket({ name: this.source.name })
-        this.log.info('bucket created from peer')
+        await store.createBucket({ name: this.source.name, initialShards })
+        this.log.info({ initialShards, sourceEntries }, 'bucket created from peer')
       } catch (err) {
         if (!isShardsyncError(err, 'BUCKET_EXISTS')) throw err
       }
     }
-    const { shards } = await client.listShards(this.source.name)
     const record: SourceBucketRecord = {
       site: client.peerId,
       srcBucketId: this.source.id,

@@ -11,6 +11,9 @@
  *     yet listed) and during incremental sync: the deletes replicate.
  * 10. A bucket created on the source after sync began appears on the target
  *     and converges, splits included.
+ * 11. A target that finds a bucket already holding many entries creates its
+ *     replica with enough shards for them (half full at its own threshold),
+ *     so full sync does not set off a cascade of splits on the target.
  */
 import t from 'tap'
 import type { ListIndexResponse__Output } from '../../node/rpc/generated/shardsync/v1/ListIndexResponse'
@@ -214,4 +217,22 @@ t.test('scenario 10: a bucket created after sync began appears on the target and
   const v = await verifyDeep(source, target)
   t.equal(v.code, 0, 'verify --deep over all buckets exits 0')
   t.match(v.stdout, new RegExp(`^identical: 2 buckets, ${ledger.size + firstLedger.size} objects \\(deep\\)$`, 'm'), 'both buckets identical')
+})
+
+t.test('scenario 11: a replica of a big bucket starts with enough shards, and does not split while it fills', async t => {
+  // The target's threshold is 40, so each shard should start at most 20
+  // entries full: 400 source entries call for 20 shards. With the node
+  // default (2) instead, the target would split about 4 levels deep while
+  // full sync fills it.
+  const [source, target] = await startSites(t, [{ site: 'src' }, { site: 'tgt', args: ['--shards', '2', '--split-threshold', '40'] }])
+  const ledger = new Ledger()
+  await makeBucket(source, 'big', { shards: 2 })
+  await putMany(source.clients, 'big', makeKeys('obj-', 400), { ledger, concurrency: 32 })
+  await connectOneWay(source, target)
+  const created = await waitLog(target, 'bucket created from peer', { bucket: 'big' })
+  t.equal(created.initialShards, 20, 'the replica was created with 400 / (40 / 2) = 20 shards')
+  t.equal(created.sourceEntries, 400, 'sized from the source shards\' index counts')
+  await assertConverged(t, source, target, 'big', { ledger })
+  t.equal(logs(target, 'split started').length, 0, 'the target did not split while full sync filled it')
+  t.equal((await shardList(target, 'big')).length, 20, 'the replica still has its 20 shards')
 })
