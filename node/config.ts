@@ -52,6 +52,10 @@ export interface NodeOptions {
   maxConcurrentStreams: number
   /** Calls in flight at once before the node sheds load with RESOURCE_EXHAUSTED. */
   maxInflight: number
+  /** LevelDB table files kept open (and memory-mapped); bounds file-backed RSS. */
+  dbMaxOpenFiles: number
+  /** LevelDB block cache, MiB. */
+  dbCacheMiB: number
 }
 
 export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
@@ -73,7 +77,9 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
   logLevel: 'info',
   maxMessageBytes: 8 * 1024 * 1024,
   maxConcurrentStreams: 128,
-  maxInflight: 512
+  maxInflight: 512,
+  dbMaxOpenFiles: 1000,
+  dbCacheMiB: 8
 }) as NodeOptions
 
 export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
@@ -91,6 +97,8 @@ export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
   requireInt(o.maxMessageBytes, 64 * 1024, 1024 * 1024 * 1024, '--max-message-bytes')
   requireInt(o.maxConcurrentStreams, 1, 100_000, '--max-concurrent-streams')
   requireInt(o.maxInflight, 1, 1_000_000, '--max-inflight')
+  requireInt(o.dbMaxOpenFiles, 74, 50_000, '--db-max-open-files')
+  requireInt(o.dbCacheMiB, 1, 65536, '--db-cache-mib')
   if (o.authToken !== undefined && (o.authToken.length < 8 || o.authToken.length > 4096 || /[\s]/.test(o.authToken))) throw ShardsyncError.invalidArgument('the auth token must be 8-4096 characters without white space')
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(o.logLevel)) throw ShardsyncError.invalidArgument('--log-level must be one of fatal, error, warn, info, debug, trace, silent')
   if (o.syncMode !== 'split-aware' && o.syncMode !== 'related-art') throw ShardsyncError.invalidArgument('--sync-mode must be split-aware or related-art')

@@ -65,7 +65,7 @@ export class ShardsyncNode {
   }
 
   static async open (options: NodeOptions, deps: { log: Logger, connectPeer: ConnectPeer }): Promise<ShardsyncNode> {
-    const db = await openDatabase(options.dataDir)
+    const db = await openDatabase(options.dataDir, { maxOpenFiles: options.dbMaxOpenFiles, cacheBytes: options.dbCacheMiB * 1024 * 1024 })
     try {
       const store = await ObjectStore.open(db, {
         siteId: options.siteId,

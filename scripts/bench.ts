@@ -12,6 +12,8 @@
  *   4. lag         incremental lag at 2,000 writes/s: p50, p99, max
  *   5. split       write stall while a big shard splits
  *   6. memory      peak RSS of both nodes during full syncs of two sizes
+ *   7. scale       one bucket of 1,000,000 objects at split threshold 1000
+ *                  (over 1,000 shards): full sync, then verify = identical
  *
  * Flags: --quick (smaller sizes; its length is dominated by loading and
  * syncing objects, so it takes about a minute only once sync runs near the
@@ -41,9 +43,10 @@ import { machine, now, round, type BenchConfig, type ContentionReport } from './
 import { runFullSync, runGrowingSyncs, type FullSyncRun } from './bench/fullsync'
 import { runLag } from './bench/lag'
 import { printSummary, summarizeProfiles } from './bench/profile'
+import { runScale } from './bench/scale'
 import { runSplit } from './bench/split'
 
-const SECTIONS = ['baseline', 'fullsync', 'large', 'lag', 'split', 'memory'] as const
+const SECTIONS = ['baseline', 'fullsync', 'large', 'lag', 'split', 'memory', 'scale'] as const
 
 /** Targets from issue 5. */
 const TARGETS = {
@@ -71,6 +74,9 @@ interface Params {
   splitWriterRate: number
   memoryCounts: [number, number]
   memoryObjectBytes: number
+  scaleCount: number
+  scaleShards: number
+  scaleThreshold: number
 }
 
 function params (quick: boolean): Params {
@@ -88,7 +94,10 @@ function params (quick: boolean): Params {
     splitEntries: quick ? 20_000 : 100_000,
     splitWriterRate: 200,
     memoryCounts: quick ? [100_000, 20_000] : [1_000_000, 100_000],
-    memoryObjectBytes: 100
+    memoryObjectBytes: 100,
+    scaleCount: quick ? 50_000 : 1_000_000,
+    scaleShards: 4,
+    scaleThreshold: 1000
   }
 }
 
@@ -323,6 +332,15 @@ async function main (): Promise<void> {
     rows.push({ section: '6 memory', metric: '  growth of peak anonymous RSS', value: `${round(anonGrowth * 100)} %`, target: '' })
   })
 
+  await section('scale', async () => {
+    const r = await runScale(cfg, { count: p.scaleCount, size: p.memoryObjectBytes, shards: p.scaleShards, splitThreshold: p.scaleThreshold })
+    results.scale = r
+    rows.push({ section: '7 scale', metric: `${fmt(r.objects)} x ${r.objectBytes} B, threshold ${fmt(p.scaleThreshold)}: source / target shards`, value: `${fmt(r.sourceShards)} / ${fmt(r.targetShards)}`, target: '> 1,000 source shards', ok: cfg.quick ? undefined : r.sourceShards > 1000 })
+    rows.push({ section: '7 scale', metric: 'full sync', value: `${fmt(r.objectsPerSecond, ' obj/s')} (${fmt(r.seconds, ' s')})`, target: 'completes' })
+    rows.push({ section: '7 scale', metric: 'peak RSS src / dst', value: `${fmt(r.sourcePeakRssMiB)} / ${fmt(r.targetPeakRssMiB)} MiB`, target: '' })
+    rows.push({ section: '7 scale', metric: `shardsync verify (${fmt(r.verifySeconds, ' s')})`, value: r.verify.slice(0, 48), target: 'identical', ok: r.identical })
+  })
+
   if (cfg.profileDir !== undefined) {
     try {
       const dir = cfg.profileDir
@@ -346,6 +364,7 @@ async function main (): Promise<void> {
   add('lag', r.lag?.contention)
   add('split', r.splitStall?.contention)
   for (const m of r.memory?.runs ?? []) add(m.label, m.contention)
+  add('scale', r.scale?.contention)
   for (const n of noise) {
     const [name, cores] = n.split(' ')
     rows.push({ section: 'machine', metric: `cores used by OTHER processes during ${name}`, value: cores, target: '~0 for clean figures', ok: undefined })

@@ -7,8 +7,20 @@ import { ShardsyncError } from './errors'
 
 export type Database = Level<string, unknown>
 
-export async function openDatabase (dir: string): Promise<Database> {
-  const db = new Level<string, unknown>(dir, { valueEncoding: 'json' })
+export interface DatabaseTuning {
+  /**
+   * Table files LevelDB keeps open (its table cache). Each open table is
+   * memory-mapped for reads, so this bounds the mapped pages that count in
+   * the node's RSS: about maxOpenFiles × 2 MiB at most. LevelDB uses at
+   * least 74.
+   */
+  maxOpenFiles?: number
+  /** LevelDB block cache, bytes (uncompressed blocks in private memory). */
+  cacheBytes?: number
+}
+
+export async function openDatabase (dir: string, tuning: DatabaseTuning = {}): Promise<Database> {
+  const db = new Level<string, unknown>(dir, { valueEncoding: 'json', maxOpenFiles: tuning.maxOpenFiles, cacheSize: tuning.cacheBytes })
   try {
     await db.open()
   } catch (err) {

@@ -11,12 +11,16 @@
  * and the source's sync back from the target would otherwise read every one.
  *
  * It is a cache, never the truth: after a restart it knows nothing, and at
- * most MAX_RUNS runs per shard are kept (oldest forgotten). Wherever it has
- * no run, readers read the log and filter as before.
+ * most MAX_RUNS runs per shard are kept (oldest forgotten), and at most
+ * MAX_BUCKET_RUNS per bucket (past it, the shard noted first loses all its
+ * runs), so memory does not grow with the shard count. Wherever it has no
+ * run, readers read the log and filter as before.
  */
 
 /** Runs kept per shard: alternating origins cost a run each. */
 const MAX_RUNS = 256
+/** Runs kept per bucket, over all its shards (about 80 bytes each). */
+const MAX_BUCKET_RUNS = 65_536
 
 export interface OriginRun {
   /** First and last sequence number of the run, inclusive. */
@@ -27,6 +31,12 @@ export interface OriginRun {
 
 export class OriginRuns {
   private readonly shards = new Map<number, OriginRun[]>()
+  private total = 0
+
+  constructor (private readonly maxBucketRuns = MAX_BUCKET_RUNS) {}
+
+  /** Runs held, over all shards. */
+  get size (): number { return this.total }
 
   /** Log entry `seq` of `shard` came from `site`; seqs are noted in order. */
   note (shard: number, seq: number, site: string): void {
@@ -39,7 +49,17 @@ export class OriginRuns {
     }
     // A gap (entries from before a restart) simply starts a new run.
     runs.push({ from: seq, to: seq, site })
-    if (runs.length > MAX_RUNS) runs.shift()
+    this.total++
+    if (runs.length > MAX_RUNS) {
+      runs.shift()
+      this.total--
+    }
+    while (this.total > this.maxBucketRuns) {
+      // Map order: the shard noted first since it was (re)created goes.
+      const [oldest, dropped] = this.shards.entries().next().value as [number, OriginRun[]]
+      this.shards.delete(oldest)
+      this.total -= dropped.length
+    }
   }
 
   /** The run holding entry `seq` of `shard`, or undefined if not known. */

@@ -55,3 +55,15 @@ t.test('every answer is right or unknown, also after old runs are forgotten', as
     }
   ), { seed: 20261123, numRuns: 200 })
 })
+
+t.test('memory is bounded per bucket: past the cap a whole shard is forgotten, and answers stay right', async t => {
+  const r = new OriginRuns(10)
+  // Alternating sites: one run per entry.
+  for (let shard = 0; shard < 4; shard++) for (let seq = 1; seq <= 4; seq++) r.note(shard, seq, seq % 2 === 0 ? 'a' : 'b')
+  t.ok(r.size <= 10, `at most 10 runs held (held ${r.size})`)
+  t.equal(r.runAt(0, 1), undefined, 'the shard noted first was forgotten: unknown, never wrong')
+  t.same(r.runAt(3, 4), { from: 4, to: 4, site: 'a' }, 'the newest shard is still known')
+  r.note(0, 5, 'a')
+  t.same(r.runAt(0, 5), { from: 5, to: 5, site: 'a' }, 'a forgotten shard starts over at its next entry')
+  t.equal(r.runAt(0, 4), undefined)
+})

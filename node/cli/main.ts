@@ -90,6 +90,8 @@ export function buildProgram (): Command {
     .option('--max-message-bytes <n>', 'largest gRPC message', int('--max-message-bytes', 1), DEFAULT_NODE_OPTIONS.maxMessageBytes)
     .option('--max-concurrent-streams <n>', 'concurrent streams per client connection', int('--max-concurrent-streams', 1), DEFAULT_NODE_OPTIONS.maxConcurrentStreams)
     .option('--max-inflight <n>', 'calls in flight before the node sheds load (RESOURCE_EXHAUSTED)', int('--max-inflight', 1), DEFAULT_NODE_OPTIONS.maxInflight)
+    .option('--db-max-open-files <n>', 'LevelDB table files kept open and memory-mapped (bounds file-backed RSS)', int('--db-max-open-files', 74), DEFAULT_NODE_OPTIONS.dbMaxOpenFiles)
+    .option('--db-cache-mib <n>', 'LevelDB block cache in MiB', int('--db-cache-mib', 1), DEFAULT_NODE_OPTIONS.dbCacheMiB)
     .option('--peer-deadline-ms <ms>', 'deadline of calls to peers', int('--peer-deadline-ms', 100), DEFAULT_NODE_OPTIONS.peerDeadlineMs)
     .action(async (o) => {
       const sec = securityConfig(program.opts())
@@ -98,6 +100,8 @@ export function buildProgram (): Command {
         maxMessageBytes: o.maxMessageBytes,
         maxConcurrentStreams: o.maxConcurrentStreams,
         maxInflight: o.maxInflight,
+        dbMaxOpenFiles: o.dbMaxOpenFiles,
+        dbCacheMiB: o.dbCacheMiB,
         peerDeadlineMs: o.peerDeadlineMs,
         siteId: o.site,
         listen: o.listen,

@@ -12,6 +12,7 @@
  */
 import type { ObjectStore, ReplicaObject } from '../../storage/object-store'
 import { compareVersions } from '../../storage/records'
+import { ByteBudget } from './byte-budget'
 import type { RateLimiter } from './rate-limiter'
 import type { SourceChange, SourceClient, SourceObjectInfo } from './source-client'
 
@@ -20,12 +21,19 @@ const FETCH_MAX_BYTES = 16 * 1024 * 1024
 /** Fetched objects are handed to the store in groups of about this size. */
 const APPLY_GROUP_BYTES = 4 * 1024 * 1024
 const APPLY_GROUP_OBJECTS = 500
-/** Bytes fetched but not yet committed, at most (one group may exceed it). */
-const MAX_UNCOMMITTED_BYTES = 32 * 1024 * 1024
+/**
+ * Bytes fetched but not yet committed, at most, over all the copies of one
+ * peer at once (shards sync in parallel): the target's memory for object
+ * data in flight does not grow with the number of shards being copied.
+ * One object larger than this is still let through, alone.
+ */
+const MAX_UNCOMMITTED_BYTES = 64 * 1024 * 1024
 
 export interface TransferStats { fetched: number, applied: number, missing: number, bytes: number, deleted: number }
 
 export class ObjectTransfer {
+  private readonly budget = new ByteBudget(MAX_UNCOMMITTED_BYTES)
+
   constructor (
     private readonly store: ObjectStore,
     private readonly client: SourceClient,
@@ -43,7 +51,7 @@ export class ObjectTransfer {
     const needed = candidates.filter((c, i) => heads[i] === undefined || compareVersions(c, heads[i] as { mtime: number, site: string }) > 0)
     // Commits of one fetch run while the next fetch streams; all are
     // awaited before returning, so none is left running behind the caller.
-    const commits = new CommitWindow(MAX_UNCOMMITTED_BYTES)
+    const commits = new CommitWindow(this.budget)
     try {
       for (const batch of batches(needed, this.rate.maxBatch(FETCH_MAX_KEYS))) {
         await this.rate.take(batch.length)
@@ -94,58 +102,71 @@ export class ObjectTransfer {
   private async fetchAndApply (localBucket: string, srcBucket: string, keys: string[], stats: TransferStats, commits: CommitWindow): Promise<void> {
     let group: ReplicaObject[] = []
     let groupBytes = 0
-    const apply = async (): Promise<void> => {
+    const apply = (): void => {
       const objects = group
       const bytes = groupBytes
       group = []
       groupBytes = 0
-      await commits.add(this.store.applyReplicaObjects(localBucket, objects).then((results) => {
+      commits.add(this.store.applyReplicaObjects(localBucket, objects).then((results) => {
         for (const r of results) if (r.applied) stats.applied++
       }), bytes)
     }
-    for await (const obj of this.client.fetchObjects(srcBucket, keys)) {
-      if (obj.missing || obj.info === undefined) { stats.missing++; continue }
-      stats.fetched++
-      stats.bytes += obj.data.length
-      group.push({ key: obj.key, version: obj.info, data: obj.data })
-      groupBytes += obj.data.length
-      if (groupBytes >= APPLY_GROUP_BYTES || group.length >= APPLY_GROUP_OBJECTS) await apply()
+    try {
+      for await (const obj of this.client.fetchObjects(srcBucket, keys)) {
+        if (obj.missing || obj.info === undefined) { stats.missing++; continue }
+        stats.fetched++
+        stats.bytes += obj.data.length
+        // Over budget: hand what this call holds to the writer first (so
+        // that every byte waited on is in a commit that will finish), then
+        // wait for commits, of any copy, to give bytes back. The stream is
+        // not read meanwhile, so gRPC flow control holds the source back.
+        if (!this.budget.tryTake(obj.data.length)) {
+          if (group.length > 0) apply()
+          await this.budget.take(obj.data.length)
+        }
+        group.push({ key: obj.key, version: obj.info, data: obj.data })
+        groupBytes += obj.data.length
+        if (groupBytes >= APPLY_GROUP_BYTES || group.length >= APPLY_GROUP_OBJECTS) apply()
+        commits.throwIfFailed()
+      }
+    } catch (err) {
+      // The objects of the group not handed over are dropped: their bytes go back.
+      this.budget.give(groupBytes)
+      group = []
+      groupBytes = 0
+      throw err
     }
-    if (group.length > 0) await apply()
+    if (group.length > 0) apply()
   }
 }
 
 /**
- * Commits in flight, oldest first, with a bound on the bytes they hold:
- * add() waits for the oldest to finish while the bound is exceeded, so a
- * target that writes slower than it fetches holds a window of data, not a
- * page. settle() waits for all, then throws the first failure.
+ * The commits one copy started: each gives its bytes back to the shared
+ * budget when it ends, whatever the outcome. A target that writes slower
+ * than it fetches thus holds at most the budget in data, not a page per
+ * shard. settle() waits for all, then throws the first failure.
  */
 class CommitWindow {
-  private readonly inflight: Array<{ done: Promise<unknown>, bytes: number }> = []
-  private bytes = 0
+  private readonly inflight = new Set<Promise<void>>()
   private readonly failures: unknown[] = []
 
-  constructor (private readonly maxBytes: number) {}
+  constructor (private readonly budget: ByteBudget) {}
 
-  async add (commit: Promise<void>, bytes: number): Promise<void> {
-    const done = commit.catch((err) => { this.failures.push(err) })
-    this.inflight.push({ done, bytes })
-    this.bytes += bytes
-    while (this.bytes > this.maxBytes && this.inflight.length > 1) await this.waitOldest()
-    if (this.failures.length > 0) throw this.failures[0]
+  add (commit: Promise<void>, bytes: number): void {
+    const done = commit.catch((err) => { this.failures.push(err) }).finally(() => {
+      this.budget.give(bytes)
+      this.inflight.delete(done)
+    })
+    this.inflight.add(done)
   }
 
-  private async waitOldest (): Promise<void> {
-    const oldest = this.inflight.shift()
-    if (oldest === undefined) return
-    await oldest.done
-    this.bytes -= oldest.bytes
+  throwIfFailed (): void {
+    if (this.failures.length > 0) throw this.failures[0]
   }
 
   async settle (): Promise<void> {
-    while (this.inflight.length > 0) await this.waitOldest()
-    if (this.failures.length > 0) throw this.failures[0]
+    while (this.inflight.size > 0) await Promise.all([...this.inflight])
+    this.throwIfFailed()
   }
 }
 

@@ -106,7 +106,7 @@ export async function loadUpTo (cfg: BenchConfig, src: LoadedSource, o: FullSync
  * objects. The target is stopped afterwards and removed as a peer of the
  * source, so that the source can be synced again to another target.
  */
-export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullSyncOptions, targetSite = 'dst'): Promise<FullSyncRun> {
+export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullSyncOptions, targetSite = 'dst', afterSync?: (source: NodeProcess, target: NodeProcess) => Promise<void>): Promise<FullSyncRun> {
   const source = src.source
   const count = src.loaded
   const sourceShards = await waitSplitsSettled(source, BUCKET)
@@ -154,6 +154,7 @@ export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullS
     const memSrc = procMemory(source.proc?.pid)
     const memDst = procMemory(dst.proc?.pid)
     const targetShards = (await listShardsOf(dst, BUCKET)).shards.length
+    if (afterSync !== undefined) await afterSync(source, dst)
     return {
       label: o.label,
       objects: count,
