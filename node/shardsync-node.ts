@@ -110,6 +110,7 @@ export class ShardsyncNode {
     this.splitter.close()
     await Promise.all([...this.peers.values()].map(async p => await this.detachPeer(p)))
     this.store.close()
+    await this.store.blobs.settled()
     await this.db.close()
   }
 

@@ -55,8 +55,10 @@ export interface PutMutation {
   chunks: number
   /** Chunks not yet written (small objects): written in the commit batch. */
   inlineChunks: Buffer[]
-  /** True if chunks were written ahead under an upload marker. */
+  /** True if chunks (or the blob file) were written ahead under an upload marker. */
   uploaded: boolean
+  /** The content is a blob file written ahead (uploaded is then true, chunks 0). */
+  blob: boolean
 }
 
 export interface DeleteMutation {
@@ -97,6 +99,8 @@ export interface WriterHooks {
   onLogAppended: (bucket: BucketState, shards: number[]) => void
   /** After a commit, for shards whose index grew. */
   onIndexGrew: (bucket: BucketState, shards: number[]) => void
+  /** After a batch that marked blob files garbage (g!<dataId>) is durable: remove them. */
+  onGarbage: (dataIds: string[]) => void
 }
 
 const MAX_GROUP = 2048
@@ -213,6 +217,7 @@ export class BucketWriter {
     const logged = new Set<number>()
     const appended: Array<{ shard: number, seq: number, site: string }> = []
     const grew = new Set<number>()
+    const garbage: string[] = []
     let objectDelta = 0
     const now = Date.now()
 
@@ -234,7 +239,7 @@ export class BucketWriter {
         m.mtime = Math.max(now, (old?.mtime ?? 0) + 1)
       } else if (old !== undefined && compareVersions(m, old) <= 0) {
         // Not newer than what we hold: drop it, and any chunks it uploaded.
-        if (m.kind === 'put' && m.uploaded) dropChunks(ops, m.dataId, m.chunks, true)
+        if (m.kind === 'put' && m.uploaded) dropData(ops, garbage, m.dataId, m.chunks, m.blob, true)
         outcomes.push({ p, result: { applied: false, version: versionOf(old), shard, existed: live } })
         continue
       }
@@ -243,7 +248,7 @@ export class BucketWriter {
         continue
       }
 
-      if (live && old.dataId !== undefined) dropChunks(ops, old.dataId, old.chunks, false)
+      if (live && old.dataId !== undefined) dropData(ops, garbage, old.dataId, old.chunks, old.blob === true, false)
       if (from >= 0 && inOldShard.delete(m.key)) {
         // A moving key the migration has not reached: move its entry now.
         const fromHeader = headerOf(from)
@@ -256,6 +261,7 @@ export class BucketWriter {
       let head: ObjectHead
       if (m.kind === 'put') {
         head = { size: m.size, etag: m.etag, mtime: m.mtime, site: m.site, dataId: m.dataId, chunks: m.chunks }
+        if (m.blob) head.blob = true
         for (let c = 0; c < m.inlineChunks.length; c++) {
           // Inline chunks are the last ones: earlier chunks were written ahead.
           ops.push({ type: 'put', key: keys.chunkKey(m.dataId, m.chunks - m.inlineChunks.length + c), value: m.inlineChunks[c], valueEncoding: 'buffer' } as BatchOp)
@@ -301,6 +307,7 @@ export class BucketWriter {
       if (o.result !== undefined) o.p.resolve(o.result)
       else o.p.reject(o.error)
     }
+    if (garbage.length > 0 && ops.length > 0) this.hooks.onGarbage(garbage)
     if (logged.size > 0) this.hooks.onLogAppended(bucket, [...logged])
     if (grew.size > 0) this.hooks.onIndexGrew(bucket, [...grew])
   }
@@ -310,9 +317,17 @@ function versionOf (head: ObjectHead): ObjectVersion {
   return { size: head.size, etag: head.etag, mtime: head.mtime, site: head.site }
 }
 
-function dropChunks (ops: BatchOp[], dataId: string, chunks: number, withMarker: boolean): void {
+/**
+ * Removes a version's content in the batch: its chunks at once; a blob file
+ * gets a garbage marker now and is removed once the batch is durable.
+ */
+function dropData (ops: BatchOp[], garbage: string[], dataId: string, chunks: number, blob: boolean, withMarker: boolean): void {
   for (let c = 0; c < chunks; c++) ops.push({ type: 'del', key: keys.chunkKey(dataId, c) })
   if (withMarker) ops.push({ type: 'del', key: keys.uploadKey(dataId) })
+  if (blob) {
+    ops.push({ type: 'put', key: keys.garbageKey(dataId), value: {} })
+    garbage.push(dataId)
+  }
 }
 
 function noop (): void {}

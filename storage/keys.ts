@@ -11,7 +11,8 @@
  *   i!<bucketId>!<shard:8>!<objectKey>    shard index entry (moves on split)
  *   h!<bucketId>!<objectKey>              object head or tombstone (never moves)
  *   d!<dataId>!<chunk:8>                  object data chunk (never moves)
- *   u!<dataId>                            upload in progress (chunks written, head not yet)
+ *   u!<dataId>                            upload in progress (chunks or blob file written, head not yet)
+ *   g!<dataId>                            blob file made garbage by a commit, not yet removed
  *   l!<bucketId>!<shard:8>!<seq:16>       sync log entry, on the shard where the change happened
  *   p!<siteId>!<srcBucketId>!<srcShard:8> sync progress object (target side), named as in the seed
  *   r!<siteId>!<srcBucketId>              source bucket record (target side): name, local bucket
@@ -61,6 +62,9 @@ export function chunkKey (dataId: string, chunk: number): string { return chunkP
 
 export function uploadKey (dataId: string): string { return `u${SEP}${dataId}` }
 export const UPLOADS_PREFIX = `u${SEP}`
+
+export function garbageKey (dataId: string): string { return `g${SEP}${dataId}` }
+export const GARBAGE_PREFIX = `g${SEP}`
 
 export function logPrefix (bucketId: string, shard: number): string { return `l${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}` }
 export function logKey (bucketId: string, shard: number, seq: number): string { return logPrefix(bucketId, shard) + hex16(seq) }

@@ -11,16 +11,20 @@
  */
 import crypto from 'node:crypto'
 import { EventEmitter } from 'node:events'
+import path from 'node:path'
+import { BlobStore } from './blob-store'
 import type { Database } from './database'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
 import { OriginRuns } from './origin-runs'
 import { keyHash } from './routing'
-import { BucketWriter, type BatchOp, type BucketState, type Mutation, type MutationResult, type PutMutation, type WriteMode } from './bucket-writer'
+import { BucketWriter, type BatchOp, type BucketState, type Mutation, type MutationResult } from './bucket-writer'
 import type { BucketRecord, IndexEntry, LogRecord, ObjectHead, ObjectVersion, ShardHeader } from './records'
+import { prepareReplicaPuts, Upload, type ReplicaObject } from './upload'
 import { validateBucketName, validateObjectKey } from './validate'
 
-export const CHUNK_BYTES = 1024 * 1024
+export { CHUNK_BYTES, Upload, type ReplicaObject } from './upload'
+
 export const MAX_PAGE = 1000
 /** Objects of at most this many chunks are read in one getMany. */
 const SMALL_OBJECT_CHUNKS = 8
@@ -56,6 +60,8 @@ export interface ObjectStoreOptions {
   siteId: string
   maxObjectBytes: number
   defaults: BucketDefaults
+  /** Where large objects' files go; default `blobs` inside the LevelDB directory. */
+  blobDir?: string
 }
 
 export interface CreateBucketInput {
@@ -75,6 +81,7 @@ export interface LoggedChange extends LogRecord { shard: number, seq: number }
 export class ObjectStore extends EventEmitter {
   readonly db: Database
   readonly options: ObjectStoreOptions
+  readonly blobs: BlobStore
   private readonly buckets = new Map<string, BucketState>()
   private readonly bucketsById = new Map<string, BucketState>()
   private closed = false
@@ -84,6 +91,9 @@ export class ObjectStore extends EventEmitter {
     this.setMaxListeners(0)
     this.db = db
     this.options = options
+    // A database with no directory (memory-level, in the protocol model test) keeps no blobs.
+    const location = (db as { location?: unknown }).location
+    this.blobs = new BlobStore(options.blobDir ?? (typeof location === 'string' ? path.join(location, 'blobs') : undefined), db)
   }
 
   static async open (db: Database, options: ObjectStoreOptions): Promise<ObjectStore> {
@@ -107,13 +117,18 @@ export class ObjectStore extends EventEmitter {
     await this.dropAbandonedUploads()
   }
 
-  /** Chunks of uploads that never committed (crash mid-upload) are garbage. */
+  /**
+   * Chunks and blob files of uploads that never committed (crash mid-upload)
+   * are garbage, and so are blob files whose removal a crash interrupted.
+   */
   private async dropAbandonedUploads (): Promise<void> {
     for await (const key of this.db.keys(keys.prefixRange(keys.UPLOADS_PREFIX))) {
       const dataId = key.slice(keys.UPLOADS_PREFIX.length)
       await this.db.clear(keys.prefixRange(keys.chunkPrefix(dataId)))
+      await this.blobs.remove(dataId)
       await this.db.del(key)
     }
+    await this.blobs.collectLeftovers()
   }
 
   private addBucketState (record: BucketRecord, shards: ShardHeader[]): BucketState {
@@ -123,7 +138,8 @@ export class ObjectStore extends EventEmitter {
       origins: new OriginRuns(),
       writer: new BucketWriter(this.db, () => state, {
         onLogAppended: (b) => this.emit('log', b.record.id),
-        onIndexGrew: (b, grown) => this.emit('index-grew', b, grown)
+        onIndexGrew: (b, grown) => this.emit('index-grew', b, grown),
+        onGarbage: (dataIds) => this.blobs.collect(dataIds)
       })
     }
     this.buckets.set(record.name, state)
@@ -269,12 +285,9 @@ export class ObjectStore extends EventEmitter {
    */
   async applyReplicaObjects (bucket: string, objects: ReplicaObject[]): Promise<MutationResult[]> {
     const state = this.bucketState(bucket)
-    const mutations: Mutation[] = []
-    for (const o of objects) {
-      validateObjectKey(o.key)
-      mutations.push(replicaPut(o, this.options.maxObjectBytes))
-    }
+    for (const o of objects) validateObjectKey(o.key)
     if (this.closed) throw ShardsyncError.nodeClosing()
+    const mutations: Mutation[] = await prepareReplicaPuts(this, objects)
     return await state.writer.submitMany(mutations)
   }
 
@@ -324,7 +337,12 @@ export class ObjectStore extends EventEmitter {
    * for the version that was asked for (callers re-read the head).
    */
   async * readChunks (head: ObjectHead): AsyncGenerator<Buffer> {
-    if (head.dataId === undefined || head.chunks === 0) return
+    if (head.dataId === undefined) return
+    if (head.blob === true) {
+      yield * this.blobs.read(head.dataId, head.size)
+      return
+    }
+    if (head.chunks === 0) return
     if (isSmall(head)) {
       const [chunks] = await this.readSmallMany([head])
       if (chunks === undefined) throw new ShardsyncError('OBJECT_NOT_FOUND', 'object changed while it was read')
@@ -415,149 +433,9 @@ export class ObjectStore extends EventEmitter {
   }
 }
 
-/**
- * One object being written. Small objects are kept in memory and written in
- * the commit batch; larger ones are written ahead chunk by chunk under an
- * upload marker (u!<dataId>) that the commit batch removes, so a crash
- * mid-upload leaves garbage that open() clears, never a half object.
- */
-export class Upload {
-  private readonly dataId = nextDataId()
-  private readonly md5 = crypto.createHash('md5')
-  private pending: Buffer[] = []
-  private pendingBytes = 0
-  private size = 0
-  private written = 0
-  private uploaded = false
-  private done = false
-
-  constructor (
-    private readonly store: ObjectStore,
-    private readonly state: BucketState,
-    private readonly key: string,
-    private readonly mode: WriteMode,
-    private readonly version: ObjectVersion | undefined
-  ) {}
-
-  async write (data: Buffer): Promise<void> {
-    if (this.done) throw ShardsyncError.invalidArgument('upload already finished')
-    if (data.length === 0) return
-    this.size += data.length
-    if (this.size > this.store.options.maxObjectBytes) {
-      await this.abort()
-      throw ShardsyncError.objectTooLarge(this.store.options.maxObjectBytes)
-    }
-    this.md5.update(data)
-    this.pending.push(data)
-    this.pendingBytes += data.length
-    while (this.pendingBytes >= CHUNK_BYTES) await this.flushChunk(CHUNK_BYTES)
-  }
-
-  private takeBytes (n: number): Buffer {
-    const all = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending)
-    const chunk = all.subarray(0, n)
-    const rest = all.subarray(n)
-    this.pending = rest.length > 0 ? [rest] : []
-    this.pendingBytes = rest.length
-    return chunk
-  }
-
-  private async flushChunk (n: number): Promise<void> {
-    const chunk = this.takeBytes(n)
-    const ops: BatchOp[] = []
-    if (!this.uploaded) ops.push({ type: 'put', key: keys.uploadKey(this.dataId), value: { bucket: this.state.record.id, key: this.key } })
-    ops.push({ type: 'put', key: keys.chunkKey(this.dataId, this.written), value: chunk, valueEncoding: 'buffer' } as BatchOp)
-    await this.store.db.batch(ops)
-    this.uploaded = true
-    this.written++
-  }
-
-  async finish (): Promise<MutationResult> {
-    if (this.done) throw ShardsyncError.invalidArgument('upload already finished')
-    this.done = true
-    const inline: Buffer[] = []
-    if (this.pendingBytes > 0) inline.push(this.takeBytes(this.pendingBytes))
-    const etag = this.md5.digest('hex')
-    const v = this.version
-    if (v !== undefined && (v.etag !== etag || v.size !== this.size)) {
-      await this.abortChunks()
-      throw new ShardsyncError('UPSTREAM_UNAVAILABLE', 'replicated object content does not match its etag')
-    }
-    return await this.store.submit(this.state, {
-      kind: 'put',
-      key: this.key,
-      hash: keyHash(this.key),
-      mode: this.mode,
-      mtime: v?.mtime ?? 0,
-      site: v?.site ?? this.store.options.siteId,
-      size: this.size,
-      etag,
-      dataId: this.dataId,
-      chunks: this.written + inline.length,
-      inlineChunks: inline,
-      uploaded: this.uploaded
-    })
-  }
-
-  async abort (): Promise<void> {
-    if (this.done && !this.uploaded) return
-    this.done = true
-    this.pending = []
-    await this.abortChunks()
-  }
-
-  private async abortChunks (): Promise<void> {
-    if (!this.uploaded) return
-    const ops: BatchOp[] = [{ type: 'del', key: keys.uploadKey(this.dataId) }]
-    for (let c = 0; c < this.written; c++) ops.push({ type: 'del', key: keys.chunkKey(this.dataId, c) })
-    await this.store.db.batch(ops)
-    this.uploaded = false
-  }
-}
-
-/** A whole object copied from another site. */
-export interface ReplicaObject {
-  key: string
-  version: ObjectVersion
-  data: Buffer
-}
-
-/** The put of a whole replicated object: checked, chunked, written in the commit batch. */
-function replicaPut (o: ReplicaObject, maxObjectBytes: number): PutMutation {
-  const { version, data } = o
-  if (data.length > maxObjectBytes) throw ShardsyncError.objectTooLarge(maxObjectBytes)
-  const etag = crypto.hash('md5', data, 'hex')
-  if (version.etag !== etag || version.size !== data.length) {
-    throw new ShardsyncError('UPSTREAM_UNAVAILABLE', 'replicated object content does not match its etag')
-  }
-  const inlineChunks: Buffer[] = []
-  for (let off = 0; off < data.length; off += CHUNK_BYTES) inlineChunks.push(data.subarray(off, off + CHUNK_BYTES))
-  return {
-    kind: 'put',
-    key: o.key,
-    hash: keyHash(o.key),
-    mode: 'replica',
-    mtime: version.mtime,
-    site: version.site,
-    size: data.length,
-    etag,
-    dataId: nextDataId(),
-    chunks: inlineChunks.length,
-    inlineChunks,
-    uploaded: false
-  }
-}
-
-/** Unique per process (random prefix) and cheap per upload (a counter). */
-const DATA_ID_PREFIX = crypto.randomBytes(6).toString('base64url')
-let dataIdCounter = 0
-function nextDataId (): string {
-  return DATA_ID_PREFIX + (dataIdCounter++).toString(36)
-}
-
 /** A live head whose few chunks are read with one getMany rather than an iterator. */
 export function isSmall (head: ObjectHead): boolean {
-  return head.deleted !== true && head.dataId !== undefined && head.chunks <= SMALL_OBJECT_CHUNKS
+  return head.deleted !== true && head.dataId !== undefined && head.blob !== true && head.chunks <= SMALL_OBJECT_CHUNKS
 }
 
 export function clampLimit (limit: number | undefined): number {

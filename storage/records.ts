@@ -44,9 +44,11 @@ export interface ObjectVersion {
 export interface IndexEntry extends ObjectVersion {}
 
 export interface ObjectHead extends ObjectVersion {
-  /** Data chunks live under d!<dataId>!; absent for tombstones. */
+  /** Data chunks live under d!<dataId>! (or, with blob, in a file); absent for tombstones. */
   dataId?: string
   chunks: number
+  /** The content is a file of the blob store (storage/blob-store.ts), not chunks; chunks is 0. */
+  blob?: boolean
   deleted?: boolean
 }
 

@@ -10,6 +10,7 @@
  */
 import crypto from 'node:crypto'
 import fs from 'node:fs'
+import path from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import t, { type Test } from 'tap'
 import { createBucket, listBuckets, listShards, putObject, splitShard, getObject as getObjectWithDeadline } from '../node/cli/object-commands'
@@ -260,6 +261,11 @@ t.test('large multi-chunk objects round-trip; overwrite replaces content', { tim
   await putObject(c, 'big', 'ow2', Buffer.from('tiny'))
   await putObject(c, 'big', 'ow2', v3)
   t.ok((await getObject(c, 'big', 'ow2', 10_000)).data.equals(v3), 'small overwritten by large reads back')
+  // A large object overwritten by a large one, and one deleted: their files must go (checked after stop).
+  await putObject(c, 'big', 'ow2', crypto.randomBytes(3 * 1024 * 1024))
+  await putObject(c, 'big', 'ow2', v3)
+  await putObject(c, 'big', 'gone', crypto.randomBytes(2 * 1024 * 1024))
+  await callUnary(c.object, 'DeleteObject', { bucket: 'big', key: 'gone' })
   const listed = (await listPages(c, 'big')).flat()
   t.same(listed.map(o => o.key), [...sizes.map(n => `blob-${n}`).sort(), 'ow', 'ow2'])
   t.same(listed.slice(-2).map(o => [o.etag, Number(o.size)]), [[md5(v2), v2.length], [md5(v3), v3.length]], 'listing shows the newest versions')
@@ -332,18 +338,20 @@ t.test('ListObjects with a prefix returns every key that starts with it', { time
   t.same(listed, [...inside].sort(byteOrder), 'prefix p/: exactly the keys starting with p/ (including U+10FFFF right after the prefix)')
 })
 
-t.test('after a clean stop, LevelDB holds no orphan chunks or upload markers (old versions gone)', { timeout: 40000 }, async (t) => {
+t.test('after a clean stop, LevelDB holds no orphan chunks, blob files or markers (old versions gone)', { timeout: 40000 }, async (t) => {
   t.equal(await node.stop(), 0, 'clean exit on SIGTERM')
   const db = await openDatabase(node.dataDir)
   t.teardown(async () => { if (db.status === 'open') await db.close() })
   const live = new Map<string, number>()
+  const liveBlobs = new Map<string, number>()
   for await (const [k, v] of db.iterator({ gt: 'h!', lt: 'h"' })) {
     const head = v as ObjectHead
     if (head.deleted === true) {
       if (head.dataId !== undefined) t.fail(`tombstone ${k} keeps a dataId`)
       continue
     }
-    if (head.dataId !== undefined) live.set(head.dataId, head.chunks)
+    if (head.dataId !== undefined && head.blob === true) liveBlobs.set(head.dataId, head.size)
+    else if (head.dataId !== undefined) live.set(head.dataId, head.chunks)
   }
   let chunkKeys = 0
   const orphans: string[] = []
@@ -358,4 +366,15 @@ t.test('after a clean stop, LevelDB holds no orphan chunks or upload markers (ol
   const markers: string[] = []
   for await (const k of db.keys({ gt: 'u!', lt: 'u"' })) markers.push(k)
   t.same(markers, [], 'no upload markers left')
+  for await (const k of db.keys({ gt: 'g!', lt: 'g"' })) markers.push(k)
+  t.same(markers, [], 'no garbage markers left')
+  // Large objects live in blob files: exactly one per live large head, of its size.
+  const blobDir = path.join(node.dataDir, 'blobs')
+  const files = new Map<string, number>()
+  for (const sub of fs.existsSync(blobDir) ? fs.readdirSync(blobDir) : []) {
+    for (const f of fs.readdirSync(path.join(blobDir, sub))) files.set(f, fs.statSync(path.join(blobDir, sub, f)).size)
+  }
+  t.equal(liveBlobs.size, 5, 'the objects over 1 MiB (4 of bucket big, and ow2) are blobs')
+  t.same([...files.keys()].filter(f => !liveBlobs.has(f)), [], 'every blob file belongs to a live head (overwritten and deleted ones removed)')
+  t.same([...liveBlobs].filter(([id, size]) => files.get(id) !== size).map(([id]) => id), [], 'every live large head has its file, of its size')
 })

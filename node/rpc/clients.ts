@@ -24,12 +24,20 @@ export interface ClientOptions {
   metadata?: Record<string, string>
 }
 
+/** Receive window of client connections (see createClients). */
+export const FLOW_CONTROL_WINDOW_BYTES = 8 * 1024 * 1024
+
 export function createClients (address: string, opts: ClientOptions = {}): Clients {
   const v1 = loadShardsyncProto().grpcObject.shardsync.v1
   const creds = opts.credentials ?? grpc.credentials.createInsecure()
   const options: grpc.ClientOptions = {
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': MAX_MESSAGE_BYTES
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    // HTTP/2 receive window (per stream and per connection). The default of
+    // 64 KiB lets a peer send only that much before the reader's next
+    // WINDOW_UPDATE, so any pause of the reader's event loop stalls object
+    // transfers; data flows at window / round trip.
+    'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW_BYTES
   }
   const extra = opts.metadata
   if (extra !== undefined && Object.keys(extra).length > 0) {

@@ -92,7 +92,7 @@ export class GrpcSourceClient implements SourceClient {
         if (current.got >= current.info.size) {
           const done = current
           current = undefined
-          yield { key: done.info.key, missing: false, info: done.info, data: done.parts.length === 1 ? done.parts[0] : Buffer.concat(done.parts) }
+          yield { key: done.info.key, missing: false, info: done.info, data: done.parts.length === 1 ? done.parts[0] : done.parts }
         }
       }
       complete = true

@@ -39,7 +39,8 @@ export interface FetchedObject {
   /** Deleted since it was listed or logged. */
   missing: boolean
   info?: SourceObjectInfo
-  data: Buffer
+  /** The content: one buffer, or a large object's pieces as they arrived (not joined: no copy). */
+  data: Buffer | Buffer[]
 }
 
 export interface SourceChange {

@@ -115,17 +115,18 @@ export class ObjectTransfer {
       for await (const obj of this.client.fetchObjects(srcBucket, keys)) {
         if (obj.missing || obj.info === undefined) { stats.missing++; continue }
         stats.fetched++
-        stats.bytes += obj.data.length
+        const bytes = obj.info.size
+        stats.bytes += bytes
         // Over budget: hand what this call holds to the writer first (so
         // that every byte waited on is in a commit that will finish), then
         // wait for commits, of any copy, to give bytes back. The stream is
         // not read meanwhile, so gRPC flow control holds the source back.
-        if (!this.budget.tryTake(obj.data.length)) {
+        if (!this.budget.tryTake(bytes)) {
           if (group.length > 0) apply()
-          await this.budget.take(obj.data.length)
+          await this.budget.take(bytes)
         }
         group.push({ key: obj.key, version: obj.info, data: obj.data })
-        groupBytes += obj.data.length
+        groupBytes += bytes
         if (groupBytes >= APPLY_GROUP_BYTES || group.length >= APPLY_GROUP_OBJECTS) apply()
         commits.throwIfFailed()
       }

@@ -1,0 +1,218 @@
+/**
+ * Object writes before their commit: a streamed upload (PutObject, and the
+ * streamed replica path) and a whole replicated object (sync).
+ *
+ * Called by ObjectStore (beginUpload, beginReplicaUpload,
+ * applyReplicaObjects). Objects of at most BLOB_MIN_BYTES are kept in
+ * memory and written as one chunk in the commit batch. Larger ones go to a
+ * blob file (storage/blob-store.ts) written ahead under an upload marker
+ * (u!<dataId>) that the commit batch removes, so a crash mid-upload leaves
+ * garbage that start-up clears, never a half object.
+ */
+import crypto from 'node:crypto'
+import { BLOB_MIN_BYTES, type BlobStore, type BlobWriter } from './blob-store'
+import type { BatchOp, BucketState, MutationResult, PutMutation, WriteMode } from './bucket-writer'
+import type { Database } from './database'
+import { ShardsyncError } from './errors'
+import * as keys from './keys'
+import type { ObjectVersion } from './records'
+import { keyHash } from './routing'
+
+/** Size of a data chunk in LevelDB (objects written before blob files may have several). */
+export const CHUNK_BYTES = 1024 * 1024
+/** Bytes gathered in memory before a write to a blob file. */
+const BLOB_WRITE_BYTES = 1024 * 1024
+
+/** What an upload needs of the store (ObjectStore implements it). */
+export interface UploadTarget {
+  readonly db: Database
+  readonly blobs: BlobStore
+  readonly options: { siteId: string, maxObjectBytes: number }
+  submit: (state: BucketState, mutation: PutMutation) => Promise<MutationResult>
+}
+
+export class Upload {
+  private readonly dataId = nextDataId()
+  private readonly md5 = crypto.createHash('md5')
+  private pending: Buffer[] = []
+  private pendingBytes = 0
+  private size = 0
+  private blob: BlobWriter | undefined
+  private done = false
+
+  constructor (
+    private readonly store: UploadTarget,
+    private readonly state: BucketState,
+    private readonly key: string,
+    private readonly mode: WriteMode,
+    private readonly version: ObjectVersion | undefined
+  ) {}
+
+  async write (data: Buffer): Promise<void> {
+    if (this.done) throw ShardsyncError.invalidArgument('upload already finished')
+    if (data.length === 0) return
+    this.size += data.length
+    if (this.size > this.store.options.maxObjectBytes) {
+      await this.abort()
+      throw ShardsyncError.objectTooLarge(this.store.options.maxObjectBytes)
+    }
+    this.md5.update(data)
+    this.pending.push(data)
+    this.pendingBytes += data.length
+    if (this.blob === undefined && this.size > BLOB_MIN_BYTES) await this.startBlob()
+    if (this.blob !== undefined && this.pendingBytes >= BLOB_WRITE_BYTES) await this.flushToBlob()
+  }
+
+  /** Large object: the upload marker first (durable), then the file. */
+  private async startBlob (): Promise<void> {
+    await this.store.db.put(keys.uploadKey(this.dataId), { bucket: this.state.record.id, key: this.key })
+    try {
+      this.blob = await this.store.blobs.create(this.dataId)
+    } catch (err) {
+      await this.store.db.del(keys.uploadKey(this.dataId))
+      throw err
+    }
+  }
+
+  private async flushToBlob (): Promise<void> {
+    const data = this.takePending()
+    await (this.blob as BlobWriter).write(data)
+  }
+
+  private takePending (): Buffer {
+    const all = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending)
+    this.pending = []
+    this.pendingBytes = 0
+    return all
+  }
+
+  async finish (): Promise<MutationResult> {
+    if (this.done) throw ShardsyncError.invalidArgument('upload already finished')
+    this.done = true
+    const etag = this.md5.digest('hex')
+    const v = this.version
+    if (v !== undefined && (v.etag !== etag || v.size !== this.size)) {
+      await this.dropBlob()
+      throw contentMismatch()
+    }
+    const blob = this.blob !== undefined
+    let inline: Buffer[] = []
+    if (blob) {
+      try {
+        if (this.pendingBytes > 0) await this.flushToBlob()
+        await (this.blob as BlobWriter).close()
+      } catch (err) {
+        await this.dropBlob()
+        throw err
+      }
+    } else if (this.pendingBytes > 0) {
+      inline = [this.takePending()]
+    }
+    return await this.store.submit(this.state, {
+      kind: 'put',
+      key: this.key,
+      hash: keyHash(this.key),
+      mode: this.mode,
+      mtime: v?.mtime ?? 0,
+      site: v?.site ?? this.store.options.siteId,
+      size: this.size,
+      etag,
+      dataId: this.dataId,
+      chunks: inline.length,
+      inlineChunks: inline,
+      uploaded: blob,
+      blob
+    })
+  }
+
+  async abort (): Promise<void> {
+    this.done = true
+    this.pending = []
+    await this.dropBlob()
+  }
+
+  /** Removes the blob file written so far, then its marker. */
+  private async dropBlob (): Promise<void> {
+    const w = this.blob
+    if (w === undefined) return
+    this.blob = undefined
+    await w.discard()
+    await this.store.db.del(keys.uploadKey(this.dataId))
+  }
+}
+
+/** A whole object copied from another site. */
+export interface ReplicaObject {
+  key: string
+  version: ObjectVersion
+  /** The content: one buffer, or pieces in order (a large object as it arrived). */
+  data: Buffer | Buffer[]
+}
+
+/**
+ * Writes a group of whole replicated objects up to their commit: all are
+ * checked against size and etag before anything is stored (one mismatch:
+ * nothing is written, UPSTREAM_UNAVAILABLE); large ones are written to blob
+ * files under upload markers. Returns the mutations to commit.
+ */
+export async function prepareReplicaPuts (store: UploadTarget, objects: ReplicaObject[]): Promise<PutMutation[]> {
+  const mutations = objects.map(o => replicaPut(o, store.options.maxObjectBytes))
+  const blobs = mutations.filter(m => m.blob)
+  if (blobs.length === 0) return mutations
+  await store.db.batch(blobs.map(m => ({ type: 'put', key: keys.uploadKey(m.dataId), value: { key: m.key } }) as BatchOp))
+  const data = new Map(objects.map((o, i) => [mutations[i], o.data]))
+  const written = await Promise.allSettled(blobs.map(async m => await store.blobs.writeWhole(m.dataId, data.get(m) as Buffer | Buffer[])))
+  const failed = written.find(r => r.status === 'rejected')
+  if (failed !== undefined) {
+    for (const m of blobs) await store.blobs.remove(m.dataId)
+    await store.db.batch(blobs.map(m => ({ type: 'del', key: keys.uploadKey(m.dataId) }) as BatchOp))
+    throw (failed as PromiseRejectedResult).reason
+  }
+  return mutations
+}
+
+/** The put of a whole replicated object: checked; small ones carry their chunk for the commit batch. */
+function replicaPut (o: ReplicaObject, maxObjectBytes: number): PutMutation {
+  const { version } = o
+  const parts = Array.isArray(o.data) ? o.data : [o.data]
+  let size = 0
+  for (const p of parts) size += p.length
+  if (size > maxObjectBytes) throw ShardsyncError.objectTooLarge(maxObjectBytes)
+  let etag: string
+  if (parts.length === 1) {
+    etag = crypto.hash('md5', parts[0], 'hex')
+  } else {
+    const h = crypto.createHash('md5')
+    for (const p of parts) h.update(p)
+    etag = h.digest('hex')
+  }
+  if (version.etag !== etag || version.size !== size) throw contentMismatch()
+  const blob = size > BLOB_MIN_BYTES
+  const inlineChunks = blob || size === 0 ? [] : [parts.length === 1 ? parts[0] : Buffer.concat(parts)]
+  return {
+    kind: 'put',
+    key: o.key,
+    hash: keyHash(o.key),
+    mode: 'replica',
+    mtime: version.mtime,
+    site: version.site,
+    size,
+    etag,
+    dataId: nextDataId(),
+    chunks: inlineChunks.length,
+    inlineChunks,
+    uploaded: blob,
+    blob
+  }
+}
+
+function contentMismatch (): ShardsyncError {
+  return new ShardsyncError('UPSTREAM_UNAVAILABLE', 'replicated object content does not match its etag')
+}
+
+/** Unique per process (random prefix) and cheap per upload (a counter). */
+const DATA_ID_PREFIX = crypto.randomBytes(6).toString('base64url')
+let dataIdCounter = 0
+function nextDataId (): string {
+  return DATA_ID_PREFIX + (dataIdCounter++).toString(36)
+}
