@@ -54,6 +54,7 @@ export class ShardsyncNode {
     private readonly connectPeer: ConnectPeer,
     readonly log: Logger
   ) {
+    store.on('blob-gc-error', (err: unknown) => log.warn({ err: (err as Error)?.message }, 'could not remove replaced object files yet; start-up will'))
     // Inline content takes at most a quarter of a message (the rest: entries).
     this.source = new SourceApi(store, { maxInlineBytes: Math.floor(options.maxMessageBytes / 4) })
     this.notices = new NoticeReceiver({

@@ -39,7 +39,12 @@ export class BlobStore {
   private collecting: Promise<void> = Promise.resolve()
 
   /** dir undefined: a store without files (an in-memory database); large objects are refused. */
-  constructor (readonly dir: string | undefined, private readonly db: Database) {}
+  constructor (
+    readonly dir: string | undefined,
+    private readonly db: Database,
+    /** Told when removing garbage failed (the markers stay; start-up retries). */
+    private readonly onCollectError: (err: unknown) => void = () => {}
+  ) {}
 
   pathOf (dataId: string): string {
     if (this.dir === undefined) throw new Error('this store has no blob directory')
@@ -104,7 +109,7 @@ export class BlobStore {
     this.collecting = this.collecting.then(async () => {
       for (const id of dataIds) await this.remove(id)
       await this.db.batch(dataIds.map(id => ({ type: 'del' as const, key: keys.garbageKey(id) })))
-    }).catch(() => {})
+    }).catch(this.onCollectError)
   }
 
   /** Waits for the garbage handed to collect() so far (close, tests). */

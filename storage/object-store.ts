@@ -76,7 +76,8 @@ export interface LoggedChange extends LogRecord { shard: number, seq: number }
 
 /**
  * Events: 'log' (bucketId) after log entries were appended; 'index-grew'
- * (bucket state, shards) so that the splitter can check thresholds.
+ * (bucket state, shards) so that the splitter can check thresholds;
+ * 'blob-gc-error' (err) when files made garbage could not be removed yet.
  */
 export class ObjectStore extends EventEmitter {
   readonly db: Database
@@ -93,7 +94,7 @@ export class ObjectStore extends EventEmitter {
     this.options = options
     // A database with no directory (memory-level, in the protocol model test) keeps no blobs.
     const location = (db as { location?: unknown }).location
-    this.blobs = new BlobStore(options.blobDir ?? (typeof location === 'string' ? path.join(location, 'blobs') : undefined), db)
+    this.blobs = new BlobStore(options.blobDir ?? (typeof location === 'string' ? path.join(location, 'blobs') : undefined), db, (err) => this.emit('blob-gc-error', err))
   }
 
   static async open (db: Database, options: ObjectStoreOptions): Promise<ObjectStore> {
