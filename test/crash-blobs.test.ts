@@ -27,6 +27,7 @@ import { callUnary } from '../node/rpc/clients'
 import { connectOneWay, NodeProcess, runCli, waitFor } from '../scripts/lib/cluster'
 import { openDatabase } from '../storage/database'
 import type { ObjectHead } from '../storage/records'
+import { blobFiles } from './blob-files'
 
 t.setTimeout(240_000)
 
@@ -60,11 +61,7 @@ async function assertBlobsClean (t: Test, dataDir: string): Promise<number> {
     for await (const k of db.keys({ gt: 'g!', lt: 'g"' })) markers.push(k)
     for await (const k of db.keys({ gt: 'u!', lt: 'u"' })) markers.push(k)
     t.same(markers, [], 'no upload or garbage markers left')
-    const files = new Map<string, number>()
-    const blobDir = path.join(dataDir, 'blobs')
-    for (const sub of fs.existsSync(blobDir) ? fs.readdirSync(blobDir) : []) {
-      for (const f of fs.readdirSync(path.join(blobDir, sub))) files.set(f, fs.statSync(path.join(blobDir, sub, f)).size)
-    }
+    const files = blobFiles(dataDir)
     t.ok(liveBlobs.size > 0, `live large objects remain (${liveBlobs.size})`)
     t.same([...files.keys()].filter(f => !liveBlobs.has(f)), [], 'no orphan blob file')
     t.same([...liveBlobs].filter(([id, size]) => files.get(id) !== size).map(([id]) => id), [], 'every live large head has its whole file')

@@ -10,7 +10,6 @@
  */
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import path from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import t, { type Test } from 'tap'
 import { createBucket, listBuckets, listShards, putObject, splitShard, getObject as getObjectWithDeadline } from '../node/cli/object-commands'
@@ -25,6 +24,7 @@ import { NodeProcess, waitFor } from '../scripts/lib/cluster'
 import { openDatabase } from '../storage/database'
 import { isShardsyncError, ShardsyncError } from '../storage/errors'
 import * as keys from '../storage/keys'
+import { blobFiles } from './blob-files'
 import type { ObjectHead } from '../storage/records'
 import { routeKey, type RoutingShard } from '../storage/routing'
 
@@ -369,11 +369,7 @@ t.test('after a clean stop, LevelDB holds no orphan chunks, blob files or marker
   for await (const k of db.keys({ gt: 'g!', lt: 'g"' })) markers.push(k)
   t.same(markers, [], 'no garbage markers left')
   // Large objects live in blob files: exactly one per live large head, of its size.
-  const blobDir = path.join(node.dataDir, 'blobs')
-  const files = new Map<string, number>()
-  for (const sub of fs.existsSync(blobDir) ? fs.readdirSync(blobDir) : []) {
-    for (const f of fs.readdirSync(path.join(blobDir, sub))) files.set(f, fs.statSync(path.join(blobDir, sub, f)).size)
-  }
+  const files = blobFiles(node.dataDir)
   t.equal(liveBlobs.size, 5, 'the objects over 1 MiB (4 of bucket big, and ow2) are blobs')
   t.same([...files.keys()].filter(f => !liveBlobs.has(f)), [], 'every blob file belongs to a live head (overwritten and deleted ones removed)')
   t.same([...liveBlobs].filter(([id, size]) => files.get(id) !== size).map(([id]) => id), [], 'every live large head has its file, of its size')
