@@ -108,7 +108,7 @@ export class Upload {
     } else if (this.pendingBytes > 0) {
       inline = [this.takePending()]
     }
-    return await this.store.submit(this.state, {
+    const result = await this.store.submit(this.state, {
       kind: 'put',
       key: this.key,
       hash: keyHash(this.key),
@@ -123,6 +123,11 @@ export class Upload {
       uploaded: blob,
       blob
     })
+    // Committed, or dropped by the writer (which then owns the file's
+    // removal): a later abort() must not touch the file. If submit threw,
+    // nothing was committed and abort() removes file and marker.
+    this.blob = undefined
+    return result
   }
 
   async abort (): Promise<void> {

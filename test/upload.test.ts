@@ -1,0 +1,87 @@
+/**
+ * The write path of large objects (storage/upload.ts, storage/blob-store.ts)
+ * in one process over a real LevelDB: what an upload leaves behind when it
+ * finishes, is aborted, or is refused. A file left without a head, a marker
+ * left behind, or a committed file removed by a late abort fails here.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import crypto from 'node:crypto'
+import t, { type Test } from 'tap'
+import { openDatabase, type Database } from '../storage/database'
+import { ObjectStore } from '../storage/object-store'
+import { blobFiles } from './blob-files'
+
+const MiB = 1024 * 1024
+const md5 = (b: Buffer): string => crypto.createHash('md5').update(b).digest('hex')
+
+async function open (t: Test): Promise<{ store: ObjectStore, db: Database, dir: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardsync-upload-'))
+  const db = await openDatabase(dir)
+  const store = await ObjectStore.open(db, { siteId: 'A', maxObjectBytes: 16 * MiB, defaults: { initialShards: 1, splitThreshold: 1_000_000, autoSplit: false } })
+  await store.createBucket({ name: 'bkt' })
+  t.teardown(async () => {
+    store.close()
+    await db.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+  return { store, db, dir }
+}
+
+async function markers (db: Database): Promise<string[]> {
+  const out: string[] = []
+  for await (const k of db.keys({ gt: 'u!', lt: 'u"' })) out.push(k)
+  for await (const k of db.keys({ gt: 'g!', lt: 'g"' })) out.push(k)
+  return out
+}
+
+async function readAll (store: ObjectStore, key: string): Promise<Buffer> {
+  const head = await store.headObject('bkt', key)
+  const parts: Buffer[] = []
+  for await (const p of store.readChunks(head)) parts.push(p)
+  return Buffer.concat(parts)
+}
+
+t.test('a finished large upload is a file; an abort after finish does not touch it', async t => {
+  const { store, db, dir } = await open(t)
+  const body = crypto.randomBytes(3 * MiB + 7)
+  const up = store.beginUpload('bkt', 'big')
+  for (let off = 0; off < body.length; off += 256 * 1024) await up.write(body.subarray(off, off + 256 * 1024))
+  await up.finish()
+  await up.abort()
+  t.ok((await readAll(store, 'big')).equals(body), 'content intact after a late abort')
+  t.equal(blobFiles(dir).size, 1, 'one file')
+  t.same(await markers(db), [], 'no marker left')
+})
+
+t.test('an upload aborted midway leaves no file and no marker', async t => {
+  const { store, db, dir } = await open(t)
+  const up = store.beginUpload('bkt', 'half')
+  await up.write(crypto.randomBytes(2 * MiB))
+  t.equal(blobFiles(dir).size, 1, 'the file is being written')
+  await up.abort()
+  t.equal(blobFiles(dir).size, 0, 'gone after abort')
+  t.same(await markers(db), [], 'no marker left')
+  t.equal(await store.getHead('bkt', 'half'), undefined, 'no head')
+})
+
+t.test('replicated content that does not match its etag is refused and leaves nothing', async t => {
+  const { store, db, dir } = await open(t)
+  const body = crypto.randomBytes(2 * MiB)
+  const streamed = store.beginReplicaUpload('bkt', 'r1', { size: body.length, etag: md5(Buffer.from('other')), mtime: 5, site: 'B' })
+  await streamed.write(body)
+  await t.rejects(streamed.finish(), { code: 'UPSTREAM_UNAVAILABLE' }, 'streamed replica: refused')
+  await t.rejects(store.applyReplicaObjects('bkt', [{ key: 'r2', version: { size: body.length, etag: 'f'.repeat(32), mtime: 5, site: 'B' }, data: [body.subarray(0, MiB), body.subarray(MiB)] }]),
+    { code: 'UPSTREAM_UNAVAILABLE' }, 'whole replica in pieces: refused')
+  t.equal(blobFiles(dir).size, 0, 'no file')
+  t.same(await markers(db), [], 'no marker')
+  const ok = await store.applyReplicaObjects('bkt', [{ key: 'r2', version: { size: body.length, etag: md5(body), mtime: 5, site: 'B' }, data: [body.subarray(0, MiB), body.subarray(MiB)] }])
+  t.ok(ok[0].applied, 'the right content in pieces is applied')
+  t.ok((await readAll(store, 'r2')).equals(body), 'and reads back whole')
+  const older = await store.applyReplicaObjects('bkt', [{ key: 'r2', version: { size: body.length, etag: md5(body), mtime: 4, site: 'B' }, data: body }])
+  t.notOk(older[0].applied, 'an older version loses last-writer-wins')
+  await store.blobs.settled()
+  t.equal(blobFiles(dir).size, 1, 'and its file is removed: one file for the one live object')
+  t.same(await markers(db), [], 'no marker left')
+})
