@@ -128,11 +128,7 @@ export class BlobStore {
 
 /** One file being written; close() makes it durable, discard() removes it. */
 export class BlobWriter {
-  private bytes = 0
-
   constructor (private readonly fh: fs.promises.FileHandle, private readonly file: string) {}
-
-  get written (): number { return this.bytes }
 
   async write (data: Buffer): Promise<void> {
     let off = 0
@@ -140,14 +136,12 @@ export class BlobWriter {
       const { bytesWritten } = await this.fh.write(data, off, data.length - off)
       off += bytesWritten
     }
-    this.bytes += data.length
   }
 
   async writev (pieces: Buffer[]): Promise<void> {
     let rest = pieces.filter(p => p.length > 0)
     while (rest.length > 0) {
       let { bytesWritten } = await this.fh.writev(rest)
-      this.bytes += bytesWritten
       // A short write: drop what went out, then write the rest.
       while (rest.length > 0 && bytesWritten >= rest[0].length) bytesWritten -= (rest.shift() as Buffer).length
       if (rest.length > 0 && bytesWritten > 0) rest = [rest[0].subarray(bytesWritten), ...rest.slice(1)]

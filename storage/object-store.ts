@@ -23,7 +23,7 @@ import type { BucketRecord, IndexEntry, LogRecord, ObjectHead, ObjectVersion, Sh
 import { prepareReplicaPuts, Upload, type ReplicaObject } from './upload'
 import { validateBucketName, validateObjectKey } from './validate'
 
-export { CHUNK_BYTES, Upload, type ReplicaObject } from './upload'
+export { Upload, type ReplicaObject } from './upload'
 
 export const MAX_PAGE = 1000
 /** Objects of at most this many chunks are read in one getMany. */

@@ -28,7 +28,7 @@ import type { BatchOp, BucketState } from './bucket-writer'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
 import type { ObjectStore } from './object-store'
-import type { BucketRecord, IndexEntry, ShardHeader } from './records'
+import type { BucketRecord, ShardHeader } from './records'
 import { keyHash, MAX_SPLIT_DEPTH, splitBit } from './routing'
 
 /** Index entries read per migration step (one batch, under the writer's lock). */

@@ -18,8 +18,6 @@ import * as keys from './keys'
 import type { ObjectVersion } from './records'
 import { keyHash } from './routing'
 
-/** Size of a data chunk in LevelDB (objects written before blob files may have several). */
-export const CHUNK_BYTES = 1024 * 1024
 /** Bytes gathered in memory before a write to a blob file. */
 const BLOB_WRITE_BYTES = 1024 * 1024
 

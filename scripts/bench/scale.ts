@@ -9,9 +9,8 @@
  * are recorded, and the section fails if verify finds any difference.
  */
 import { runCli } from '../lib/cluster'
-import type { BenchConfig } from './common'
+import { stopNodes, type BenchConfig } from './common'
 import { BUCKET, loadUpTo, measureSync, startSource, type FullSyncRun } from './fullsync'
-import { stopNodes } from './common'
 
 export interface ScaleRun extends FullSyncRun {
   verifySeconds: number
