@@ -6,7 +6,7 @@
  * it owns nothing but the waiters of long-polls.
  */
 import type { ObjectStore } from '../storage/object-store'
-import { clampLimit, isSmall } from '../storage/object-store'
+import { clampLimit, isSmall, withHeadroom } from '../storage/object-store'
 import { ShardsyncError } from '../storage/errors'
 import type { ObjectHead } from '../storage/records'
 import type { PullAnswer, PullOptions, SourceChange, SourceObjectInfo, SourceShard, SplitStateAnswer } from './sync/source-client'
@@ -52,8 +52,11 @@ export class SourceApi {
     return await this.store.listIndex(bucket, shard, marker, limit)
   }
 
-  /** For each key: its info and content, or missing. Heads are read in one go. */
-  async * fetchObjects (bucket: string, keys: string[]): AsyncGenerator<FetchItem> {
+  /**
+   * For each key: its info and content, or missing. Heads are read in one go.
+   * `headroom`: as in ObjectStore.readChunks, for every item's `chunks`.
+   */
+  async * fetchObjects (bucket: string, keys: string[], headroom = 0): AsyncGenerator<FetchItem> {
     if (keys.length > MAX_FETCH_KEYS) throw ShardsyncError.invalidArgument(`at most ${MAX_FETCH_KEYS} keys per FetchObjects call`)
     const heads = await this.store.getHeads(bucket, keys)
     // Small objects' data in one read for the whole call, not one per object.
@@ -71,7 +74,7 @@ export class SourceApi {
         yield { key: keys[i], missing: true, chunks: empty() }
         continue
       }
-      yield { key: keys[i], missing: false, info: infoOf(keys[i], head), parts: data, chunks: data !== undefined ? fromArray(data) : this.store.readChunks(head) }
+      yield { key: keys[i], missing: false, info: infoOf(keys[i], head), parts: data, chunks: data !== undefined ? fromArray(data, headroom) : this.store.readChunks(head, headroom) }
     }
   }
 
@@ -207,6 +210,6 @@ export function infoOf (key: string, head: ObjectHead): SourceObjectInfo {
 
 async function * empty (): AsyncGenerator<Buffer> {}
 
-async function * fromArray (parts: Buffer[]): AsyncGenerator<Buffer> {
-  yield * parts
+async function * fromArray (parts: Buffer[], headroom: number): AsyncGenerator<Buffer> {
+  for (const part of parts) yield withHeadroom(part, headroom)
 }

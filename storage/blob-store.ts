@@ -71,8 +71,12 @@ export class BlobStore {
     }
   }
 
-  /** The content, piece by piece; OBJECT_NOT_FOUND if the file is gone (overwritten meanwhile). */
-  async * read (dataId: string, size: number): AsyncGenerator<Buffer> {
+  /**
+   * The content, piece by piece; OBJECT_NOT_FOUND if the file is gone
+   * (overwritten meanwhile). Each piece is read straight into a buffer of
+   * its own with `headroom` unused bytes in front (see ObjectStore.readChunks).
+   */
+  async * read (dataId: string, size: number, headroom = 0): AsyncGenerator<Buffer> {
     let fh: fs.promises.FileHandle
     try {
       fh = await fs.promises.open(this.pathOf(dataId), 'r')
@@ -83,8 +87,9 @@ export class BlobStore {
     try {
       let offset = 0
       while (offset < size) {
-        const piece = Buffer.allocUnsafe(Math.min(READ_PIECE_BYTES, size - offset))
-        const { bytesRead } = await fh.read(piece, 0, piece.length, offset)
+        const n = Math.min(READ_PIECE_BYTES, size - offset)
+        const piece = Buffer.allocUnsafeSlow(headroom + n).subarray(headroom)
+        const { bytesRead } = await fh.read(piece, 0, n, offset)
         if (bytesRead !== piece.length) throw new Error(`blob ${dataId} is shorter than its head says`)
         offset += bytesRead
         yield piece

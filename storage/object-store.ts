@@ -336,24 +336,29 @@ export class ObjectStore extends EventEmitter {
    * The content of a head, chunk by chunk. If the object is overwritten while
    * it is read, its old chunks vanish; that is reported as OBJECT_NOT_FOUND
    * for the version that was asked for (callers re-read the head).
+   *
+   * headroom > 0: every chunk is the tail of a buffer of its own, with
+   * `headroom` unused bytes in front of it (chunk.byteOffset >= headroom),
+   * so that a caller can write a frame header there instead of copying the
+   * chunk. File pieces are read that way; LevelDB values are copied once.
    */
-  async * readChunks (head: ObjectHead): AsyncGenerator<Buffer> {
+  async * readChunks (head: ObjectHead, headroom = 0): AsyncGenerator<Buffer> {
     if (head.dataId === undefined) return
     if (head.blob === true) {
-      yield * this.blobs.read(head.dataId, head.size)
+      yield * this.blobs.read(head.dataId, head.size, headroom)
       return
     }
     if (head.chunks === 0) return
     if (isSmall(head)) {
       const [chunks] = await this.readSmallMany([head])
       if (chunks === undefined) throw new ShardsyncError('OBJECT_NOT_FOUND', 'object changed while it was read')
-      yield * chunks
+      for (const chunk of chunks) yield withHeadroom(chunk, headroom)
       return
     }
     let n = 0
     for await (const chunk of this.db.values({ ...keys.prefixRange(keys.chunkPrefix(head.dataId)), valueEncoding: 'buffer' })) {
       n++
-      yield chunk as unknown as Buffer
+      yield withHeadroom(chunk as unknown as Buffer, headroom)
     }
     if (n !== head.chunks) throw new ShardsyncError('OBJECT_NOT_FOUND', 'object changed while it was read')
   }
@@ -435,6 +440,14 @@ export class ObjectStore extends EventEmitter {
 }
 
 /** A live head whose few chunks are read with one getMany rather than an iterator. */
+/** The same bytes at the tail of a new buffer with `headroom` unused bytes in front (see readChunks). */
+export function withHeadroom (chunk: Buffer, headroom: number): Buffer {
+  if (headroom === 0) return chunk
+  const out = Buffer.allocUnsafeSlow(headroom + chunk.length).subarray(headroom)
+  chunk.copy(out)
+  return out
+}
+
 export function isSmall (head: ObjectHead): boolean {
   return head.deleted !== true && head.dataId !== undefined && head.blob !== true && head.chunks <= SMALL_OBJECT_CHUNKS
 }

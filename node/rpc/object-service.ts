@@ -9,8 +9,12 @@ import type { ShardsyncNode } from '../shardsync-node'
 import type { ObjectServiceHandlers } from './generated/shardsync/v1/ObjectService'
 import type { GetObjectResponse } from './generated/shardsync/v1/GetObjectResponse'
 import type { PutObjectRequest__Output } from './generated/shardsync/v1/PutObjectRequest'
+import { asResponse, DATA_HEADROOM, dataMessage } from './encoded-message'
 import { assertWellFormed, clientStream, serverStream, unary, type StreamWriter, type RpcContext } from './handler-kit'
 import { bucketMessage, objectInfoMessage } from './messages'
+
+/** GetObjectResponse.data */
+const GET_DATA_FIELD = 2
 
 export function objectServiceHandlers (node: ShardsyncNode, ctx: RpcContext): ObjectServiceHandlers {
   const store = node.store
@@ -65,5 +69,5 @@ async function putObject (node: ShardsyncNode, call: grpc.ServerReadableStream<P
 export async function streamObject (node: ShardsyncNode, bucket: string, key: string, write: StreamWriter<GetObjectResponse>): Promise<void> {
   const head = await node.store.headObject(bucket, key)
   await write({ info: objectInfoMessage(key, head) })
-  for await (const chunk of node.store.readChunks(head)) await write({ data: chunk })
+  for await (const chunk of node.store.readChunks(head, DATA_HEADROOM)) await write(asResponse(dataMessage(GET_DATA_FIELD, chunk)))
 }

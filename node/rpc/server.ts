@@ -8,6 +8,7 @@ import type { Logger } from 'pino'
 import type { ShardsyncNode } from '../shardsync-node'
 import { adminServiceHandlers } from './admin-service'
 import { MALFORMED_REQUEST, type RpcContext } from './handler-kit'
+import { EncodedMessage } from './encoded-message'
 import { createHealth, type Health } from './health'
 import { authInterceptor, loadShedInterceptor, type InflightGauge } from './interceptors'
 import { objectServiceHandlers } from './object-service'
@@ -81,12 +82,17 @@ export async function startServer (node: ShardsyncNode, opts: ServerOptions): Pr
   }
 }
 
-/** The same service whose request decoding never throws (see MALFORMED_REQUEST). */
+/**
+ * The same service whose request decoding never throws (see
+ * MALFORMED_REQUEST) and whose response encoding passes an EncodedMessage
+ * (bytes already encoded by the handler) through as is.
+ */
 function tolerant (service: grpc.ServiceDefinition): grpc.ServiceDefinition {
   const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {}
   for (const [name, method] of Object.entries(service)) {
     out[name] = {
       ...method,
+      responseSerialize: (value: unknown) => value instanceof EncodedMessage ? value.bytes : method.responseSerialize(value),
       requestDeserialize: (bytes: Buffer) => {
         try {
           return method.requestDeserialize(bytes)

@@ -7,6 +7,7 @@ import type * as grpc from '@grpc/grpc-js'
 import type { ShardsyncNode } from '../shardsync-node'
 import type { FetchedObject } from './generated/shardsync/v1/FetchedObject'
 import type { SyncServiceHandlers } from './generated/shardsync/v1/SyncService'
+import { asResponse, DATA_HEADROOM, dataMessage } from './encoded-message'
 import { cancelSignal, serverStream, unary, type RpcContext } from './handler-kit'
 import { objectInfoMessage, shardMessage, splitStateMessage } from './messages'
 import { streamObject } from './object-service'
@@ -18,6 +19,8 @@ const PACK_OBJECT_BYTES = 64 * 1024
 /** ...until a message holds this many bytes or objects. */
 const PACK_MESSAGE_BYTES = 256 * 1024
 const PACK_MAX_OBJECTS = 256
+/** FetchObjectsResponse.data */
+const FETCH_DATA_FIELD = 3
 
 export function callerSite (call: { metadata: grpc.Metadata }): string | undefined {
   const v = call.metadata.get(SITE_METADATA_KEY)[0]
@@ -48,7 +51,7 @@ export function syncServiceHandlers (node: ShardsyncNode, ctx: RpcContext): Sync
         packedBytes = 0
         await write({ objects })
       }
-      for await (const item of source.fetchObjects(req.bucket, req.keys)) {
+      for await (const item of source.fetchObjects(req.bucket, req.keys, DATA_HEADROOM)) {
         if (item.missing || item.info === undefined) {
           packed.push({ info: { key: item.key }, missing: true })
           packedBytes += item.key.length
@@ -56,13 +59,11 @@ export function syncServiceHandlers (node: ShardsyncNode, ctx: RpcContext): Sync
           packed.push({ info: objectInfoMessage(item.key, item.info), data: item.parts.length === 1 ? item.parts[0] : Buffer.concat(item.parts) })
           packedBytes += item.info.size + item.key.length
         } else {
+          // Its info alone, then data messages built around the chunks
+          // without a copy (see encoded-message.ts).
           await flush()
-          let first = true
-          for await (const chunk of item.chunks) {
-            await write(first ? { info: objectInfoMessage(item.key, item.info), data: chunk } : { data: chunk })
-            first = false
-          }
-          if (first) await write({ info: objectInfoMessage(item.key, item.info) })
+          await write({ info: objectInfoMessage(item.key, item.info) })
+          for await (const chunk of item.chunks) await write(asResponse(dataMessage(FETCH_DATA_FIELD, chunk)))
           continue
         }
         if (packedBytes >= PACK_MESSAGE_BYTES || packed.length >= PACK_MAX_OBJECTS) await flush()

@@ -1,0 +1,77 @@
+/**
+ * Data messages encoded by hand (node/rpc/encoded-message.ts) around chunks
+ * that storage reads with room in front (ObjectStore.readChunks headroom).
+ * The bytes must be exactly what protobufjs makes of { data: chunk }, and a
+ * chunk read with headroom must own the bytes in front of it: writing a
+ * header there must not touch anything else. Real LevelDB, no server.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import crypto from 'node:crypto'
+import t from 'tap'
+import type * as grpc from '@grpc/grpc-js'
+import { openDatabase } from '../storage/database'
+import { ObjectStore } from '../storage/object-store'
+import { DATA_HEADROOM, dataMessage } from '../node/rpc/encoded-message'
+import { loadShardsyncProto } from '../node/rpc/proto'
+
+const MiB = 1024 * 1024
+
+function serializer (service: string, method: string): (v: unknown) => Buffer {
+  const def = loadShardsyncProto().definition[`shardsync.v1.${service}`] as unknown as grpc.ServiceDefinition
+  return def[method].responseSerialize
+}
+
+function withRoom (data: Buffer): Buffer {
+  const chunk = Buffer.allocUnsafeSlow(DATA_HEADROOM + data.length).subarray(DATA_HEADROOM)
+  data.copy(chunk)
+  return chunk
+}
+
+t.test('a data message is byte for byte what protobufjs encodes', async t => {
+  const fetch = serializer('SyncService', 'FetchObjects')
+  const get = serializer('ObjectService', 'GetObject')
+  // Lengths around each varint size boundary.
+  for (const n of [1, 127, 128, 16383, 16384, 2097151, 2097152, MiB]) {
+    const data = crypto.randomBytes(n)
+    t.ok(dataMessage(3, withRoom(data)).bytes.equals(fetch({ data })), `FetchObjectsResponse.data, ${n} bytes`)
+    t.ok(dataMessage(2, withRoom(data)).bytes.equals(get({ data })), `GetObjectResponse.data, ${n} bytes`)
+  }
+})
+
+t.test('a chunk without headroom, or a field that needs a longer tag, is refused', async t => {
+  t.throws(() => dataMessage(3, Buffer.allocUnsafeSlow(100)), /headroom/)
+  t.throws(() => dataMessage(16, withRoom(Buffer.alloc(10))), /tag/)
+})
+
+t.test('chunks read with headroom own the bytes in front of them', async t => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardsync-encoded-'))
+  const db = await openDatabase(dir)
+  const store = await ObjectStore.open(db, { siteId: 'A', maxObjectBytes: 16 * MiB, defaults: { initialShards: 1, splitThreshold: 1_000_000, autoSplit: false } })
+  t.teardown(async () => {
+    store.close()
+    await db.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+  await store.createBucket({ name: 'bkt' })
+  // Small ones (one LevelDB value, read several to a getMany) and a file.
+  const bodies = new Map([['a', crypto.randomBytes(100)], ['b', crypto.randomBytes(300 * 1024)], ['c', crypto.randomBytes(3 * MiB + 5)]])
+  for (const [key, body] of bodies) {
+    const up = store.beginUpload('bkt', key)
+    await up.write(body)
+    await up.finish()
+  }
+  for (const [key, body] of bodies) {
+    const head = await store.headObject('bkt', key)
+    const chunks: Buffer[] = []
+    for await (const chunk of store.readChunks(head, DATA_HEADROOM)) {
+      t.equal(chunk.byteOffset, DATA_HEADROOM, `${key}: headroom in front`)
+      t.equal(chunk.buffer.byteLength, DATA_HEADROOM + chunk.length, `${key}: the buffer holds nothing else`)
+      chunks.push(chunk)
+    }
+    // Headers written into every chunk's headroom leave the content whole.
+    for (const chunk of chunks) dataMessage(3, chunk)
+    t.ok(Buffer.concat(chunks).equals(body), `${key}: content intact`)
+  }
+})
