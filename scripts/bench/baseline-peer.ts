@@ -12,10 +12,14 @@
  *        full), and prints {"count", "ms", "cpuSeconds"} measured from
  *        opening the stream until the last batch is written.
  *
+ *   transport tcp-files: files instead of LevelDB values (see fileSender).
+ *
  * No sync protocol at all: no listing, no version check, no checksum, one
  * key per object. This is the yardstick the full sync is compared with.
  */
+import fs from 'node:fs'
 import net from 'node:net'
+import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import crypto from 'node:crypto'
 import * as grpc from '@grpc/grpc-js'
@@ -23,7 +27,7 @@ import protobuf from 'protobufjs'
 import { Level } from 'level'
 
 interface Args {
-  transport: 'grpc' | 'grpc-batched' | 'tcp'
+  transport: 'grpc' | 'grpc-batched' | 'tcp' | 'tcp-files'
   dir: string
   count: number
   size: number
@@ -53,6 +57,8 @@ function codec<T> (type: protobuf.Type): { serialize: (m: T) => Buffer, deserial
 const EMPTY = Buffer.alloc(0)
 /** Frames of a batched message / TCP write: about this many bytes. */
 const BATCH_BYTES = 64 * 1024
+/** Pieces of a file read or written at once (as a node reads and writes its blob files). */
+const FILE_PIECE_BYTES = 1024 * 1024
 
 function service (batched: boolean): grpc.ServiceDefinition {
   const c = batched ? codec<{ objs: Obj[] }>(BatchMsg) : codec<Obj>(ObjMsg)
@@ -90,6 +96,7 @@ async function preload (db: Level<string, Buffer>, a: Args): Promise<void> {
 }
 
 async function sender (a: Args): Promise<void> {
+  if (a.transport === 'tcp-files') return await fileSender(a)
   const db = new Level<string, Buffer>(a.dir, { valueEncoding: 'buffer' })
   await db.open()
   await preload(db, a)
@@ -188,6 +195,7 @@ class BatchWriter {
 }
 
 async function receiver (a: Args): Promise<void> {
+  if (a.transport === 'tcp-files') return await fileReceiver(a)
   const db = new Level<string, Buffer>(a.dir, { valueEncoding: 'buffer' })
   await db.open()
   const started = performance.now()
@@ -237,6 +245,108 @@ async function receiver (a: Args): Promise<void> {
   const cpu = process.cpuUsage(cpu0)
   await db.close()
   out({ count: writer.count, ms, cpuSeconds: (cpu.user + cpu.system) / 1e6 })
+  process.exit(0)
+}
+
+/**
+ * The yardstick for large objects: N files of `size` bytes, one per object
+ * (as a node stores them), sent over one TCP socket as [u32 size][u16
+ * keyLen][key][content], read in 1 MiB pieces; the receiver writes each to
+ * a file of its own and makes it durable (fdatasync) before it counts.
+ */
+async function fileSender (a: Args): Promise<void> {
+  fs.mkdirSync(a.dir, { recursive: true })
+  const content = crypto.randomBytes(a.size)
+  for (let i = 0; i < a.count; i++) {
+    content.writeUInt32BE(i, 0)
+    fs.writeFileSync(path.join(a.dir, key(i)), content)
+  }
+  const server = net.createServer((sock) => {
+    void (async () => {
+      for (let i = 0; i < a.count; i++) {
+        const kb = Buffer.from(key(i), 'utf8')
+        const head = Buffer.allocUnsafe(6 + kb.length)
+        head.writeUInt32BE(a.size, 0)
+        head.writeUInt16BE(kb.length, 4)
+        kb.copy(head, 6)
+        sock.write(head)
+        const fh = await fs.promises.open(path.join(a.dir, key(i)), 'r')
+        for (let off = 0; off < a.size; off += FILE_PIECE_BYTES) {
+          const piece = Buffer.allocUnsafe(Math.min(FILE_PIECE_BYTES, a.size - off))
+          await fh.read(piece, 0, piece.length, off)
+          if (!sock.write(piece)) await new Promise(resolve => sock.once('drain', resolve))
+        }
+        await fh.close()
+      }
+      sock.end()
+    })().catch(() => sock.destroy())
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  out({ ready: true, address: `127.0.0.1:${(server.address() as net.AddressInfo).port}` })
+  process.on('SIGTERM', () => process.exit(0))
+}
+
+async function fileReceiver (a: Args): Promise<void> {
+  fs.mkdirSync(a.dir, { recursive: true })
+  const started = performance.now()
+  const cpu0 = process.cpuUsage()
+  const [host, port] = (a.address as string).split(':')
+  const sock = net.connect(Number(port), host)
+  const durable: Array<Promise<void>> = []
+  let count = 0
+  // One file at a time is written as its bytes arrive (the socket is paused
+  // while a write is pending); its fdatasync overlaps the next file.
+  let file: { fh: fs.promises.FileHandle, left: number } | undefined
+  let pending: Buffer[] = []
+  let pendingBytes = 0
+  const writePending = async (): Promise<void> => {
+    const f = file as { fh: fs.promises.FileHandle, left: number }
+    const parts = pending
+    pending = []
+    pendingBytes = 0
+    await f.fh.writev(parts)
+    if (f.left === 0) {
+      file = undefined
+      durable.push(f.fh.datasync().then(async () => { await f.fh.close(); count++ }))
+    }
+  }
+  let carry = Buffer.alloc(0)
+  const consume = async (d: Buffer): Promise<void> => {
+    while (d.length > 0) {
+      if (file === undefined) {
+        carry = Buffer.concat([carry, d])
+        if (carry.length < 6 || carry.length < 6 + carry.readUInt16BE(4)) return
+        const klen = carry.readUInt16BE(4)
+        const name = carry.toString('utf8', 6, 6 + klen)
+        const size = carry.readUInt32BE(0)
+        d = carry.subarray(6 + klen)
+        carry = Buffer.alloc(0)
+        file = { fh: await fs.promises.open(path.join(a.dir, name), 'w'), left: size }
+        continue
+      }
+      const take = Math.min(file.left, d.length)
+      pending.push(d.subarray(0, take))
+      pendingBytes += take
+      file.left -= take
+      d = d.subarray(take)
+      if (file.left === 0 || pendingBytes >= FILE_PIECE_BYTES) await writePending()
+    }
+  }
+  await new Promise<void>((resolve, reject) => {
+    // One chunk at a time: the socket is paused while a chunk's writes run
+    // ('end' may still come meanwhile, so it waits for the chain).
+    let chain = Promise.resolve()
+    sock.on('data', (d: Buffer) => {
+      sock.pause()
+      chain = chain.then(async () => await consume(d)).then(() => { sock.resume() })
+      chain.catch(reject)
+    })
+    sock.on('end', () => { chain.then(resolve, reject) })
+    sock.on('error', reject)
+  })
+  await Promise.all(durable)
+  const cpu = process.cpuUsage(cpu0)
+  out({ count, ms: performance.now() - started, cpuSeconds: (cpu.user + cpu.system) / 1e6 })
   process.exit(0)
 }
 

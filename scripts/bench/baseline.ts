@@ -19,8 +19,10 @@ const PEER = path.join(__dirname, 'baseline-peer.js')
  * grpc: one server-streaming call, one protobuf message {key, data} per object.
  * grpc-batched: the same call, messages of ~64 KiB holding many objects.
  * tcp: one socket, length-prefixed frames coalesced into ~64 KiB writes.
+ * tcp-files: large objects as files, one socket, each file written and
+ * fdatasync'ed on the receiver (the yardstick of the large section).
  */
-export type Transport = 'grpc' | 'grpc-batched' | 'tcp'
+export type Transport = 'grpc' | 'grpc-batched' | 'tcp' | 'tcp-files'
 
 export interface BaselineRun {
   transport: Transport
