@@ -330,14 +330,19 @@ async function main (): Promise<void> {
     const growth = round(peak(rb) / peak(rs) - 1, 3)
     const anon = (r: FullSyncRun): number => Math.max(r.sourcePeakAnonMiB ?? NaN, r.targetPeakAnonMiB ?? NaN)
     const anonGrowth = round(anon(rb) / anon(rs) - 1, 3)
-    results.memory = { objectBytes: p.memoryObjectBytes, runs, peakGrowth: growth, peakAnonGrowth: anonGrowth }
+    const live = (r: FullSyncRun): number => Math.max(r.liveHeap.source?.maxLiveMiB ?? NaN, r.liveHeap.target?.maxLiveMiB ?? NaN)
+    const liveGrowth = round(live(rb) / live(rs) - 1, 3)
+    results.memory = { objectBytes: p.memoryObjectBytes, runs, peakGrowth: growth, peakAnonGrowth: anonGrowth, liveHeapGrowth: liveGrowth }
     for (const r of runs) {
       rows.push({ section: '6 memory', metric: `peak RSS src / dst, sync of ${fmt(r.objects)} x ${r.objectBytes} B (${r.sourceShards} shards)`, value: `${fmt(r.sourcePeakRssMiB)} / ${fmt(r.targetPeakRssMiB)} MiB`, target: r === rb ? `<= ${TARGETS.peakRssMiB} MiB` : '', ok: r === rb ? peak(r) <= TARGETS.peakRssMiB : undefined })
       rows.push({ section: '6 memory', metric: '  of which anonymous (sampled) src / dst', value: `${fmt(r.sourcePeakAnonMiB)} / ${fmt(r.targetPeakAnonMiB)} MiB`, target: '' })
+      rows.push({ section: '6 memory', metric: '  V8 heap live after major GC, max src / dst', value: `${fmt(r.liveHeap.source?.maxLiveMiB)} / ${fmt(r.liveHeap.target?.maxLiveMiB)} MiB`, target: '' })
+      rows.push({ section: '6 memory', metric: '  V8 heap live after the sync (full GC) src / dst', value: `${fmt(r.liveHeap.source?.endLiveMiB)} / ${fmt(r.liveHeap.target?.endLiveMiB)} MiB`, target: '' })
       rows.push({ section: '6 memory', metric: `  (sync rate ${fmt(r.objects)} x ${r.objectBytes} B)`, value: fmt(r.objectsPerSecond, ' obj/s'), target: '' })
     }
     rows.push({ section: '6 memory', metric: `peak RSS growth ${fmt(rb.objects)} vs ${fmt(rs.objects)}`, value: `${round(growth * 100)} %`, target: `<= ${TARGETS.rssGrowth * 100} %`, ok: growth <= TARGETS.rssGrowth })
     rows.push({ section: '6 memory', metric: '  growth of peak anonymous RSS', value: `${round(anonGrowth * 100)} %`, target: '' })
+    rows.push({ section: '6 memory', metric: '  growth of live V8 heap', value: `${round(liveGrowth * 100)} %`, target: '' })
   })
 
   await section('scale', async () => {

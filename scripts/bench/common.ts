@@ -220,15 +220,70 @@ export async function connectPair (cfg: BenchConfig, source: NodeProcess, target
   await callUnary(target.clients.admin, 'AddPeer', { id: source.spec.site, address: source.address })
 }
 
-/** Environment of a node process: --node-env additions, plus (if `profile`) what makes it write a CPU profile on exit (--profile). */
-export function nodeEnv (cfg: BenchConfig, profile: boolean): Record<string, string> | undefined {
+/**
+ * Environment of a node process: --node-env additions, plus (if `measured`)
+ * the heap log (heap-preload.ts) and, with --profile, what makes it write a
+ * CPU profile on exit.
+ */
+export function nodeEnv (cfg: BenchConfig, measured: boolean): Record<string, string> | undefined {
   const env: Record<string, string> = { ...cfg.nodeEnv }
-  if (profile && cfg.profileDir !== undefined) {
-    const preload = `--require ${path.join(__dirname, 'cpu-profile-preload.js')}`
-    env.NODE_OPTIONS = env.NODE_OPTIONS === undefined ? preload : `${env.NODE_OPTIONS} ${preload}`
+  const preload = (file: string): void => {
+    const flag = `--require ${path.join(__dirname, file)}`
+    env.NODE_OPTIONS = env.NODE_OPTIONS === undefined ? flag : `${env.NODE_OPTIONS} ${flag}`
+  }
+  if (measured) {
+    preload('heap-preload.js')
+    env.BENCH_HEAP_DIR = heapDir(cfg)
+  }
+  if (measured && cfg.profileDir !== undefined) {
+    preload('cpu-profile-preload.js')
     env.BENCH_CPU_PROF_DIR = cfg.profileDir
   }
   return Object.keys(env).length > 0 ? env : undefined
+}
+
+function heapDir (cfg: BenchConfig): string {
+  const dir = path.join(cfg.root, 'heap')
+  fs.mkdirSync(dir, { recursive: true })
+  return dir
+}
+
+export interface LiveHeap {
+  /** Major collections so far, and the most heap in use right after one. */
+  majorGcs: number
+  maxLiveMiB: number
+  /** The most the heap held (in use or not). */
+  maxHeapTotalMiB: number
+  /** In use after the full collection that SIGUSR2 asked for. */
+  endLiveMiB?: number
+}
+
+/**
+ * What heap-preload.ts reports for a node process, after asking it for a
+ * full collection now (SIGUSR2). Undefined if it wrote nothing.
+ */
+export async function liveHeap (cfg: BenchConfig, pid: number | undefined): Promise<LiveHeap | undefined> {
+  if (pid === undefined) return undefined
+  const file = path.join(heapDir(cfg), `heap.${pid}.json`)
+  const read = (): { majorGcs: number, maxLiveBytes: number, maxHeapTotalBytes: number, endLiveBytes: number } | undefined => {
+    try { return JSON.parse(fs.readFileSync(file, 'utf8')) } catch { return undefined }
+  }
+  // No file: the process does not have the preload, and SIGUSR2 would kill it.
+  if (read() === undefined) return undefined
+  try { process.kill(pid, 'SIGUSR2') } catch { return undefined }
+  const deadline = now() + 3000
+  let s = read()
+  while ((s === undefined || s.endLiveBytes < 0) && now() < deadline) {
+    await sleep(50)
+    s = read()
+  }
+  if (s === undefined) return undefined
+  return {
+    majorGcs: s.majorGcs,
+    maxLiveMiB: round(s.maxLiveBytes / 2 ** 20),
+    maxHeapTotalMiB: round(s.maxHeapTotalBytes / 2 ** 20),
+    endLiveMiB: s.endLiveBytes >= 0 ? round(s.endLiveBytes / 2 ** 20) : undefined
+  }
 }
 
 /** The environment of a measured node (profiled with --profile). */

@@ -13,7 +13,7 @@
 import type { NodeProcess } from '../lib/cluster'
 import { callUnary } from '../../node/rpc/clients'
 import {
-  connectPair, Contention, listShardsOf, noteProfiled, nodeEnv, profileEnv, loadObjects, now, objectCount, padKey, procCpuSeconds, procMemory, round, RssSampler, scratch, sleep, startNode, stopNodes,
+  connectPair, Contention, listShardsOf, liveHeap, type LiveHeap, noteProfiled, nodeEnv, profileEnv, loadObjects, now, objectCount, padKey, procCpuSeconds, procMemory, round, RssSampler, scratch, sleep, startNode, stopNodes,
   waitQuiet, waitSplitsSettled, type BenchConfig, type ContentionReport, type Scratch
 } from './common'
 
@@ -57,6 +57,13 @@ export interface FullSyncRun {
   /** Peak anonymous RSS of source / target (sampled): memory the process really holds. */
   sourcePeakAnonMiB?: number
   targetPeakAnonMiB?: number
+  /**
+   * V8 heap in use right after major collections (what the node keeps
+   * alive, without collection pacing), from heap-preload.ts: the most over
+   * the node's life until the sync ended, and after a full collection at
+   * its end.
+   */
+  liveHeap: { source?: LiveHeap, target?: LiveHeap }
   /** Seconds from AddPeer until the target held its first object (start-up cost of a sync). */
   firstObjectSeconds?: number
   /** Process ids of the nodes during the sync (to match CPU profiles). */
@@ -153,6 +160,7 @@ export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullS
     const sampled = sampler.stop()
     const memSrc = procMemory(source.proc?.pid)
     const memDst = procMemory(dst.proc?.pid)
+    const heap = { source: await liveHeap(cfg, source.proc?.pid), target: await liveHeap(cfg, dst.proc?.pid) }
     const targetShards = (await listShardsOf(dst, BUCKET)).shards.length
     if (afterSync !== undefined) await afterSync(source, dst)
     return {
@@ -174,6 +182,7 @@ export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullS
       sampledPeakRssMiB: sampled,
       sourcePeakAnonMiB: sampled.source?.rssAnonMiB,
       targetPeakAnonMiB: sampled.target?.rssAnonMiB,
+      liveHeap: heap,
       firstObjectSeconds: firstObject === undefined ? undefined : round(firstObject, 2),
       pids: { source: source.proc?.pid, target: dst.proc?.pid },
       contention: busy

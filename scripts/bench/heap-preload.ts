@@ -1,0 +1,48 @@
+/**
+ * Preloaded (NODE_OPTIONS=--require) into every measured node process by
+ * `npm run bench`: after each major garbage collection, the V8 heap still
+ * in use, i.e. what the process really keeps alive. Peak RSS mixes that
+ * with collection pacing (garbage not collected yet), the young generation
+ * and mapped files; this figure is the one that must not grow with the
+ * bucket. Written (small JSON, overwritten) to $BENCH_HEAP_DIR/heap.<pid>.json
+ * after every major collection, so it can be read while the node runs; on
+ * SIGUSR2 the node collects fully and adds what is still alive.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import v8 from 'node:v8'
+import vm from 'node:vm'
+import { constants, PerformanceObserver } from 'node:perf_hooks'
+
+const dir = process.env.BENCH_HEAP_DIR
+if (dir !== undefined && dir !== '') {
+  const file = path.join(dir, `heap.${process.pid}.json`)
+  const stats = { majorGcs: 0, maxLiveBytes: 0, lastLiveBytes: 0, maxHeapTotalBytes: 0, endLiveBytes: -1 }
+  const save = (): void => { try { fs.writeFileSync(file, JSON.stringify(stats)) } catch {} }
+  // Written at once: the bench signals only processes that have the file.
+  save()
+  const observer = new PerformanceObserver((list) => {
+    let major = false
+    for (const e of list.getEntries()) {
+      if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) major = true
+    }
+    if (!major) return
+    const h = v8.getHeapStatistics()
+    stats.majorGcs++
+    stats.lastLiveBytes = h.used_heap_size
+    stats.maxLiveBytes = Math.max(stats.maxLiveBytes, h.used_heap_size)
+    stats.maxHeapTotalBytes = Math.max(stats.maxHeapTotalBytes, h.total_heap_size)
+    save()
+  })
+  observer.observe({ entryTypes: ['gc'] })
+  // SIGUSR2 (sent by the bench when a sync has ended): a full collection
+  // now, and what is still alive after it.
+  v8.setFlagsFromString('--expose-gc')
+  const gc = vm.runInNewContext('gc') as () => void
+  process.on('SIGUSR2', () => {
+    gc()
+    const h = v8.getHeapStatistics()
+    stats.endLiveBytes = h.used_heap_size
+    save()
+  })
+}
