@@ -56,6 +56,11 @@ export interface NodeOptions {
   dbMaxOpenFiles: number
   /** LevelDB block cache, MiB. */
   dbCacheMiB: number
+  /**
+   * V8 heap growing factor, percent over the live heap (--heap-growing-percent),
+   * set by the node CLI for its process; 0 leaves V8 its own (up to 4x).
+   */
+  heapGrowthPercent: number
 }
 
 export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
@@ -79,7 +84,8 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
   maxConcurrentStreams: 128,
   maxInflight: 512,
   dbMaxOpenFiles: 1000,
-  dbCacheMiB: 8
+  dbCacheMiB: 8,
+  heapGrowthPercent: 0
 }) as NodeOptions
 
 export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
@@ -99,6 +105,7 @@ export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
   requireInt(o.maxInflight, 1, 1_000_000, '--max-inflight')
   requireInt(o.dbMaxOpenFiles, 74, 50_000, '--db-max-open-files')
   requireInt(o.dbCacheMiB, 1, 65536, '--db-cache-mib')
+  requireInt(o.heapGrowthPercent, 0, 400, '--heap-growth-percent')
   if (o.authToken !== undefined && (o.authToken.length < 8 || o.authToken.length > 4096 || /[\s]/.test(o.authToken))) throw ShardsyncError.invalidArgument('the auth token must be 8-4096 characters without white space')
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(o.logLevel)) throw ShardsyncError.invalidArgument('--log-level must be one of fatal, error, warn, info, debug, trace, silent')
   if (o.syncMode !== 'split-aware' && o.syncMode !== 'related-art') throw ShardsyncError.invalidArgument('--sync-mode must be split-aware or related-art')
