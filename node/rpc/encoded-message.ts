@@ -8,7 +8,7 @@
  * A message whose only field is `bytes data = N` is encoded as the field's
  * tag, the length as a varint, then the bytes. protobufjs would copy each
  * chunk into a new buffer, which gRPC then copies once more into its frame;
- * on a large transfer that extra copy and allocation is a third of the
+ * on a large transfer that extra copy and allocation cost about a fifth of the
  * source's CPU (most of it in GC, since each copy is new external memory).
  * Here the tag and length are written into the headroom that storage leaves
  * in front of each chunk (ObjectStore.readChunks), so the chunk is not

@@ -17,7 +17,7 @@ import { constants, PerformanceObserver } from 'node:perf_hooks'
 const dir = process.env.BENCH_HEAP_DIR
 if (dir !== undefined && dir !== '') {
   const file = path.join(dir, `heap.${process.pid}.json`)
-  const stats = { majorGcs: 0, maxLiveBytes: 0, lastLiveBytes: 0, maxHeapTotalBytes: 0, endLiveBytes: -1 }
+  const stats = { majorGcs: 0, maxLiveBytes: 0, maxHeapTotalBytes: 0, endLiveBytes: -1 }
   const save = (): void => { try { fs.writeFileSync(file, JSON.stringify(stats)) } catch {} }
   // Written at once: the bench signals only processes that have the file.
   save()
@@ -29,7 +29,6 @@ if (dir !== undefined && dir !== '') {
     if (!major) return
     const h = v8.getHeapStatistics()
     stats.majorGcs++
-    stats.lastLiveBytes = h.used_heap_size
     stats.maxLiveBytes = Math.max(stats.maxLiveBytes, h.used_heap_size)
     stats.maxHeapTotalBytes = Math.max(stats.maxHeapTotalBytes, h.total_heap_size)
     save()
