@@ -25,7 +25,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Database } from './database'
+import { writeBatch, type Database } from './database'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
 
@@ -113,7 +113,7 @@ export class BlobStore {
   collect (dataIds: string[]): void {
     this.collecting = this.collecting.then(async () => {
       for (const id of dataIds) await this.remove(id)
-      await this.db.batch(dataIds.map(id => ({ type: 'del' as const, key: keys.garbageKey(id) })))
+      await writeBatch(this.db, dataIds.map(id => ({ type: 'del' as const, key: keys.garbageKey(id) })))
     }).catch(this.onCollectError)
   }
 

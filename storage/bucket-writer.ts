@@ -28,15 +28,14 @@
  *   Local writes take mtime = max(now, stored mtime + 1), so they always win
  *   locally and order consistently everywhere.
  */
-import type { AbstractBatchOperation } from 'abstract-level'
-import type { Database } from './database'
+import { writeBatch, type BatchOp, type Database } from './database'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
 import type { OriginRuns } from './origin-runs'
 import { routeHash, splitBit } from './routing'
 import { compareVersions, type BucketRecord, type IndexEntry, type LogRecord, type ObjectHead, type ObjectVersion, type ShardHeader } from './records'
 
-export type BatchOp = AbstractBatchOperation<Database, string, unknown>
+export type { BatchOp } from './database'
 
 /** How the version of a mutation is decided. */
 export type WriteMode = 'local' | 'replica'
@@ -294,7 +293,7 @@ export class BucketWriter {
       for (const shard of changed) ops.push({ type: 'put', key: keys.shardKey(record.id, shard), value: headers.get(shard) })
       if (newRecord !== record) ops.push({ type: 'put', key: keys.bucketKey(record.name), value: newRecord })
       try {
-        await this.db.batch(ops)
+        await writeBatch(this.db, ops)
       } catch (err) {
         for (const o of outcomes) o.p.reject(err)
         return

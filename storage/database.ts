@@ -2,10 +2,14 @@
  * Opens the node's one LevelDB and turns open failures into clear, coded
  * errors (locked by another process, corrupt) instead of stack dumps.
  */
+import type { AbstractBatchOperation } from 'abstract-level'
 import { Level } from 'level'
 import { ShardsyncError } from './errors'
 
 export type Database = Level<string, unknown>
+
+/** One operation of an atomic batch (a 'put' may set valueEncoding: 'buffer'). */
+export type BatchOp = AbstractBatchOperation<Database, string, unknown>
 
 export interface DatabaseTuning {
   /**
@@ -30,4 +34,30 @@ export async function openDatabase (dir: string, tuning: DatabaseTuning = {}): P
     throw ShardsyncError.databaseCorrupt(dir, err)
   }
   return db
+}
+
+/**
+ * Writes ops as one atomic LevelDB batch: the same as `db.batch(ops)`, and
+ * what every multi-key state change goes through. It feeds a chained batch
+ * instead of handing over the array, because classic-level reads each array
+ * element's type, key and value through N-API property lookups after
+ * abstract-level has copied every op: in full sync (four records per object)
+ * that cost about 5 µs of main-thread CPU per object more than this.
+ */
+export async function writeBatch (db: Database, ops: readonly BatchOp[]): Promise<void> {
+  const batch = db.batch()
+  try {
+    for (const op of ops) {
+      if (op.type === 'put') {
+        if (op.valueEncoding === undefined) batch.put(op.key, op.value)
+        else batch.put(op.key, op.value, { valueEncoding: op.valueEncoding })
+      } else {
+        batch.del(op.key)
+      }
+    }
+  } catch (err) {
+    await batch.close()
+    throw err
+  }
+  await batch.write()
 }

@@ -13,7 +13,7 @@ import crypto from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import path from 'node:path'
 import { BlobStore } from './blob-store'
-import type { Database } from './database'
+import { writeBatch, type Database } from './database'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
 import { OriginRuns } from './origin-runs'
@@ -191,7 +191,7 @@ export class ObjectStore extends EventEmitter {
     // Reserve the name before the write so a concurrent create cannot race it.
     const state = this.addBucketState(record, shards)
     try {
-      await this.db.batch(ops)
+      await writeBatch(this.db, ops)
     } catch (err) {
       this.buckets.delete(name)
       this.bucketsById.delete(record.id)
@@ -228,7 +228,7 @@ export class ObjectStore extends EventEmitter {
       const id = state.record.id
       const ops: BatchOp[] = [{ type: 'del', key: keys.bucketKey(name) }]
       for (const h of state.shards) ops.push({ type: 'del', key: keys.shardKey(id, h.shard) })
-      await this.db.batch(ops)
+      await writeBatch(this.db, ops)
       this.buckets.delete(name)
       this.bucketsById.delete(id)
       state.writer.failAll(ShardsyncError.bucketNotFound(name))

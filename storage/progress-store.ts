@@ -9,7 +9,7 @@
  * lock, so a notice appended while a worker advances its marker is never
  * overwritten; each change is one put.
  */
-import type { Database } from './database'
+import { writeBatch, type Database } from './database'
 import * as keys from './keys'
 
 export type ShardSyncState = 'full' | 'incremental'
@@ -127,7 +127,7 @@ export class ProgressStore {
         const next = change(shards[i], r === undefined ? undefined : structuredClone(r))
         if (next !== undefined) { next.updatedMs = now; ops.push({ type: 'put', key: ks[i], value: next }) }
       })
-      if (ops.length > 0) await this.db.batch(ops)
+      if (ops.length > 0) await writeBatch(this.db, ops)
     })
     const tail = run.then(noop, noop)
     for (const k of ks) {
@@ -163,7 +163,7 @@ export class ProgressStore {
       }
       ops.push({ type: 'put', key: keys.progressKey(record.site, record.srcBucketId, shard), value: p })
     }
-    await this.db.batch(ops)
+    await writeBatch(this.db, ops)
   }
 
   async updateSourceBucket (site: string, srcBucketId: string, change: (r: SourceBucketRecord) => SourceBucketRecord | undefined): Promise<SourceBucketRecord | undefined> {

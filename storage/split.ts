@@ -25,6 +25,7 @@
  */
 import { EventEmitter } from 'node:events'
 import type { BatchOp, BucketState } from './bucket-writer'
+import { writeBatch } from './database'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
 import type { ObjectStore } from './object-store'
@@ -120,7 +121,7 @@ export class Splitter extends EventEmitter {
       const splitting: ShardHeader = { ...header, state: 'SPLITTING', splitTo: n, splitDepth: depth }
       const child: ShardHeader = { shard: n, state: 'UNSPLIT', parent: shard, children: [], baseDepth: depth + 1, indexCount: 0, logSeq: 0 }
       const record: BucketRecord = { ...state.record, shardCount: n + 1 }
-      await db.batch([
+      await writeBatch(db, [
         { type: 'put', key: keys.shardKey(record.id, shard), value: splitting },
         { type: 'put', key: keys.shardKey(record.id, n), value: child },
         { type: 'put', key: keys.bucketKey(record.name), value: record }
@@ -163,7 +164,7 @@ export class Splitter extends EventEmitter {
         }
         ops.push({ type: 'put', key: keys.shardKey(id, shard), value: src })
         ops.push({ type: 'put', key: keys.shardKey(id, splitTo), value: dst })
-        await db.batch(ops)
+        await writeBatch(db, ops)
         state.shards[shard] = src
         state.shards[splitTo] = dst
         moved += moving.length
@@ -180,7 +181,7 @@ export class Splitter extends EventEmitter {
         { type: 'put', key: keys.shardKey(id, shard), value: done },
         ...this.options.splitDoneOps(state.record, shard, splitTo)
       ]
-      await db.batch(ops)
+      await writeBatch(db, ops)
       state.shards[shard] = done
     })
     this.emit('split-done', state.record, shard, splitTo, moved)

@@ -12,7 +12,7 @@
 import crypto from 'node:crypto'
 import { BLOB_MIN_BYTES, type BlobStore, type BlobWriter } from './blob-store'
 import type { BatchOp, BucketState, MutationResult, PutMutation, WriteMode } from './bucket-writer'
-import type { Database } from './database'
+import { writeBatch, type Database } from './database'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
 import type { ObjectVersion } from './records'
@@ -162,13 +162,13 @@ export async function prepareReplicaPuts (store: UploadTarget, objects: ReplicaO
   const mutations = objects.map(o => replicaPut(o, store.options.maxObjectBytes))
   const blobs = mutations.filter(m => m.blob)
   if (blobs.length === 0) return mutations
-  await store.db.batch(blobs.map(m => ({ type: 'put', key: keys.uploadKey(m.dataId), value: { key: m.key } }) as BatchOp))
+  await writeBatch(store.db, blobs.map(m => ({ type: 'put', key: keys.uploadKey(m.dataId), value: { key: m.key } }) as BatchOp))
   const data = new Map(objects.map((o, i) => [mutations[i], o.data]))
   const written = await Promise.allSettled(blobs.map(async m => await store.blobs.writeWhole(m.dataId, data.get(m) as Buffer | Buffer[])))
   const failed = written.find(r => r.status === 'rejected')
   if (failed !== undefined) {
     for (const m of blobs) await store.blobs.remove(m.dataId)
-    await store.db.batch(blobs.map(m => ({ type: 'del', key: keys.uploadKey(m.dataId) }) as BatchOp))
+    await writeBatch(store.db, blobs.map(m => ({ type: 'del', key: keys.uploadKey(m.dataId) }) as BatchOp))
     throw (failed as PromiseRejectedResult).reason
   }
   return mutations

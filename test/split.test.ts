@@ -578,10 +578,7 @@ t.test('splitDoneOps are written atomically with SPLIT_DONE (same batch; neither
   await db.put('zz!pre', { present: true })
 
   // Record every batch the db writes (a pass-through spy on the real db).
-  const batches: BatchOp[][] = []
-  const origBatch = db.batch.bind(db) as (ops: BatchOp[]) => Promise<void>
-  ;(db as unknown as { batch: (ops: BatchOp[]) => Promise<void> }).batch = async (ops: BatchOp[]) => { batches.push([...ops]); await origBatch(ops) }
-  t.teardown(() => { (db as unknown as { batch: unknown }).batch = origBatch })
+  const batches: BatchOp[][] = spyBatches(t, db)
 
   const marker = (r: BucketRecord, s: number, n: number): string => `zz!marker!${r.id}!${s}!${n}`
   const sp = splitter(env, {
@@ -617,3 +614,30 @@ t.test('splitDoneOps are written atomically with SPLIT_DONE (same batch; neither
   t.same(store.shards('atomic')[0].children, [1, 2])
   await checkIndex(t, store, 'atomic', model)
 })
+
+/**
+ * Records the ops of every batch the db writes, in either form (an array
+ * given to db.batch, or a chained batch, as storage/database.ts writeBatch
+ * uses): a pass-through spy on the real db.
+ */
+function spyBatches (t: Test, db: Database): BatchOp[][] {
+  const batches: BatchOp[][] = []
+  type Method = (...args: unknown[]) => unknown
+  const target = db as unknown as { batch: Method }
+  const origBatch = target.batch
+  target.batch = (...args: unknown[]) => {
+    if (args.length > 0) {
+      batches.push([...args[0] as BatchOp[]])
+      return origBatch.apply(db, args)
+    }
+    const chained = origBatch.call(db) as { put: Method, del: Method, write: Method }
+    const ops: BatchOp[] = []
+    const { put, del, write } = chained
+    chained.put = (...a: unknown[]) => { ops.push({ type: 'put', key: a[0] as string, value: a[1] }); return put.apply(chained, a) }
+    chained.del = (...a: unknown[]) => { ops.push({ type: 'del', key: a[0] as string }); return del.apply(chained, a) }
+    chained.write = async (...a: unknown[]) => { batches.push(ops); await write.apply(chained, a) }
+    return chained
+  }
+  t.teardown(() => { target.batch = origBatch })
+  return batches
+}
