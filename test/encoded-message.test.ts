@@ -13,7 +13,8 @@ import t from 'tap'
 import type * as grpc from '@grpc/grpc-js'
 import { openDatabase } from '../storage/database'
 import { ObjectStore } from '../storage/object-store'
-import { DATA_HEADROOM, dataMessage } from '../node/rpc/encoded-message'
+import { DATA_HEADROOM, dataMessage, indexPageMessage, packedObjectsMessage, type PackedObject } from '../node/rpc/encoded-message'
+import { objectInfoMessage } from '../node/rpc/messages'
 import { loadShardsyncProto } from '../node/rpc/proto'
 
 const MiB = 1024 * 1024
@@ -37,6 +38,52 @@ t.test('a data message is byte for byte what protobufjs encodes', async t => {
     const data = crypto.randomBytes(n)
     t.ok(dataMessage(3, withRoom(data)).bytes.equals(fetch({ data })), `FetchObjectsResponse.data, ${n} bytes`)
     t.ok(dataMessage(2, withRoom(data)).bytes.equals(get({ data })), `GetObjectResponse.data, ${n} bytes`)
+  }
+})
+
+// Versions at the edges of each field: empty and multi-byte keys, sizes and
+// mtimes around varint boundaries and past 32 bits, empty and long strings.
+const VERSIONS = [
+  { key: 'a', size: 0, etag: '', mtime: 0, site: 'A' },
+  { key: 'photos/2026/ä-€-😀.jpg', size: 127, etag: 'd41d8cd98f00b204e9800998ecf8427e', mtime: 1_795_000_000_000, site: 'site-b' },
+  { key: 'k'.repeat(1024), size: 128, etag: '0'.repeat(32), mtime: 2 ** 53 - 1, site: '' },
+  { key: 'x/y', size: 2 ** 32 + 5, etag: 'e', mtime: 16384, site: 's'.repeat(200) }
+]
+
+t.test('an index page is byte for byte what protobufjs encodes', async t => {
+  const list = serializer('SyncService', 'ListIndex')
+  const pages = [
+    { entries: VERSIONS, nextMarker: 'x/y' },
+    { entries: VERSIONS.slice(1, 2), nextMarker: '' },
+    { entries: [], nextMarker: '' },
+    { entries: [], nextMarker: 'ü' },
+    { entries: Array.from({ length: 1000 }, (_, i) => ({ ...VERSIONS[i % 4], key: `k/${i}` })), nextMarker: 'k/999' }
+  ]
+  for (const p of pages) {
+    const expected = list({ entries: p.entries.map(e => objectInfoMessage(e.key, e)), nextMarker: p.nextMarker })
+    t.ok(indexPageMessage(p.entries, p.nextMarker).bytes.equals(expected), `${p.entries.length} entries, marker '${p.nextMarker}'`)
+  }
+})
+
+t.test('a packed FetchObjects message is byte for byte what protobufjs encodes', async t => {
+  const fetch = serializer('SyncService', 'FetchObjects')
+  const body = (n: number): Buffer => crypto.randomBytes(n)
+  const cases: PackedObject[][] = [
+    [],
+    [{ key: 'gone' }],
+    VERSIONS.slice(0, 2).map(v => ({ key: v.key, info: v, parts: [body(v.size)] })),
+    // Content in several pieces (packed reads), and empty content.
+    [{ key: 'p', info: { ...VERSIONS[1], size: 300 }, parts: [body(100), body(0), body(200)] }, { key: 'e', info: VERSIONS[0], parts: [] }],
+    // Misses between objects, and a message over 16 KiB (multi-byte lengths).
+    Array.from({ length: 40 }, (_, i) => i % 3 === 0 ? { key: `m/${i}` } : { key: `o/${i}`, info: { ...VERSIONS[i % 4], size: 1000 }, parts: [body(1000)] })
+  ]
+  for (const objects of cases) {
+    const expected = fetch({
+      objects: objects.map(o => o.info === undefined
+        ? { info: { key: o.key }, missing: true }
+        : { info: objectInfoMessage(o.key, o.info), data: Buffer.concat(o.parts ?? []) })
+    })
+    t.ok(packedObjectsMessage(objects).bytes.equals(expected), `${objects.length} objects`)
   }
 })
 

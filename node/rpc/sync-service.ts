@@ -5,9 +5,8 @@
  */
 import type * as grpc from '@grpc/grpc-js'
 import type { ShardsyncNode } from '../shardsync-node'
-import type { FetchedObject } from './generated/shardsync/v1/FetchedObject'
 import type { SyncServiceHandlers } from './generated/shardsync/v1/SyncService'
-import { asResponse, DATA_HEADROOM, dataMessage } from './encoded-message'
+import { asResponse, DATA_HEADROOM, dataMessage, indexPageMessage, packedObjectsMessage, type PackedObject } from './encoded-message'
 import { cancelSignal, serverStream, unary, type RpcContext } from './handler-kit'
 import { objectInfoMessage, shardMessage, splitStateMessage } from './messages'
 import { streamObject } from './object-service'
@@ -36,27 +35,27 @@ export function syncServiceHandlers (node: ShardsyncNode, ctx: RpcContext): Sync
     }),
     ListIndex: unary(ctx, 'ListIndex', async (req) => {
       const page = await source.listIndex(req.bucket, req.shard, req.marker, req.limit)
-      return { entries: page.entries.map(e => objectInfoMessage(e.key, e)), nextMarker: page.nextMarker }
+      return asResponse(indexPageMessage(page.entries, page.nextMarker))
     }),
     GetObject: serverStream(ctx, 'GetObject', async (req, write) => await streamObject(node, req.bucket, req.key, write)),
     FetchObjects: serverStream(ctx, 'FetchObjects', async (req, write) => {
       // Small objects and misses are packed many to a message; a bigger
       // object goes alone, its info riding with its first chunk.
-      let packed: FetchedObject[] = []
+      let packed: PackedObject[] = []
       let packedBytes = 0
       const flush = async (): Promise<void> => {
         if (packed.length === 0) return
         const objects = packed
         packed = []
         packedBytes = 0
-        await write({ objects })
+        await write(asResponse(packedObjectsMessage(objects)))
       }
       for await (const item of source.fetchObjects(req.bucket, req.keys, DATA_HEADROOM)) {
         if (item.missing || item.info === undefined) {
-          packed.push({ info: { key: item.key }, missing: true })
+          packed.push({ key: item.key })
           packedBytes += item.key.length
         } else if (item.parts !== undefined && item.info.size <= PACK_OBJECT_BYTES) {
-          packed.push({ info: objectInfoMessage(item.key, item.info), data: item.parts.length === 1 ? item.parts[0] : Buffer.concat(item.parts) })
+          packed.push({ key: item.key, info: item.info, parts: item.parts })
           packedBytes += item.info.size + item.key.length
         } else {
           // Its info alone, then data messages built around the chunks
