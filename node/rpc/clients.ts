@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js'
 import type { AdminServiceClient } from './generated/shardsync/v1/AdminService'
 import type { ObjectServiceClient } from './generated/shardsync/v1/ObjectService'
 import type { SyncServiceClient } from './generated/shardsync/v1/SyncService'
+import { decodeFetchObjectsResponse, decodeListIndexResponse } from './decoded-message'
 import { loadShardsyncProto } from './proto'
 import { MAX_MESSAGE_BYTES } from './server'
 import { fromServiceError } from './status-map'
@@ -47,7 +48,7 @@ export function createClients (address: string, opts: ClientOptions = {}): Clien
     }
   }
   const object = new v1.ObjectService(address, creds, options)
-  const sync = new v1.SyncService(address, creds, options)
+  const sync = new (syncServiceClient())(address, creds, options)
   const admin = new v1.AdminService(address, creds, options)
   return {
     object,
@@ -55,6 +56,27 @@ export function createClients (address: string, opts: ClientOptions = {}): Clien
     admin,
     close: () => { object.close(); sync.close(); admin.close() }
   }
+}
+
+type SyncServiceConstructor = new (address: string, creds: grpc.ChannelCredentials, options: grpc.ClientOptions) => SyncServiceClient
+let syncServiceConstructor: SyncServiceConstructor | undefined
+
+/**
+ * The SyncService client class, with the responses a target receives by
+ * the thousand (ListIndex pages, FetchObjects messages) decoded by
+ * decoded-message.ts instead of protobufjs. Built once per process.
+ */
+function syncServiceClient (): SyncServiceConstructor {
+  if (syncServiceConstructor === undefined) {
+    const def = loadShardsyncProto().definition['shardsync.v1.SyncService'] as unknown as grpc.ServiceDefinition
+    const methods: grpc.ServiceDefinition = {
+      ...def,
+      ListIndex: { ...def.ListIndex, responseDeserialize: decodeListIndexResponse },
+      FetchObjects: { ...def.FetchObjects, responseDeserialize: decodeFetchObjectsResponse }
+    }
+    syncServiceConstructor = grpc.makeClientConstructor(methods, 'shardsync.v1.SyncService') as unknown as SyncServiceConstructor
+  }
+  return syncServiceConstructor
 }
 
 type UnaryFn<Req, Res> = (req: Req, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown

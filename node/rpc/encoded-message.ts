@@ -81,17 +81,14 @@ export interface PackedObject {
 
 /** ListIndexResponse { entries, next_marker }. */
 export function indexPageMessage (entries: ReadonlyArray<{ key: string } & ObjectVersion>, nextMarker: string): EncodedMessage {
-  const infoSizes = new Array<number>(entries.length)
-  const markerBytes = Buffer.byteLength(nextMarker)
+  const lens = new Array<number>(INFO_LENS * entries.length)
+  const markerBytes = utf8Length(nextMarker)
   let total = delimitedSize(markerBytes)
-  for (let i = 0; i < entries.length; i++) {
-    infoSizes[i] = objectInfoSize(entries[i].key, entries[i])
-    total += delimitedSize(infoSizes[i])
-  }
+  for (let i = 0; i < entries.length; i++) total += delimitedSize(measureInfo(entries[i].key, entries[i], lens, INFO_LENS * i))
   const w = new Writer(total)
   for (let i = 0; i < entries.length; i++) {
-    w.header(ENTRIES_FIELD, infoSizes[i])
-    w.objectInfo(entries[i].key, entries[i])
+    w.header(ENTRIES_FIELD, lens[INFO_LENS * i + INFO_SIZE])
+    w.objectInfo(entries[i].key, entries[i], lens, INFO_LENS * i)
   }
   w.string(NEXT_MARKER_FIELD, nextMarker, markerBytes)
   return w.done()
@@ -99,30 +96,32 @@ export function indexPageMessage (entries: ReadonlyArray<{ key: string } & Objec
 
 /** FetchObjectsResponse { objects }: whole small objects and misses, in order. */
 export function packedObjectsMessage (objects: readonly PackedObject[]): EncodedMessage {
-  const infoSizes = new Array<number>(objects.length)
+  const lens = new Array<number>(INFO_LENS * objects.length)
   const objectSizes = new Array<number>(objects.length)
   let total = 0
   for (let i = 0; i < objects.length; i++) {
     const o = objects[i]
+    const at = INFO_LENS * i
     if (o.info === undefined) {
-      infoSizes[i] = delimitedSize(Buffer.byteLength(o.key))
-      objectSizes[i] = delimitedSize(infoSizes[i]) + 2
+      lens[at] = utf8Length(o.key)
+      lens[at + INFO_SIZE] = delimitedSize(lens[at])
+      objectSizes[i] = delimitedSize(lens[at + INFO_SIZE]) + 2
     } else {
-      infoSizes[i] = objectInfoSize(o.key, o.info)
-      objectSizes[i] = delimitedSize(infoSizes[i]) + delimitedSize(partsLength(o.parts))
+      objectSizes[i] = delimitedSize(measureInfo(o.key, o.info, lens, at)) + delimitedSize(partsLength(o.parts))
     }
     total += delimitedSize(objectSizes[i])
   }
   const w = new Writer(total)
   for (let i = 0; i < objects.length; i++) {
     const o = objects[i]
+    const at = INFO_LENS * i
     w.header(OBJECTS_FIELD, objectSizes[i])
-    w.header(FETCHED_INFO_FIELD, infoSizes[i])
+    w.header(FETCHED_INFO_FIELD, lens[at + INFO_SIZE])
     if (o.info === undefined) {
-      w.string(ENTRIES_FIELD, o.key, Buffer.byteLength(o.key))
+      w.string(ENTRIES_FIELD, o.key, lens[at])
       w.varintField(FETCHED_MISSING_FIELD, 1)
     } else {
-      w.objectInfo(o.key, o.info)
+      w.objectInfo(o.key, o.info, lens, at)
       w.header(FETCHED_DATA_FIELD, partsLength(o.parts))
       for (const part of o.parts ?? []) w.bytes(part)
     }
@@ -130,10 +129,19 @@ export function packedObjectsMessage (objects: readonly PackedObject[]): Encoded
   return w.done()
 }
 
-/** ObjectInfo { key = 1, size = 2, etag = 3, mtime = 4, origin_site = 5 }, without its own header. */
-function objectInfoSize (key: string, v: ObjectVersion): number {
-  return delimitedSize(Buffer.byteLength(key)) + 1 + varintSize(v.size) + delimitedSize(Buffer.byteLength(v.etag)) +
-    1 + varintSize(v.mtime) + delimitedSize(Buffer.byteLength(v.site))
+/**
+ * Per ObjectInfo, measured once and used again when writing: the UTF-8
+ * lengths of key, etag and origin site, then the encoded size.
+ */
+const INFO_LENS = 4
+const INFO_SIZE = 3
+
+/** ObjectInfo { key = 1, size = 2, etag = 3, mtime = 4, origin_site = 5 }: its size without its own header. */
+function measureInfo (key: string, v: ObjectVersion, lens: number[], at: number): number {
+  const keyLen = lens[at] = utf8Length(key)
+  const etagLen = lens[at + 1] = utf8Length(v.etag)
+  const siteLen = lens[at + 2] = utf8Length(v.site)
+  return (lens[at + INFO_SIZE] = delimitedSize(keyLen) + 1 + varintSize(v.size) + delimitedSize(etagLen) + 1 + varintSize(v.mtime) + delimitedSize(siteLen))
 }
 
 function partsLength (parts: readonly Buffer[] | undefined): number {
@@ -142,10 +150,26 @@ function partsLength (parts: readonly Buffer[] | undefined): number {
   return n
 }
 
+/** UTF-8 length of a string, in JS: for the short strings here a native call costs more. */
+function utf8Length (s: string): number {
+  let len = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x80) len += 1
+    else if (c < 0x800) len += 2
+    else if ((c & 0xfc00) === 0xd800 && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { len += 4; i++ }
+    else len += 3
+  }
+  return len
+}
+
 /** Size of a length-delimited field (fields 1-15) with `length` bytes of payload. */
 function delimitedSize (length: number): number {
   return 1 + varintSize(length) + length
 }
+
+/** Strings up to this length are copied in a JS loop when ASCII (a native call costs more). */
+const SHORT_STRING = 128
 
 /** Writes into a buffer of the exact size computed beforehand. */
 class Writer {
@@ -162,9 +186,17 @@ class Writer {
     this.varint(length)
   }
 
+  /** A string field; byteLength from utf8Length. ASCII is copied in JS, the rest by Buffer. */
   string (field: number, value: string, byteLength: number): void {
     this.header(field, byteLength)
-    this.pos += this.buf.write(value, this.pos, byteLength, 'utf8')
+    if (byteLength === value.length && byteLength <= SHORT_STRING) {
+      const buf = this.buf
+      let pos = this.pos
+      for (let i = 0; i < byteLength; i++) buf[pos++] = value.charCodeAt(i)
+      this.pos = pos
+    } else {
+      this.pos += this.buf.write(value, this.pos, byteLength, 'utf8')
+    }
   }
 
   bytes (value: Buffer): void {
@@ -177,12 +209,13 @@ class Writer {
     this.varint(value)
   }
 
-  objectInfo (key: string, v: ObjectVersion): void {
-    this.string(1, key, Buffer.byteLength(key))
+  /** An ObjectInfo's fields, with the lengths measureInfo left at lens[at]. */
+  objectInfo (key: string, v: ObjectVersion, lens: number[], at: number): void {
+    this.string(1, key, lens[at])
     this.varintField(2, v.size)
-    this.string(3, v.etag, Buffer.byteLength(v.etag))
+    this.string(3, v.etag, lens[at + 1])
     this.varintField(4, v.mtime)
-    this.string(5, v.site, Buffer.byteLength(v.site))
+    this.string(5, v.site, lens[at + 2])
   }
 
   varint (n: number): void {

@@ -1,0 +1,179 @@
+/**
+ * Response messages decoded by hand, for the two a target receives by the
+ * thousand in full sync: ListIndex pages and FetchObjects messages. The
+ * counterpart of encoded-message.ts on the client side.
+ *
+ * Used by clients.ts, which builds the SyncService client with these as the
+ * methods' response deserializers. protobufjs decodes into message objects
+ * and then converts them (toObject) into the plain objects the generated
+ * `__Output` types describe: two objects per ObjectInfo and a pass over
+ * every field. Here the plain objects are built in one pass.
+ *
+ * The result is what protobufjs gives with PROTO_LOADER_OPTS (camelCase
+ * fields, 64-bit integers as Number, defaults filled in, an unset message
+ * field null, bytes as a view into the received buffer), for any valid
+ * encoding: fields in any order, repeated scalars (the last wins), unknown
+ * fields skipped. Malformed bytes throw, as protobufjs does; grpc-js then
+ * fails the call. test/decoded-message.test.ts checks all of this against
+ * protobufjs.
+ */
+import type { FetchedObject__Output } from './generated/shardsync/v1/FetchedObject'
+import type { FetchObjectsResponse__Output } from './generated/shardsync/v1/FetchObjectsResponse'
+import type { ListIndexResponse__Output } from './generated/shardsync/v1/ListIndexResponse'
+import type { ObjectInfo__Output } from './generated/shardsync/v1/ObjectInfo'
+
+const EMPTY = Buffer.alloc(0)
+
+const VARINT = 0
+const FIXED64 = 1
+const DELIMITED = 2
+const START_GROUP = 3
+const END_GROUP = 4
+const FIXED32 = 5
+
+/** ListIndexResponse { repeated ObjectInfo entries = 1; string next_marker = 2 } */
+export function decodeListIndexResponse (buf: Buffer): ListIndexResponse__Output {
+  const r = new Reader(buf, 0, buf.length)
+  const out: ListIndexResponse__Output = { entries: [], nextMarker: '' }
+  while (r.more()) {
+    const tag = r.varint()
+    switch (tag) {
+      case (1 << 3) | DELIMITED: out.entries.push(objectInfo(r.sub())); break
+      case (2 << 3) | DELIMITED: out.nextMarker = r.string(); break
+      default: r.skip(tag)
+    }
+  }
+  return out
+}
+
+/** FetchObjectsResponse { ObjectInfo info = 1; bool missing = 2; bytes data = 3; repeated FetchedObject objects = 4 } */
+export function decodeFetchObjectsResponse (buf: Buffer): FetchObjectsResponse__Output {
+  const r = new Reader(buf, 0, buf.length)
+  const out: FetchObjectsResponse__Output = { info: null, missing: false, data: EMPTY, objects: [] }
+  while (r.more()) {
+    const tag = r.varint()
+    if (tag === ((4 << 3) | DELIMITED)) out.objects.push(fetchedObject(r.sub()))
+    else if (!fetchedField(r, tag, out)) r.skip(tag)
+  }
+  return out
+}
+
+/** FetchedObject { ObjectInfo info = 1; bool missing = 2; bytes data = 3 } */
+function fetchedObject (r: Reader): FetchedObject__Output {
+  const out: FetchedObject__Output = { info: null, missing: false, data: EMPTY }
+  while (r.more()) {
+    const tag = r.varint()
+    if (!fetchedField(r, tag, out)) r.skip(tag)
+  }
+  return out
+}
+
+/** Fields 1-3, which FetchObjectsResponse shares with FetchedObject; false if tag is another. */
+function fetchedField (r: Reader, tag: number, out: FetchedObject__Output): boolean {
+  switch (tag) {
+    case (1 << 3) | DELIMITED: out.info = objectInfo(r.sub()); return true
+    case (2 << 3) | VARINT: out.missing = r.varint() !== 0; return true
+    case (3 << 3) | DELIMITED: out.data = r.bytes(); return true
+    default: return false
+  }
+}
+
+/** ObjectInfo { string key = 1; uint64 size = 2; string etag = 3; uint64 mtime = 4; string origin_site = 5 } */
+function objectInfo (r: Reader): ObjectInfo__Output {
+  const out: ObjectInfo__Output = { key: '', size: 0, etag: '', mtime: 0, originSite: '' }
+  while (r.more()) {
+    const tag = r.varint()
+    switch (tag) {
+      case (1 << 3) | DELIMITED: out.key = r.string(); break
+      case (2 << 3) | VARINT: out.size = r.varint(); break
+      case (3 << 3) | DELIMITED: out.etag = r.string(); break
+      case (4 << 3) | VARINT: out.mtime = r.varint(); break
+      case (5 << 3) | DELIMITED: out.originSite = r.string(); break
+      default: r.skip(tag)
+    }
+  }
+  return out
+}
+
+/** Why bytes are not a message; `code` is stable (tests assert on it). */
+export type MalformedCode = 'TRUNCATED' | 'TRUNCATED_FIELD' | 'BAD_VARINT' | 'BAD_TAG' | 'BAD_WIRE_TYPE'
+
+function malformed (code: MalformedCode, message: string): RangeError & { code: MalformedCode } {
+  return Object.assign(new RangeError(`malformed message: ${message}`), { code })
+}
+
+/** Reads the bytes buf[pos, end) of one message. */
+class Reader {
+  constructor (private readonly buf: Buffer, private pos: number, private readonly end: number) {}
+
+  more (): boolean {
+    return this.pos < this.end
+  }
+
+  /**
+   * An unsigned varint of up to 10 bytes, as a Number (exact up to 2^53,
+   * as protobufjs's Number conversion).
+   */
+  varint (): number {
+    let result = 0
+    let scale = 1
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw malformed('TRUNCATED', 'message truncated in a varint')
+      const b = this.buf[this.pos++]
+      result += (b & 0x7f) * scale
+      if (b < 0x80) return result
+      scale *= 0x80
+    }
+    throw malformed('BAD_VARINT', 'varint longer than 10 bytes')
+  }
+
+  /** The payload of a length-delimited field, as [start, end). */
+  private span (): number {
+    const len = this.varint()
+    const start = this.pos
+    if (len > this.end - start) throw malformed('TRUNCATED_FIELD', 'message truncated in a length-delimited field')
+    this.pos = start + len
+    return start
+  }
+
+  sub (): Reader {
+    const start = this.span()
+    return new Reader(this.buf, start, this.pos)
+  }
+
+  string (): string {
+    const start = this.span()
+    return this.buf.toString('utf8', start, this.pos)
+  }
+
+  /** A view into the received buffer, as protobufjs gives (no copy). */
+  bytes (): Buffer {
+    const start = this.span()
+    return this.buf.subarray(start, this.pos)
+  }
+
+  /** Skips an unknown field of the given tag. */
+  skip (tag: number): void {
+    const wireType = tag & 7
+    if (tag >>> 3 === 0) throw malformed('BAD_TAG', 'field number 0')
+    switch (wireType) {
+      case VARINT: this.varint(); break
+      case FIXED64: this.advance(8); break
+      case DELIMITED: this.span(); break
+      case FIXED32: this.advance(4); break
+      case START_GROUP:
+        for (;;) {
+          const inner = this.varint()
+          if ((inner & 7) === END_GROUP) break
+          this.skip(inner)
+        }
+        break
+      default: throw malformed('BAD_WIRE_TYPE', `wire type ${wireType}`)
+    }
+  }
+
+  private advance (n: number): void {
+    if (n > this.end - this.pos) throw malformed('TRUNCATED', 'message truncated')
+    this.pos += n
+  }
+}
