@@ -106,6 +106,25 @@ t.test('other valid encodings: fields out of order, repeated, unknown', async t 
   t.equal(ours.nextMarker, 'last marker')
 })
 
+t.test('64-bit values past 2^53 give the same Number as protobufjs', async t => {
+  const varint64 = (n: bigint): Buffer => {
+    const out: number[] = []
+    while (n >= 0x80n) { out.push(Number(n & 0x7fn) | 0x80); n >>= 7n }
+    out.push(Number(n))
+    return Buffer.from(out)
+  }
+  const values = [2n ** 53n + 1n, 2n ** 63n, 2n ** 64n - 1n, 285828245454231533n, 0xdeadbeefcafebaben]
+  for (let i = 0; i < 200; i++) values.push(BigInt.asUintN(64, BigInt('0x' + crypto.randomBytes(8).toString('hex'))))
+  for (const v of values) {
+    const info = Buffer.concat([tag(2, 0), varint64(v), tag(4, 0), varint64(v)])
+    check(t, listIndex, decodeListIndexResponse, delimited(1, info), `size and mtime ${v}`)
+  }
+  // A bool is the low 32 bits (2^32 is false), a tag too.
+  const fetched = Buffer.concat([tag(2, 0), varint64(2n ** 32n)])
+  check(t, fetchObjects, decodeFetchObjectsResponse, delimited(4, fetched), 'missing = 2^32')
+  t.equal(decodeFetchObjectsResponse(delimited(4, fetched)).objects[0].missing, false)
+})
+
 t.test('every truncation is refused by both, or decoded alike', async t => {
   const samples: Array<[grpc.MethodDefinition<unknown, unknown>, (b: Buffer) => unknown, Buffer]> = [
     [listIndex, decodeListIndexResponse, listIndex.responseSerialize(LIST_PAGES[1])],

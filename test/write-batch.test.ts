@@ -67,6 +67,15 @@ t.test('an op that cannot be written rejects the whole batch; nothing is stored'
   t.same(await db.get('k!after'), 1)
 })
 
+t.test('an op of unknown type rejects the whole batch, as in db.batch', async (t) => {
+  const db = await open(t)
+  await db.put('k!keep', 'before')
+  const ops = [{ type: 'put', key: 'k!first', value: 'x' }, { type: 'delete', key: 'k!keep' }] as unknown as BatchOp[]
+  await t.rejects(db.batch(ops), TypeError, 'db.batch refuses it')
+  await t.rejects(writeBatch(db, ops), TypeError, 'so does writeBatch')
+  t.same(await all(db), [['k!keep', 'before']], 'nothing written')
+})
+
 t.test('an empty batch writes nothing', async (t) => {
   const db = await open(t)
   await writeBatch(db, [])

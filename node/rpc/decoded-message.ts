@@ -36,7 +36,7 @@ export function decodeListIndexResponse (buf: Buffer): ListIndexResponse__Output
   const r = new Reader(buf, 0, buf.length)
   const out: ListIndexResponse__Output = { entries: [], nextMarker: '' }
   while (r.more()) {
-    const tag = r.varint()
+    const tag = r.uint32()
     switch (tag) {
       case (1 << 3) | DELIMITED: out.entries.push(objectInfo(r.sub())); break
       case (2 << 3) | DELIMITED: out.nextMarker = r.string(); break
@@ -51,7 +51,7 @@ export function decodeFetchObjectsResponse (buf: Buffer): FetchObjectsResponse__
   const r = new Reader(buf, 0, buf.length)
   const out: FetchObjectsResponse__Output = { info: null, missing: false, data: EMPTY, objects: [] }
   while (r.more()) {
-    const tag = r.varint()
+    const tag = r.uint32()
     if (tag === ((4 << 3) | DELIMITED)) out.objects.push(fetchedObject(r.sub()))
     else if (!fetchedField(r, tag, out)) r.skip(tag)
   }
@@ -62,7 +62,7 @@ export function decodeFetchObjectsResponse (buf: Buffer): FetchObjectsResponse__
 function fetchedObject (r: Reader): FetchedObject__Output {
   const out: FetchedObject__Output = { info: null, missing: false, data: EMPTY }
   while (r.more()) {
-    const tag = r.varint()
+    const tag = r.uint32()
     if (!fetchedField(r, tag, out)) r.skip(tag)
   }
   return out
@@ -72,7 +72,7 @@ function fetchedObject (r: Reader): FetchedObject__Output {
 function fetchedField (r: Reader, tag: number, out: FetchedObject__Output): boolean {
   switch (tag) {
     case (1 << 3) | DELIMITED: out.info = objectInfo(r.sub()); return true
-    case (2 << 3) | VARINT: out.missing = r.varint() !== 0; return true
+    case (2 << 3) | VARINT: out.missing = r.uint32() !== 0; return true
     case (3 << 3) | DELIMITED: out.data = r.bytes(); return true
     default: return false
   }
@@ -82,7 +82,7 @@ function fetchedField (r: Reader, tag: number, out: FetchedObject__Output): bool
 function objectInfo (r: Reader): ObjectInfo__Output {
   const out: ObjectInfo__Output = { key: '', size: 0, etag: '', mtime: 0, originSite: '' }
   while (r.more()) {
-    const tag = r.varint()
+    const tag = r.uint32()
     switch (tag) {
       case (1 << 3) | DELIMITED: out.key = r.string(); break
       case (2 << 3) | VARINT: out.size = r.varint(); break
@@ -111,20 +111,54 @@ class Reader {
   }
 
   /**
-   * An unsigned varint of up to 10 bytes, as a Number (exact up to 2^53,
-   * as protobufjs's Number conversion).
+   * An unsigned varint of up to 10 bytes as a Number: exact up to 2^53,
+   * and beyond that the same Number as protobufjs (its 64 bits, as two
+   * 32-bit halves; bits past 64 are dropped, as there).
    */
   varint (): number {
-    let result = 0
-    let scale = 1
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) throw malformed('TRUNCATED', 'message truncated in a varint')
-      const b = this.buf[this.pos++]
-      result += (b & 0x7f) * scale
-      if (b < 0x80) return result
-      scale *= 0x80
+    const lo = this.varint64()
+    return this.hi === 0 ? lo : this.hi * 0x100000000 + lo
+  }
+
+  /** The low 32 bits of a varint (a tag, a bool), as protobufjs's uint32. */
+  uint32 (): number {
+    return this.varint64()
+  }
+
+  /** High 32 bits of the last varint64 read. */
+  private hi = 0
+
+  /** Reads a varint; returns its low 32 bits (unsigned) and leaves the high ones in `hi`. */
+  private varint64 (): number {
+    let lo = 0
+    let hi = 0
+    let b: number
+    // Bytes 1-4: bits 0-27.
+    for (let i = 0; i < 28; i += 7) {
+      b = this.byte()
+      lo |= (b & 0x7f) << i
+      if (b < 0x80) { this.hi = 0; return lo >>> 0 }
     }
-    throw malformed('BAD_VARINT', 'varint longer than 10 bytes')
+    // Byte 5: bits 28-31 and 32-34.
+    b = this.byte()
+    lo |= (b & 0x0f) << 28
+    hi = (b & 0x7f) >> 4
+    if (b >= 0x80) {
+      // Bytes 6-10: bits 35-63 (and beyond, dropped).
+      for (let i = 3; ; i += 7) {
+        if (i > 31) throw malformed('BAD_VARINT', 'varint longer than 10 bytes')
+        b = this.byte()
+        hi |= (b & 0x7f) << i
+        if (b < 0x80) break
+      }
+    }
+    this.hi = hi >>> 0
+    return lo >>> 0
+  }
+
+  private byte (): number {
+    if (this.pos >= this.end) throw malformed('TRUNCATED', 'message truncated in a varint')
+    return this.buf[this.pos++]
   }
 
   /** The payload of a length-delimited field, as [start, end). */
@@ -163,7 +197,7 @@ class Reader {
       case FIXED32: this.advance(4); break
       case START_GROUP:
         for (;;) {
-          const inner = this.varint()
+          const inner = this.uint32()
           if ((inner & 7) === END_GROUP) break
           this.skip(inner)
         }
