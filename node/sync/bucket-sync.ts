@@ -86,6 +86,8 @@ export class BucketSync {
   private relatedArtLogSeqs = new Map<number, number>()
   /** Incremental shards and their cursors; undefined = reload from progress objects. */
   private tailCursors: Map<number, number> | undefined
+  /** Bumped whenever a shard enters incremental sync: cursors loaded before are stale. */
+  private tailEpoch = 0
   /** The next poll, sent before the current answer was applied. */
   private ahead: { cursors: string, answer: () => Promise<PullAnswer> } | undefined
 
@@ -153,7 +155,7 @@ export class BucketSync {
       await runLimited(runnable, ROUND_CONCURRENCY, async (r) => {
         if (this.stopped) return
         try {
-          if (await fullSyncShard(ctx, r.srcShard) === 'done') this.tailCursors = undefined
+          if (await fullSyncShard(ctx, r.srcShard) === 'done') this.resetTail()
         } catch (err) {
           if (this.stopped) return
           await this.noteShardError(r, err)
@@ -263,9 +265,13 @@ export class BucketSync {
     if (this.record === undefined) return false
     // Cursors live in memory between polls (the progress objects are the
     // durable copy); reloaded whenever a shard enters incremental sync.
-    if (this.tailCursors === undefined) {
+    // Rounds run beside the tail, so a shard may enter it while they load:
+    // that load is stale and is done again (kept, it would leave the shard
+    // out of every poll until another shard entered incremental sync).
+    while (this.tailCursors === undefined) {
+      const epoch = this.tailEpoch
       const recs = (await progress.list(client.peerId, this.source.id)).filter(r => r.state === 'incremental')
-      this.tailCursors = new Map(recs.map(r => [r.srcShard, r.logCursor]))
+      if (epoch === this.tailEpoch) this.tailCursors = new Map(recs.map(r => [r.srcShard, r.logCursor]))
     }
     const tail = this.tailCursors
     if (tail.size === 0) return false
@@ -304,6 +310,12 @@ export class BucketSync {
       this.requestRound()
     }
     return true
+  }
+
+  /** A shard entered incremental sync: the tail reloads its cursors. */
+  private resetTail (): void {
+    this.tailCursors = undefined
+    this.tailEpoch++
   }
 
   private noteHeads (heads: Array<{ shard: number, seq: number }>, positions: Array<{ shard: number, seq: number }>): void {
