@@ -17,9 +17,9 @@
  *   7. scale       one bucket of 1,000,000 objects at split threshold 1000
  *                  (over 1,000 shards): full sync, then verify = identical
  *
- * Flags: --quick (smaller sizes; its length is dominated by loading and
- * syncing objects, so it takes about a minute only once sync runs near the
- * baseline), --out PATH, --only a,b,... (sections by the names above),
+ * Flags: --quick (every section at a smaller size, for everyday use: under
+ * a minute in all; its figures are for spotting regressions, not for the
+ * targets), --out PATH, --only a,b,... (sections by the names above),
  * --profile DIR (V8 CPU profiles of the measured node processes, summarized
  * at the end; slows them down, so figures of such a run are not comparable;
  * combine with --only), --keep (keep scratch data and node logs),
@@ -83,21 +83,21 @@ interface Params {
 
 function params (quick: boolean): Params {
   return {
-    n: quick ? 20_000 : 100_000,
+    n: quick ? 10_000 : 100_000,
     baselineReps: quick ? 1 : 3,
     objectBytes: 1024,
     splitShards: 4,
     splitThreshold: 1000,
-    largeCount: quick ? 40 : 200,
+    largeCount: quick ? 20 : 200,
     largeBytes: 8 * 1024 * 1024,
     lagRate: 2000,
-    lagSeconds: quick ? 5 : 15,
-    lagWarmupSeconds: quick ? 2 : 3,
-    splitEntries: quick ? 20_000 : 100_000,
+    lagSeconds: quick ? 3 : 15,
+    lagWarmupSeconds: quick ? 1 : 3,
+    splitEntries: quick ? 10_000 : 100_000,
     splitWriterRate: 200,
-    memoryCounts: quick ? [100_000, 20_000] : [1_000_000, 100_000],
+    memoryCounts: quick ? [20_000, 4_000] : [1_000_000, 100_000],
     memoryObjectBytes: 100,
-    scaleCount: quick ? 50_000 : 1_000_000,
+    scaleCount: quick ? 10_000 : 1_000_000,
     scaleShards: 4,
     scaleThreshold: 1000
   }
