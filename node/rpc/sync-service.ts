@@ -40,7 +40,7 @@ export function syncServiceHandlers (node: ShardsyncNode, ctx: RpcContext): Sync
     GetObject: serverStream(ctx, 'GetObject', async (req, write) => await streamObject(node, req.bucket, req.key, write)),
     FetchObjects: serverStream(ctx, 'FetchObjects', async (req, write) => {
       // Small objects and misses are packed many to a message; a bigger
-      // object goes alone, its info riding with its first chunk.
+      // object goes alone: its info, then its data messages.
       let packed: PackedObject[] = []
       let packedBytes = 0
       const flush = async (): Promise<void> => {
