@@ -21,15 +21,22 @@ import type { FetchedObject__Output } from './generated/shardsync/v1/FetchedObje
 import type { FetchObjectsResponse__Output } from './generated/shardsync/v1/FetchObjectsResponse'
 import type { ListIndexResponse__Output } from './generated/shardsync/v1/ListIndexResponse'
 import type { ObjectInfo__Output } from './generated/shardsync/v1/ObjectInfo'
+import { DELIMITED, END_GROUP, FETCHED_OBJECT, FETCH_OBJECTS_RESPONSE, FIXED32, FIXED64, fieldTag, LIST_INDEX_RESPONSE, OBJECT_INFO, START_GROUP, VARINT } from './wire-format'
 
 const EMPTY = Buffer.alloc(0)
 
-const VARINT = 0
-const FIXED64 = 1
-const DELIMITED = 2
-const START_GROUP = 3
-const END_GROUP = 4
-const FIXED32 = 5
+const TAG_ENTRY = fieldTag(LIST_INDEX_RESPONSE.entries, DELIMITED)
+const TAG_NEXT_MARKER = fieldTag(LIST_INDEX_RESPONSE.nextMarker, DELIMITED)
+const TAG_OBJECTS = fieldTag(FETCH_OBJECTS_RESPONSE.objects, DELIMITED)
+// FetchObjectsResponse shares fields 1-3 with FetchedObject (fetchedField).
+const TAG_INFO = fieldTag(FETCHED_OBJECT.info, DELIMITED)
+const TAG_MISSING = fieldTag(FETCHED_OBJECT.missing, VARINT)
+const TAG_DATA = fieldTag(FETCHED_OBJECT.data, DELIMITED)
+const TAG_KEY = fieldTag(OBJECT_INFO.key, DELIMITED)
+const TAG_SIZE = fieldTag(OBJECT_INFO.size, VARINT)
+const TAG_ETAG = fieldTag(OBJECT_INFO.etag, DELIMITED)
+const TAG_MTIME = fieldTag(OBJECT_INFO.mtime, VARINT)
+const TAG_ORIGIN_SITE = fieldTag(OBJECT_INFO.originSite, DELIMITED)
 
 /** ListIndexResponse { repeated ObjectInfo entries = 1; string next_marker = 2 } */
 export function decodeListIndexResponse (buf: Buffer): ListIndexResponse__Output {
@@ -38,8 +45,8 @@ export function decodeListIndexResponse (buf: Buffer): ListIndexResponse__Output
   while (r.more()) {
     const tag = r.uint32()
     switch (tag) {
-      case (1 << 3) | DELIMITED: out.entries.push(objectInfo(r.sub())); break
-      case (2 << 3) | DELIMITED: out.nextMarker = r.string(); break
+      case TAG_ENTRY: out.entries.push(objectInfo(r.sub())); break
+      case TAG_NEXT_MARKER: out.nextMarker = r.string(); break
       default: r.skip(tag)
     }
   }
@@ -52,7 +59,7 @@ export function decodeFetchObjectsResponse (buf: Buffer): FetchObjectsResponse__
   const out: FetchObjectsResponse__Output = { info: null, missing: false, data: EMPTY, objects: [] }
   while (r.more()) {
     const tag = r.uint32()
-    if (tag === ((4 << 3) | DELIMITED)) out.objects.push(fetchedObject(r.sub()))
+    if (tag === TAG_OBJECTS) out.objects.push(fetchedObject(r.sub()))
     else if (!fetchedField(r, tag, out)) r.skip(tag)
   }
   return out
@@ -71,9 +78,9 @@ function fetchedObject (r: Reader): FetchedObject__Output {
 /** Fields 1-3, which FetchObjectsResponse shares with FetchedObject; false if tag is another. */
 function fetchedField (r: Reader, tag: number, out: FetchedObject__Output): boolean {
   switch (tag) {
-    case (1 << 3) | DELIMITED: out.info = objectInfo(r.sub()); return true
-    case (2 << 3) | VARINT: out.missing = r.uint32() !== 0; return true
-    case (3 << 3) | DELIMITED: out.data = r.bytes(); return true
+    case TAG_INFO: out.info = objectInfo(r.sub()); return true
+    case TAG_MISSING: out.missing = r.uint32() !== 0; return true
+    case TAG_DATA: out.data = r.bytes(); return true
     default: return false
   }
 }
@@ -84,11 +91,11 @@ function objectInfo (r: Reader): ObjectInfo__Output {
   while (r.more()) {
     const tag = r.uint32()
     switch (tag) {
-      case (1 << 3) | DELIMITED: out.key = r.string(); break
-      case (2 << 3) | VARINT: out.size = r.varint(); break
-      case (3 << 3) | DELIMITED: out.etag = r.string(); break
-      case (4 << 3) | VARINT: out.mtime = r.varint(); break
-      case (5 << 3) | DELIMITED: out.originSite = r.string(); break
+      case TAG_KEY: out.key = r.string(); break
+      case TAG_SIZE: out.size = r.varint(); break
+      case TAG_ETAG: out.etag = r.string(); break
+      case TAG_MTIME: out.mtime = r.varint(); break
+      case TAG_ORIGIN_SITE: out.originSite = r.string(); break
       default: r.skip(tag)
     }
   }

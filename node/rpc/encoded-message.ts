@@ -26,6 +26,7 @@
  * value (test/encoded-message.test.ts checks it against protobufjs).
  */
 import type { ObjectVersion } from '../../storage/records'
+import { DELIMITED, FETCHED_OBJECT, FETCH_OBJECTS_RESPONSE, fieldTag, LIST_INDEX_RESPONSE, OBJECT_INFO, VARINT } from './wire-format'
 
 /** Room a chunk needs in front of it: a one-byte tag (fields 1-15) and a varint of up to 32 bits. */
 export const DATA_HEADROOM = 6
@@ -47,7 +48,7 @@ export function dataMessage (field: number, chunk: Buffer): EncodedMessage {
   const start = chunk.byteOffset - 1 - lenBytes
   if (start < 0) throw new Error('chunk has no headroom for its header')
   const out = Buffer.from(chunk.buffer, start, 1 + lenBytes + chunk.length)
-  out[0] = (field << 3) | 2
+  out[0] = fieldTag(field, DELIMITED)
   for (let i = 1; i <= lenBytes; i++) {
     out[i] = (len & 0x7f) | (i < lenBytes ? 0x80 : 0)
     len >>>= 7
@@ -59,17 +60,6 @@ export function dataMessage (field: number, chunk: Buffer): EncodedMessage {
 export function asResponse<T> (message: EncodedMessage): T {
   return message as unknown as T
 }
-
-/** ListIndexResponse.entries, FetchedObject.info */
-const ENTRIES_FIELD = 1
-/** ListIndexResponse.next_marker */
-const NEXT_MARKER_FIELD = 2
-/** FetchObjectsResponse.objects */
-const OBJECTS_FIELD = 4
-/** FetchedObject fields. */
-const FETCHED_INFO_FIELD = 1
-const FETCHED_MISSING_FIELD = 2
-const FETCHED_DATA_FIELD = 3
 
 /** One object of a packed FetchObjects message: info and content, or a miss (no info). */
 export interface PackedObject {
@@ -87,10 +77,10 @@ export function indexPageMessage (entries: ReadonlyArray<{ key: string } & Objec
   for (let i = 0; i < entries.length; i++) total += delimitedSize(measureInfo(entries[i].key, entries[i], lens, INFO_LENS * i))
   const w = new Writer(total)
   for (let i = 0; i < entries.length; i++) {
-    w.header(ENTRIES_FIELD, lens[INFO_LENS * i + INFO_SIZE])
+    w.header(LIST_INDEX_RESPONSE.entries, lens[INFO_LENS * i + INFO_SIZE])
     w.objectInfo(entries[i].key, entries[i], lens, INFO_LENS * i)
   }
-  w.string(NEXT_MARKER_FIELD, nextMarker, markerBytes)
+  w.string(LIST_INDEX_RESPONSE.nextMarker, nextMarker, markerBytes)
   return w.done()
 }
 
@@ -115,14 +105,14 @@ export function packedObjectsMessage (objects: readonly PackedObject[]): Encoded
   for (let i = 0; i < objects.length; i++) {
     const o = objects[i]
     const at = INFO_LENS * i
-    w.header(OBJECTS_FIELD, objectSizes[i])
-    w.header(FETCHED_INFO_FIELD, lens[at + INFO_SIZE])
+    w.header(FETCH_OBJECTS_RESPONSE.objects, objectSizes[i])
+    w.header(FETCHED_OBJECT.info, lens[at + INFO_SIZE])
     if (o.info === undefined) {
-      w.string(ENTRIES_FIELD, o.key, lens[at])
-      w.varintField(FETCHED_MISSING_FIELD, 1)
+      w.string(OBJECT_INFO.key, o.key, lens[at])
+      w.varintField(FETCHED_OBJECT.missing, 1)
     } else {
       w.objectInfo(o.key, o.info, lens, at)
-      w.header(FETCHED_DATA_FIELD, partsLength(o.parts))
+      w.header(FETCHED_OBJECT.data, partsLength(o.parts))
       for (const part of o.parts ?? []) w.bytes(part)
     }
   }
@@ -182,7 +172,7 @@ class Writer {
 
   /** Tag (fields 1-15) and length of a length-delimited field; its payload follows. */
   header (field: number, length: number): void {
-    this.buf[this.pos++] = (field << 3) | 2
+    this.buf[this.pos++] = fieldTag(field, DELIMITED)
     this.varint(length)
   }
 
@@ -205,17 +195,17 @@ class Writer {
   }
 
   varintField (field: number, value: number): void {
-    this.buf[this.pos++] = field << 3
+    this.buf[this.pos++] = fieldTag(field, VARINT)
     this.varint(value)
   }
 
   /** An ObjectInfo's fields, with the lengths measureInfo left at lens[at]. */
   objectInfo (key: string, v: ObjectVersion, lens: number[], at: number): void {
-    this.string(1, key, lens[at])
-    this.varintField(2, v.size)
-    this.string(3, v.etag, lens[at + 1])
-    this.varintField(4, v.mtime)
-    this.string(5, v.site, lens[at + 2])
+    this.string(OBJECT_INFO.key, key, lens[at])
+    this.varintField(OBJECT_INFO.size, v.size)
+    this.string(OBJECT_INFO.etag, v.etag, lens[at + 1])
+    this.varintField(OBJECT_INFO.mtime, v.mtime)
+    this.string(OBJECT_INFO.originSite, v.site, lens[at + 2])
   }
 
   varint (n: number): void {

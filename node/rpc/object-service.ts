@@ -12,9 +12,7 @@ import type { PutObjectRequest__Output } from './generated/shardsync/v1/PutObjec
 import { asResponse, DATA_HEADROOM, dataMessage } from './encoded-message'
 import { assertWellFormed, clientStream, serverStream, unary, type StreamWriter, type RpcContext } from './handler-kit'
 import { bucketMessage, objectInfoMessage } from './messages'
-
-/** GetObjectResponse.data */
-const GET_DATA_FIELD = 2
+import { GET_OBJECT_RESPONSE } from './wire-format'
 
 export function objectServiceHandlers (node: ShardsyncNode, ctx: RpcContext): ObjectServiceHandlers {
   const store = node.store
@@ -69,5 +67,5 @@ async function putObject (node: ShardsyncNode, call: grpc.ServerReadableStream<P
 export async function streamObject (node: ShardsyncNode, bucket: string, key: string, write: StreamWriter<GetObjectResponse>): Promise<void> {
   const head = await node.store.headObject(bucket, key)
   await write({ info: objectInfoMessage(key, head) })
-  for await (const chunk of node.store.readChunks(head, DATA_HEADROOM)) await write(asResponse(dataMessage(GET_DATA_FIELD, chunk)))
+  for await (const chunk of node.store.readChunks(head, DATA_HEADROOM)) await write(asResponse(dataMessage(GET_OBJECT_RESPONSE.data, chunk)))
 }

@@ -10,6 +10,7 @@ import { asResponse, DATA_HEADROOM, dataMessage, indexPageMessage, packedObjects
 import { cancelSignal, serverStream, unary, type RpcContext } from './handler-kit'
 import { objectInfoMessage, shardMessage, splitStateMessage } from './messages'
 import { streamObject } from './object-service'
+import { FETCH_OBJECTS_RESPONSE } from './wire-format'
 
 export const SITE_METADATA_KEY = 'shardsync-site'
 
@@ -18,8 +19,6 @@ const PACK_OBJECT_BYTES = 64 * 1024
 /** ...until a message holds this many bytes or objects. */
 const PACK_MESSAGE_BYTES = 256 * 1024
 const PACK_MAX_OBJECTS = 256
-/** FetchObjectsResponse.data */
-const FETCH_DATA_FIELD = 3
 
 export function callerSite (call: { metadata: grpc.Metadata }): string | undefined {
   const v = call.metadata.get(SITE_METADATA_KEY)[0]
@@ -62,7 +61,7 @@ export function syncServiceHandlers (node: ShardsyncNode, ctx: RpcContext): Sync
           // without a copy (see encoded-message.ts).
           await flush()
           await write({ info: objectInfoMessage(item.key, item.info) })
-          for await (const chunk of item.chunks) await write(asResponse(dataMessage(FETCH_DATA_FIELD, chunk)))
+          for await (const chunk of item.chunks) await write(asResponse(dataMessage(FETCH_OBJECTS_RESPONSE.data, chunk)))
           continue
         }
         if (packedBytes >= PACK_MESSAGE_BYTES || packed.length >= PACK_MAX_OBJECTS) await flush()
