@@ -31,7 +31,10 @@
  * params(); e.g. --set lagRate=1000, --set memoryCounts=200000:50000).
  * --node-env NAME=VALUE adds to the environment of every node process (for
  * experiments such as MALLOC_ARENA_MAX=2 or UV_THREADPOOL_SIZE=8); the JSON
- * records it. --pairing target: AddPeer on the target only instead of
+ * records it. --node-arg --FLAG=VALUE adds one flag to the command line of
+ * every measured node, after the section's own (for trying a node option
+ * against the defaults, e.g. --node-arg --heap-growth-percent=300); the
+ * JSON records them too. --pairing target: AddPeer on the target only instead of
  * connectOneWay (both), to see what the source's sync back from the target
  * costs.
  *
@@ -123,6 +126,7 @@ function parseArgs (argv: string[]): BenchConfig {
   let keep = false
   let quietWait: number | undefined
   const nodeEnvs: Record<string, string> = {}
+  const nodeArgs: string[] = []
   let pairing: 'both' | 'target' = 'both'
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
@@ -145,13 +149,17 @@ function parseArgs (argv: string[]): BenchConfig {
       const eq = v.indexOf('=')
       if (eq <= 0) throw new Error('--node-env needs NAME=VALUE')
       nodeEnvs[v.slice(0, eq)] = v.slice(eq + 1)
+    } else if (a === '--node-arg') {
+      const v = value()
+      if (!v.startsWith('--')) throw new Error('--node-arg takes one node flag, such as --node-arg --heap-growth-percent=300')
+      nodeArgs.push(v)
     } else if (a === '--set') {
       const [k, v] = value().split('=')
       overrides.push([k, v])
     } else if (a === '--quiet-wait') {
       quietWait = Number(value()) * 1000
     } else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--out PATH] [--only ' + SECTIONS.join(',') + '] [--profile DIR] [--keep] [--quiet-wait SECONDS] [--set param=value ...] [--node-env NAME=VALUE ...] [--pairing both|target]\n')
+      process.stdout.write('usage: npm run bench -- [--quick] [--out PATH] [--only ' + SECTIONS.join(',') + '] [--profile DIR] [--keep] [--quiet-wait SECONDS] [--set param=value ...] [--node-env NAME=VALUE ...] [--node-arg --FLAG=VALUE ...] [--pairing both|target]\n')
       process.exit(0)
     } else throw new Error(`unknown flag ${a}`)
   }
@@ -165,6 +173,7 @@ function parseArgs (argv: string[]): BenchConfig {
     profileDir,
     profiled: new Map(),
     nodeEnv: nodeEnvs,
+    nodeArgs,
     pairing,
     keep,
     quietMaxWaitMs: quietWait ?? (quick ? 0 : 10_000),
@@ -385,7 +394,7 @@ async function main (): Promise<void> {
 
   const totalSeconds = round((now() - t0) / 1000, 1)
   const report = {
-    meta: { ...machine(), startedAt, quick: cfg.quick, sections: [...(cfg.only.size > 0 ? cfg.only : SECTIONS)], params: p, targets: TARGETS, totalSeconds, sectionSeconds, profiled: cfg.profileDir !== undefined, nodeEnv: cfg.nodeEnv, pairing: cfg.pairing },
+    meta: { ...machine(), startedAt, quick: cfg.quick, sections: [...(cfg.only.size > 0 ? cfg.only : SECTIONS)], params: p, targets: TARGETS, totalSeconds, sectionSeconds, profiled: cfg.profileDir !== undefined, nodeEnv: cfg.nodeEnv, nodeArgs: cfg.nodeArgs, pairing: cfg.pairing },
     ...results,
     errors
   }

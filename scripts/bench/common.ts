@@ -33,6 +33,8 @@ export interface BenchConfig {
   profiled: Map<number, string>
   /** Extra environment of every node process (--node-env), for experiments. */
   nodeEnv: Record<string, string>
+  /** --node-arg: flags added to the command line of every measured node. */
+  nodeArgs: string[]
   /**
    * How pairs are connected: 'both' = connectOneWay (AddPeer on both nodes,
    * as the cluster helper and real deployments do; the source then also
@@ -309,11 +311,12 @@ export function scratch (cfg: BenchConfig, name: string): Scratch {
  * at 'info': NodeProcess.start waits for the 'listening' line, which is an
  * info line, so '--log-level warn' would never come up.
  */
-export async function startNode (s: Scratch, site: string, args: string[], env?: Record<string, string>): Promise<NodeProcess> {
+/** Starts a measured node: the section's flags, then the run's --node-arg flags (later ones win). */
+export async function startNode (cfg: BenchConfig, s: Scratch, site: string, args: string[], env?: Record<string, string>): Promise<NodeProcess> {
   const spec: NodeSpec = {
     site,
     dataDir: path.join(s.dir, `${site}-data`),
-    args: ['--log-level', 'info', ...args],
+    args: ['--log-level', 'info', ...args, ...cfg.nodeArgs],
     logFile: path.join(s.dir, `${site}.log`),
     env
   }

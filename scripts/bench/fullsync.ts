@@ -84,7 +84,7 @@ export interface LoadedSource {
 
 export async function startSource (cfg: BenchConfig, o: FullSyncOptions): Promise<LoadedSource> {
   const s = scratch(cfg, `fullsync-${o.label}`)
-  const source = await startNode(s, 'src', o.nodeArgs, nodeEnv(cfg, false))
+  const source = await startNode(cfg, s, 'src', o.nodeArgs, nodeEnv(cfg, false))
   try {
     await callUnary(source.clients.object, 'CreateBucket', { name: BUCKET, initialShards: o.shards, splitThreshold: o.splitThreshold })
   } catch (err) {
@@ -126,7 +126,7 @@ export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullS
   noteProfiled(cfg, `${o.label}/source`, source)
   let target: NodeProcess | undefined
   try {
-    target = await startNode(src.s, targetSite, o.nodeArgs, env)
+    target = await startNode(cfg, src.s, targetSite, o.nodeArgs, env)
     const dst = target
     noteProfiled(cfg, `${o.label}/target`, dst)
     await waitQuiet(cfg, `full sync ${o.label}`)

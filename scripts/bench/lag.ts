@@ -109,8 +109,8 @@ export async function runLag (cfg: BenchConfig, o: LagOptions): Promise<LagRun> 
   const closers: Array<() => void> = []
   const stoppers: Array<() => Promise<void>> = []
   try {
-    source = await startNode(s, 'src', o.nodeArgs, profileEnv(cfg))
-    target = await startNode(s, 'dst', o.nodeArgs, profileEnv(cfg))
+    source = await startNode(cfg, s, 'src', o.nodeArgs, profileEnv(cfg))
+    target = await startNode(cfg, s, 'dst', o.nodeArgs, profileEnv(cfg))
     const src = source
     const dst = target
     noteProfiled(cfg, 'lag/source', src)

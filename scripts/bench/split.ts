@@ -71,7 +71,7 @@ export async function runSplit (cfg: BenchConfig, o: SplitOptions): Promise<Spli
   let node: NodeProcess | undefined
   const closers: Array<() => void> = []
   try {
-    node = await startNode(s, 'split', o.nodeArgs, nodeEnv(cfg, false))
+    node = await startNode(cfg, s, 'split', o.nodeArgs, nodeEnv(cfg, false))
     const n = node
     await callUnary(n.clients.object, 'CreateBucket', { name: 'stall', initialShards: 1, autoSplit: false })
     await callUnary(n.clients.admin, 'SplitShard', { bucket: 'stall', shard: 0 })
