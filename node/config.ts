@@ -52,6 +52,13 @@ export interface NodeOptions {
   maxConcurrentStreams: number
   /** Calls in flight at once before the node sheds load with RESOURCE_EXHAUSTED. */
   maxInflight: number
+  /**
+   * Source shards of one bucket fully synced at once, per peer. More keeps
+   * both nodes busier (full sync of 100,000 x 1 KiB: 16.7k obj/s at 4,
+   * 18.7-19.6k at 8) for more target memory in flight (peak RSS +30-50 MiB
+   * at 8); the data fetched but not committed stays bounded per peer.
+   */
+  syncShardConcurrency: number
   /** LevelDB table files kept open (and memory-mapped); bounds file-backed RSS. */
   dbMaxOpenFiles: number
   /** LevelDB block cache, MiB. */
@@ -77,6 +84,7 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
   dropNotices: false,
   splitPauseMs: 0,
   syncIntervalMs: 1000,
+  syncShardConcurrency: 4,
   peerDeadlineMs: 30_000,
   shutdownGraceMs: 5000,
   logLevel: 'info',
@@ -98,6 +106,7 @@ export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
   requireInt(o.syncRate, 0, 1e9, '--sync-rate')
   requireInt(o.splitPauseMs, 0, 600_000, '--fault-split-pause-ms')
   requireInt(o.syncIntervalMs, 10, 3_600_000, '--sync-interval-ms')
+  requireInt(o.syncShardConcurrency, 1, 256, '--sync-shard-concurrency')
   requireInt(o.peerDeadlineMs, 100, 3_600_000, '--peer-deadline-ms')
   if (o.metrics !== undefined) parseHostPort(o.metrics, '--metrics')
   requireInt(o.maxMessageBytes, 64 * 1024, 1024 * 1024 * 1024, '--max-message-bytes')

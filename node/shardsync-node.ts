@@ -170,6 +170,7 @@ export class ShardsyncNode {
       progress: this.progress,
       mode: this.options.syncMode,
       intervalMs: this.options.syncIntervalMs,
+      shardConcurrency: this.options.syncShardConcurrency,
       syncRate: this.options.syncRate,
       log: this.log
     })

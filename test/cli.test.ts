@@ -177,6 +177,10 @@ t.test('failures: non-zero exit, the stable code on stderr, no stack trace', asy
   fails(t, tooMany, 'INVALID_ARGUMENT', 'node with --db-max-open-files out of range')
   const heapTooBig = await runCli(['node', '--data', path.join(work, 'never-opened'), '--listen', '127.0.0.1:0', '--heap-growth-percent', '500'], { timeoutMs: 20_000 })
   fails(t, heapTooBig, 'INVALID_ARGUMENT', 'node with --heap-growth-percent out of range')
+  for (const n of ['0', '257']) {
+    const shards = await runCli(['node', '--data', path.join(work, 'never-opened'), '--listen', '127.0.0.1:0', '--sync-shard-concurrency', n], { timeoutMs: 20_000 })
+    fails(t, shards, 'INVALID_ARGUMENT', `node with --sync-shard-concurrency ${n}`)
+  }
   t.notOk(fs.existsSync(path.join(work, 'never-opened')), 'a node refused at start-up creates no data directory')
   const version = await runCli(['--version'], { timeoutMs: 20_000 })
   t.equal(version.stdout.trim(), VERSION, '--version')

@@ -70,6 +70,9 @@ export function buildProgram (): Command {
     .option('--tls-key <pem>', 'TLS private key')
     .option('--tls-ca <pem>', 'CA that signs peer/client certificates; on a node this turns on mutual TLS')
     .hook('preAction', () => { setClientSecurity(loadSecurity(securityConfig(program.opts()))) })
+    // Usage errors found by the flag parser (a bad value, an unknown flag)
+    // carry the same stable code as those found later by config validation.
+    .configureOutput({ outputError: (text, write) => { write(`shardsync: INVALID_ARGUMENT: ${text.replace(/^error: /, '')}`) } })
 
   program.command('node')
     .description('run a storage node')
@@ -83,6 +86,7 @@ export function buildProgram (): Command {
     .option('--max-object-bytes <n>', 'largest object accepted', int('--max-object-bytes', 1), DEFAULT_NODE_OPTIONS.maxObjectBytes)
     .option('--sync-rate <objects/s>', 'throttle full sync (0 = unlimited)', int('--sync-rate'), 0)
     .option('--sync-interval-ms <ms>', 'how often sync rounds run', int('--sync-interval-ms', 10), DEFAULT_NODE_OPTIONS.syncIntervalMs)
+    .option('--sync-shard-concurrency <n>', 'source shards of one bucket fully synced at once, per peer (more: faster full sync, more memory)', int('--sync-shard-concurrency', 1), DEFAULT_NODE_OPTIONS.syncShardConcurrency)
     .addOption(new Option('--sync-mode <mode>', 'split-aware, or related-art (negative-control tests only: loses objects on splits)').choices(['split-aware', 'related-art']).default('split-aware'))
     .option('--fault-drop-notices', 'testing only: drop split notices instead of sending them', false)
     .option('--fault-split-pause-ms <ms>', 'testing only: pause after each split migration page', int('--fault-split-pause-ms'), 0)
@@ -116,6 +120,7 @@ export function buildProgram (): Command {
         maxObjectBytes: o.maxObjectBytes,
         syncRate: o.syncRate,
         syncIntervalMs: o.syncIntervalMs,
+        syncShardConcurrency: o.syncShardConcurrency,
         syncMode: o.syncMode as SyncMode,
         dropNotices: o.faultDropNotices,
         splitPauseMs: o.faultSplitPauseMs,

@@ -32,7 +32,6 @@ import type { PullAnswer, SourceBucket, SourceClient } from './source-client'
 import { sleep, Waker } from './sleep'
 import type { ObjectTransfer } from './transfer'
 
-const ROUND_CONCURRENCY = 4
 const PULL_LIMIT = 1000
 const PULL_WAIT_MS = 2000
 /** Small objects' content rides with their log entries, up to this much per answer. */
@@ -47,6 +46,8 @@ export interface BucketSyncDeps {
   transfer: ObjectTransfer
   mode: SyncMode
   intervalMs: number
+  /** Source shards fully synced at once in a round (--sync-shard-concurrency). */
+  shardConcurrency: number
   log: Logger
 }
 
@@ -152,7 +153,7 @@ export class BucketSync {
       const runnable = (await progress.list(site, this.source.id)).filter(r => r.state === 'full' && !attempted.has(r.srcShard))
       if (runnable.length === 0 || this.stopped) break
       for (const r of runnable) attempted.add(r.srcShard)
-      await runLimited(runnable, ROUND_CONCURRENCY, async (r) => {
+      await runLimited(runnable, this.deps.shardConcurrency, async (r) => {
         if (this.stopped) return
         try {
           if (await fullSyncShard(ctx, r.srcShard) === 'done') this.resetTail()

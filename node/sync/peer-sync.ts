@@ -20,6 +20,8 @@ export interface PeerSyncDeps {
   progress: ProgressStore
   mode: SyncMode
   intervalMs: number
+  /** Source shards of one bucket fully synced at once (validated in config). */
+  shardConcurrency: number
   syncRate: number
   log: Logger
 }
@@ -72,6 +74,7 @@ export class PeerSync {
             transfer: this.transfer,
             mode: this.deps.mode,
             intervalMs: this.deps.intervalMs,
+            shardConcurrency: this.deps.shardConcurrency,
             log: this.log
           }, b)
           this.buckets.set(b.id, sync)

@@ -147,7 +147,7 @@ async function ensureSyncs (node: TargetNode, sim: SimSource, mode: SyncMode): P
     const transfer = new ObjectTransfer(node.store, node.client, new RateLimiter(0))
     for (const b of await node.client.listBuckets()) {
       if (node.syncs.has(b.id)) continue
-      node.syncs.set(b.id, new BucketSync({ localSite: TARGET_SITE, client: node.client, store: node.store, progress: node.progress, transfer, mode, intervalMs: 1000, log }, b))
+      node.syncs.set(b.id, new BucketSync({ localSite: TARGET_SITE, client: node.client, store: node.store, progress: node.progress, transfer, mode, intervalMs: 1000, shardConcurrency: 4, log }, b))
     }
   }
   return [...node.syncs.values()]

@@ -47,7 +47,7 @@ t.test('a shard that enters incremental sync while the tail loads its cursors is
   const [source] = await client.listBuckets()
   const sync = new BucketSync({
     localSite: 'tgt', client, store, progress, transfer: new ObjectTransfer(store, client, new RateLimiter(0)),
-    mode: 'split-aware', intervalMs: 1000, log: pino({ level: 'silent' })
+    mode: 'split-aware', intervalMs: 1000, shardConcurrency: 4, log: pino({ level: 'silent' })
   }, source)
   await sync.round()
   const states = async (): Promise<string[]> => (await progress.list(sim.site, b.id)).map(r => `${r.srcShard}:${r.state}`)
