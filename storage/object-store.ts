@@ -13,6 +13,7 @@ import crypto from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import path from 'node:path'
 import { BlobStore } from './blob-store'
+import { Md5Worker } from './md5-worker'
 import { writeBatch, type Database } from './database'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
@@ -83,6 +84,7 @@ export class ObjectStore extends EventEmitter {
   readonly db: Database
   readonly options: ObjectStoreOptions
   readonly blobs: BlobStore
+  readonly hasher = new Md5Worker()
   private readonly buckets = new Map<string, BucketState>()
   private readonly bucketsById = new Map<string, BucketState>()
   private closed = false
@@ -151,6 +153,7 @@ export class ObjectStore extends EventEmitter {
   close (): void {
     this.closed = true
     for (const b of this.buckets.values()) b.writer.failAll(ShardsyncError.nodeClosing())
+    void this.hasher.close()
   }
 
   // ---- buckets ----------------------------------------------------------
@@ -282,7 +285,8 @@ export class ObjectStore extends EventEmitter {
    * version; the newer-than-stored ones are committed (group-committed, so a
    * page of objects costs a few batches). Content is checked against size
    * and etag first: if any object does not match, nothing is applied and
-   * UPSTREAM_UNAVAILABLE is thrown.
+   * UPSTREAM_UNAVAILABLE is thrown. The objects' data buffers are given up
+   * (a large object's may be emptied: see storage/md5-worker.ts).
    */
   async applyReplicaObjects (bucket: string, objects: ReplicaObject[]): Promise<MutationResult[]> {
     const state = this.bucketState(bucket)

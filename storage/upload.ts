@@ -15,6 +15,7 @@ import type { BatchOp, BucketState, MutationResult, PutMutation, WriteMode } fro
 import { writeBatch, type Database } from './database'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
+import type { Md5Worker } from './md5-worker'
 import type { ObjectVersion } from './records'
 import { keyHash } from './routing'
 
@@ -25,6 +26,8 @@ const BLOB_WRITE_BYTES = 1024 * 1024
 export interface UploadTarget {
   readonly db: Database
   readonly blobs: BlobStore
+  /** Hashes large replicated contents off the main thread. */
+  readonly hasher: Md5Worker
   readonly options: { siteId: string, maxObjectBytes: number }
   submit: (state: BucketState, mutation: PutMutation) => Promise<MutationResult>
 }
@@ -148,7 +151,11 @@ export class Upload {
 export interface ReplicaObject {
   key: string
   version: ObjectVersion
-  /** The content: one buffer, or pieces in order (a large object as it arrived). */
+  /**
+   * The content: one buffer, or pieces in order (a large object as it
+   * arrived). Given up to the store: a large object's buffers may be
+   * emptied (their memory handed to the hashing thread, storage/md5-worker.ts).
+   */
   data: Buffer | Buffer[]
 }
 
@@ -159,11 +166,22 @@ export interface ReplicaObject {
  * files under upload markers. Returns the mutations to commit.
  */
 export async function prepareReplicaPuts (store: UploadTarget, objects: ReplicaObject[]): Promise<PutMutation[]> {
-  const mutations = objects.map(o => replicaPut(o, store.options.maxObjectBytes))
+  let pending = false
+  const checks = objects.map(o => {
+    const c = checkReplicaContent(store, o)
+    if (c instanceof Promise) {
+      pending = true
+      // A later object may throw before Promise.all below is reached.
+      c.catch(noop)
+    }
+    return c
+  })
+  const contents = pending ? await Promise.all(checks) : checks as CheckedContent[]
+  const mutations = objects.map((o, i) => replicaPut(o, contents[i]))
   const blobs = mutations.filter(m => m.blob)
   if (blobs.length === 0) return mutations
   await writeBatch(store.db, blobs.map(m => ({ type: 'put', key: keys.uploadKey(m.dataId), value: { key: m.key } }) as BatchOp))
-  const data = new Map(objects.map((o, i) => [mutations[i], o.data]))
+  const data = new Map(mutations.map((m, i) => [m, contents[i].data]))
   const written = await Promise.allSettled(blobs.map(async m => await store.blobs.writeWhole(m.dataId, data.get(m) as Buffer | Buffer[])))
   const failed = written.find(r => r.status === 'rejected')
   if (failed !== undefined) {
@@ -174,13 +192,32 @@ export async function prepareReplicaPuts (store: UploadTarget, objects: ReplicaO
   return mutations
 }
 
-/** The put of a whole replicated object: checked; small ones carry their chunk for the commit batch. */
-function replicaPut (o: ReplicaObject, maxObjectBytes: number): PutMutation {
+/** A replicated object's content once it matched its size and etag. */
+interface CheckedContent {
+  size: number
+  etag: string
+  /** What to store: as received, or (large objects) the copy the worker hashed. */
+  data: Buffer | Buffer[]
+}
+
+/**
+ * Checks a replicated object's content against its version: at once for
+ * small ones; large ones (over BLOB_MIN_BYTES) are hashed on the store's
+ * worker thread (storage/md5-worker.ts), so the main thread goes on.
+ */
+function checkReplicaContent (store: UploadTarget, o: ReplicaObject): CheckedContent | Promise<CheckedContent> {
   const { version } = o
   const parts = Array.isArray(o.data) ? o.data : [o.data]
   let size = 0
   for (const p of parts) size += p.length
-  if (size > maxObjectBytes) throw ShardsyncError.objectTooLarge(maxObjectBytes)
+  if (size > store.options.maxObjectBytes) throw ShardsyncError.objectTooLarge(store.options.maxObjectBytes)
+  if (version.size !== size) throw contentMismatch()
+  if (size > BLOB_MIN_BYTES) {
+    return store.hasher.hash(parts).then(({ etag, content }) => {
+      if (version.etag !== etag) throw contentMismatch()
+      return { size, etag, data: content }
+    })
+  }
   let etag: string
   if (parts.length === 1) {
     etag = crypto.hash('md5', parts[0], 'hex')
@@ -189,9 +226,16 @@ function replicaPut (o: ReplicaObject, maxObjectBytes: number): PutMutation {
     for (const p of parts) h.update(p)
     etag = h.digest('hex')
   }
-  if (version.etag !== etag || version.size !== size) throw contentMismatch()
+  if (version.etag !== etag) throw contentMismatch()
+  return { size, etag, data: o.data }
+}
+
+/** The put of a whole replicated object whose content was checked; small ones carry their chunk for the commit batch. */
+function replicaPut (o: ReplicaObject, checked: CheckedContent): PutMutation {
+  const { version } = o
+  const { size, etag, data } = checked
   const blob = size > BLOB_MIN_BYTES
-  const inlineChunks = blob || size === 0 ? [] : [parts.length === 1 ? parts[0] : Buffer.concat(parts)]
+  const inlineChunks = blob || size === 0 ? [] : [Array.isArray(data) ? (data.length === 1 ? data[0] : Buffer.concat(data)) : data]
   return {
     kind: 'put',
     key: o.key,
@@ -219,3 +263,5 @@ let dataIdCounter = 0
 function nextDataId (): string {
   return DATA_ID_PREFIX + (dataIdCounter++).toString(36)
 }
+
+function noop (): void {}
