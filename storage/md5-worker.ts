@@ -72,7 +72,7 @@ export class Md5Worker {
     if (this.closed) throw new Error('the hash worker is closed')
     const travelling = pieces.map(travellingPiece)
     const reply = await this.post(travelling)
-    if (reply === undefined) return { etag: hashHere(pieces), content: [...pieces] }
+    if (reply === undefined) return { etag: md5Here(pieces), content: [...pieces] }
     if (reply.etag === undefined) throw new Error(`hashing failed: ${reply.error ?? 'unknown error'}`)
     return { etag: reply.etag, content: reply.pieces.map(p => Buffer.from(p.memory, p.offset, p.length)) }
   }
@@ -143,7 +143,9 @@ function travellingPiece (p: Buffer): Piece {
   return { memory: copy.buffer as ArrayBuffer, offset: copy.byteOffset, length: copy.length }
 }
 
-function hashHere (pieces: readonly Buffer[]): string {
+/** MD5 of pieces in order, lowercase hex, on the calling thread (one piece: the one-shot call). */
+export function md5Here (pieces: readonly Buffer[]): string {
+  if (pieces.length === 1) return crypto.hash('md5', pieces[0], 'hex')
   const h = crypto.createHash('md5')
   for (const p of pieces) h.update(p)
   return h.digest('hex')

@@ -15,7 +15,7 @@ import type { BatchOp, BucketState, MutationResult, PutMutation, WriteMode } fro
 import { writeBatch, type Database } from './database'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
-import type { Md5Worker } from './md5-worker'
+import { md5Here, type Md5Worker } from './md5-worker'
 import type { ObjectVersion } from './records'
 import { keyHash } from './routing'
 
@@ -218,14 +218,7 @@ function checkReplicaContent (store: UploadTarget, o: ReplicaObject): CheckedCon
       return { size, etag, data: content }
     })
   }
-  let etag: string
-  if (parts.length === 1) {
-    etag = crypto.hash('md5', parts[0], 'hex')
-  } else {
-    const h = crypto.createHash('md5')
-    for (const p of parts) h.update(p)
-    etag = h.digest('hex')
-  }
+  const etag = md5Here(parts)
   if (version.etag !== etag) throw contentMismatch()
   return { size, etag, data: o.data }
 }

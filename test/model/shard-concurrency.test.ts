@@ -21,13 +21,9 @@ import { ObjectTransfer } from '../../node/sync/transfer'
 import { openDatabase } from '../../storage/database'
 import { ObjectStore } from '../../storage/object-store'
 import { ProgressStore } from '../../storage/progress-store'
-import { Rng, SimSource, type SimFaults } from './sim-source'
+import { NO_FAULTS, Rng, SimSource, type SimFaults } from './sim-source'
 
-const NO_FAULTS: SimFaults = {
-  pAction: 0, maxActions: 0, wWrite: 0, wDelete: 0, wSplit: 0, wNotice: 0, wEcho: 0,
-  pFail: 0, pCrash: 0, pDrop: 0, pDup: 0, pDelay: 0, reorder: false,
-  pageCap: 10, pullCap: 1000, migratePage: 1000, maxShards: 8, echoAnyShard: false
-}
+const FAULTS: SimFaults = { ...NO_FAULTS, pageCap: 10 }
 const SHARDS = 8
 const KEYS = 240
 
@@ -40,7 +36,7 @@ async function fullSyncWith (t: Test, shardConcurrency: number): Promise<{ maxSh
     await db.close()
     fs.rmSync(dir, { recursive: true, force: true })
   })
-  const sim = new SimSource(new Rng(11), NO_FAULTS)
+  const sim = new SimSource(new Rng(11), FAULTS)
   sim.quiet = true
   const b = sim.createBucket('bkt', SHARDS, KEYS)
   for (const key of b.keys) sim.write(b, key)

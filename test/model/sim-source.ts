@@ -77,6 +77,13 @@ export interface SimFaults {
   echoAnyShard: boolean
 }
 
+/** Every fault off: the simulated source as a plain, well-behaved peer (override what a test needs). */
+export const NO_FAULTS: Readonly<SimFaults> = Object.freeze({
+  pAction: 0, maxActions: 0, wWrite: 0, wDelete: 0, wSplit: 0, wNotice: 0, wEcho: 0,
+  pFail: 0, pCrash: 0, pDrop: 0, pDup: 0, pDelay: 0, reorder: false,
+  pageCap: 1000, pullCap: 1000, migratePage: 1000, maxShards: 8, echoAnyShard: false
+})
+
 export interface SimStats {
   rpcs: number
   failures: number

@@ -21,13 +21,8 @@ import type { Database } from '../../storage/database'
 import { ObjectStore } from '../../storage/object-store'
 import { ProgressStore } from '../../storage/progress-store'
 import { routeKey } from '../../storage/routing'
-import { Rng, SimSource, type SimFaults } from './sim-source'
+import { NO_FAULTS, Rng, SimSource } from './sim-source'
 
-const NO_FAULTS: SimFaults = {
-  pAction: 0, maxActions: 0, wWrite: 0, wDelete: 0, wSplit: 0, wNotice: 0, wEcho: 0,
-  pFail: 0, pCrash: 0, pDrop: 0, pDup: 0, pDelay: 0, reorder: false,
-  pageCap: 1000, pullCap: 1000, migratePage: 1000, maxShards: 8, echoAnyShard: false
-}
 
 t.test('a shard that enters incremental sync while the tail loads its cursors is tailed', async t => {
   const db = new MemoryLevel<string, unknown>({ valueEncoding: 'json' }) as unknown as Database
