@@ -109,7 +109,10 @@ export class SourceApi {
     const data = await this.store.readSmallMany(current)
     for (let i = 0; i < wanted.length; i++) {
       const parts = data[i]
-      if (parts !== undefined) wanted[i].data = parts.length === 1 ? parts[0] : Buffer.concat(parts)
+      if (parts === undefined) continue
+      wanted[i].data = parts.length === 1 ? parts[0] : Buffer.concat(parts)
+      const crc32 = current[i]?.crc32
+      if (crc32 !== undefined) wanted[i].info.crc32 = crc32
     }
   }
 
@@ -205,7 +208,9 @@ export function toSourceShard (h: { shard: number, state: SourceShard['state'], 
 }
 
 export function infoOf (key: string, head: ObjectHead): SourceObjectInfo {
-  return { key, size: head.size, etag: head.etag, mtime: head.mtime, site: head.site }
+  const info: SourceObjectInfo = { key, size: head.size, etag: head.etag, mtime: head.mtime, site: head.site }
+  if (head.crc32 !== undefined) info.crc32 = head.crc32
+  return info
 }
 
 async function * empty (): AsyncGenerator<Buffer> {}

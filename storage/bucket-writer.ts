@@ -58,6 +58,8 @@ export interface PutMutation {
   uploaded: boolean
   /** The content is a blob file written ahead (uploaded is then true, chunks 0). */
   blob: boolean
+  /** CRC-32 of the content (storage/checksum.ts), kept in the head. */
+  crc32: number
 }
 
 export interface DeleteMutation {
@@ -259,7 +261,7 @@ export class BucketWriter {
       }
       let head: ObjectHead
       if (m.kind === 'put') {
-        head = { size: m.size, etag: m.etag, mtime: m.mtime, site: m.site, dataId: m.dataId, chunks: m.chunks }
+        head = { size: m.size, etag: m.etag, mtime: m.mtime, site: m.site, dataId: m.dataId, chunks: m.chunks, crc32: m.crc32 }
         if (m.blob) head.blob = true
         for (let c = 0; c < m.inlineChunks.length; c++) {
           // Inline chunks are the last ones: earlier chunks were written ahead.

@@ -284,7 +284,8 @@ export class ObjectStore extends EventEmitter {
    * Applies whole objects copied from another site, each with the origin's
    * version; the newer-than-stored ones are committed (group-committed, so a
    * page of objects costs a few batches). Content is checked against size
-   * and etag first: if any object does not match, nothing is applied and
+   * and the source's checksum (storage/checksum.ts), or the etag where the
+   * source has no checksum, first: if any object does not match, nothing is applied and
    * UPSTREAM_UNAVAILABLE is thrown. The objects' data buffers are given up
    * (a large object's may be emptied: see storage/md5-worker.ts).
    */

@@ -50,6 +50,11 @@ export interface ObjectHead extends ObjectVersion {
   /** The content is a file of the blob store (storage/blob-store.ts), not chunks; chunks is 0. */
   blob?: boolean
   deleted?: boolean
+  /**
+   * CRC-32 of the content (storage/checksum.ts); absent for tombstones and
+   * for objects stored before checksums were kept.
+   */
+  crc32?: number
 }
 
 export interface LogRecord extends ObjectVersion {

@@ -11,6 +11,7 @@
  */
 import crypto from 'node:crypto'
 import { BLOB_MIN_BYTES, type BlobStore, type BlobWriter } from './blob-store'
+import { crc32Of, crc32Update } from './checksum'
 import type { BatchOp, BucketState, MutationResult, PutMutation, WriteMode } from './bucket-writer'
 import { writeBatch, type Database } from './database'
 import { ShardsyncError } from './errors'
@@ -35,6 +36,7 @@ export interface UploadTarget {
 export class Upload {
   private readonly dataId = nextDataId()
   private readonly md5 = crypto.createHash('md5')
+  private crc32 = 0
   private pending: Buffer[] = []
   private pendingBytes = 0
   private size = 0
@@ -58,6 +60,7 @@ export class Upload {
       throw ShardsyncError.objectTooLarge(this.store.options.maxObjectBytes)
     }
     this.md5.update(data)
+    this.crc32 = crc32Update(this.crc32, data)
     this.pending.push(data)
     this.pendingBytes += data.length
     if (this.blob === undefined && this.size > BLOB_MIN_BYTES) await this.startBlob()
@@ -122,7 +125,8 @@ export class Upload {
       chunks: inline.length,
       inlineChunks: inline,
       uploaded: blob,
-      blob
+      blob,
+      crc32: this.crc32
     })
     // Committed, or dropped by the writer (which then owns the file's
     // removal): a later abort() must not touch the file. If submit threw,
@@ -157,11 +161,16 @@ export interface ReplicaObject {
    * emptied (their memory handed to the hashing thread, storage/md5-worker.ts).
    */
   data: Buffer | Buffer[]
+  /**
+   * The source's checksum of the content (storage/checksum.ts), if it has
+   * one: the content is then checked against it, not against the etag.
+   */
+  crc32?: number
 }
 
 /**
  * Writes a group of whole replicated objects up to their commit: all are
- * checked against size and etag before anything is stored (one mismatch:
+ * checked against size and checksum (or etag) before anything is stored (one mismatch:
  * nothing is written, UPSTREAM_UNAVAILABLE); large ones are written to blob
  * files under upload markers. Returns the mutations to commit.
  */
@@ -196,14 +205,16 @@ export async function prepareReplicaPuts (store: UploadTarget, objects: ReplicaO
 interface CheckedContent {
   size: number
   etag: string
+  crc32: number
   /** What to store: as received, or (large objects) the copy the worker hashed. */
   data: Buffer | Buffer[]
 }
 
 /**
- * Checks a replicated object's content against its version: at once for
- * small ones; large ones (over BLOB_MIN_BYTES) are hashed on the store's
- * worker thread (storage/md5-worker.ts), so the main thread goes on.
+ * Checks a replicated object's content: against the source's checksum when
+ * it sent one, at once; otherwise against the etag, at once for small
+ * objects, and on the store's worker thread (storage/md5-worker.ts) for
+ * large ones (over BLOB_MIN_BYTES), so the main thread goes on.
  */
 function checkReplicaContent (store: UploadTarget, o: ReplicaObject): CheckedContent | Promise<CheckedContent> {
   const { version } = o
@@ -212,21 +223,26 @@ function checkReplicaContent (store: UploadTarget, o: ReplicaObject): CheckedCon
   for (const p of parts) size += p.length
   if (size > store.options.maxObjectBytes) throw ShardsyncError.objectTooLarge(store.options.maxObjectBytes)
   if (version.size !== size) throw contentMismatch()
+  if (o.crc32 !== undefined) {
+    const crc32 = crc32Of(parts)
+    if (crc32 !== o.crc32) throw contentMismatch()
+    return { size, etag: version.etag, crc32, data: o.data }
+  }
   if (size > BLOB_MIN_BYTES) {
     return store.hasher.hash(parts).then(({ etag, content }) => {
       if (version.etag !== etag) throw contentMismatch()
-      return { size, etag, data: content }
+      return { size, etag, crc32: crc32Of(content), data: content }
     })
   }
   const etag = md5Here(parts)
   if (version.etag !== etag) throw contentMismatch()
-  return { size, etag, data: o.data }
+  return { size, etag, crc32: crc32Of(parts), data: o.data }
 }
 
 /** The put of a whole replicated object whose content was checked; small ones carry their chunk for the commit batch. */
 function replicaPut (o: ReplicaObject, checked: CheckedContent): PutMutation {
   const { version } = o
-  const { size, etag, data } = checked
+  const { size, etag, crc32, data } = checked
   const blob = size > BLOB_MIN_BYTES
   const inlineChunks = blob || size === 0 ? [] : [Array.isArray(data) ? (data.length === 1 ? data[0] : Buffer.concat(data)) : data]
   return {
@@ -242,12 +258,13 @@ function replicaPut (o: ReplicaObject, checked: CheckedContent): PutMutation {
     chunks: inlineChunks.length,
     inlineChunks,
     uploaded: blob,
-    blob
+    blob,
+    crc32
   }
 }
 
 function contentMismatch (): ShardsyncError {
-  return new ShardsyncError('UPSTREAM_UNAVAILABLE', 'replicated object content does not match its etag')
+  return new ShardsyncError('UPSTREAM_UNAVAILABLE', 'replicated object content does not match its checksum or etag')
 }
 
 /** Unique per process (random prefix) and cheap per upload (a counter). */

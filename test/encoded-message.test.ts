@@ -13,7 +13,7 @@ import t from 'tap'
 import type * as grpc from '@grpc/grpc-js'
 import { openDatabase } from '../storage/database'
 import { ObjectStore } from '../storage/object-store'
-import { DATA_HEADROOM, dataMessage, indexPageMessage, packedObjectsMessage, type PackedObject } from '../node/rpc/encoded-message'
+import { DATA_HEADROOM, dataMessage, indexPageMessage, packedObjectsMessage, type InfoFields, type PackedObject } from '../node/rpc/encoded-message'
 import { objectInfoMessage } from '../node/rpc/messages'
 import { loadShardsyncProto } from '../node/rpc/proto'
 
@@ -42,12 +42,13 @@ t.test('a data message is byte for byte what protobufjs encodes', async t => {
 })
 
 // Versions at the edges of each field: empty and multi-byte keys, sizes and
-// mtimes around varint boundaries and past 32 bits, empty and long strings.
-const VERSIONS = [
+// mtimes around varint boundaries and past 32 bits, empty and long strings,
+// a checksum absent, zero (present: proto3 optional), one byte, and 2^32 - 1.
+const VERSIONS: Array<InfoFields & { key: string }> = [
   { key: 'a', size: 0, etag: '', mtime: 0, site: 'A' },
-  { key: 'photos/2026/ä-€-😀.jpg', size: 127, etag: 'd41d8cd98f00b204e9800998ecf8427e', mtime: 1_795_000_000_000, site: 'site-b' },
-  { key: 'k'.repeat(1024), size: 128, etag: '0'.repeat(32), mtime: 2 ** 53 - 1, site: '' },
-  { key: 'x/y', size: 2 ** 32 + 5, etag: 'e', mtime: 16384, site: 's'.repeat(200) }
+  { key: 'photos/2026/ä-€-😀.jpg', size: 127, etag: 'd41d8cd98f00b204e9800998ecf8427e', mtime: 1_795_000_000_000, site: 'site-b', crc32: 0 },
+  { key: 'k'.repeat(1024), size: 128, etag: '0'.repeat(32), mtime: 2 ** 53 - 1, site: '', crc32: 127 },
+  { key: 'x/y', size: 2 ** 32 + 5, etag: 'e', mtime: 16384, site: 's'.repeat(200), crc32: 2 ** 32 - 1 }
 ]
 
 t.test('an index page is byte for byte what protobufjs encodes', async t => {

@@ -10,10 +10,12 @@
  */
 import crypto from 'node:crypto'
 import fs from 'node:fs'
+import zlib from 'node:zlib'
 import * as grpc from '@grpc/grpc-js'
 import t, { type Test } from 'tap'
 import { createBucket, listBuckets, listShards, putObject, splitShard, getObject as getObjectWithDeadline } from '../node/cli/object-commands'
 import { callUnary, type Clients } from '../node/rpc/clients'
+import { GrpcSourceClient } from '../node/rpc/grpc-source-client'
 import type { ListIndexResponse__Output } from '../node/rpc/generated/shardsync/v1/ListIndexResponse'
 import type { ListObjectsResponse__Output } from '../node/rpc/generated/shardsync/v1/ListObjectsResponse'
 import type { NodeInfoResponse__Output } from '../node/rpc/generated/shardsync/v1/NodeInfoResponse'
@@ -210,7 +212,7 @@ t.test('HeadObject and DeleteObject', { timeout: 40000 }, async (t) => {
   const before = Date.now()
   const put = await putObject(c, 'head-del', 'dir/obj', data)
   const head = await callUnary<object, ObjectInfo__Output>(c.object, 'HeadObject', { bucket: 'head-del', key: 'dir/obj' })
-  t.match(head, { key: 'dir/obj', size: data.length, etag: md5(data), originSite: 'A' })
+  t.match(head, { key: 'dir/obj', size: data.length, etag: md5(data), originSite: 'A', crc32: zlib.crc32(data) })
   t.equal(Number(head.mtime), Number(put.mtime))
   t.ok(Number(head.mtime) >= before - 1000 && Number(head.mtime) <= Date.now() + 1000, 'mtime is now')
   await putObject(c, 'head-del', 'dir/other', Buffer.from('o'))
@@ -242,6 +244,7 @@ t.test('large multi-chunk objects round-trip; overwrite replaces content', { tim
     try {
       const back = await getObject(c, 'big', `blob-${size}`, 6_000)
       t.equal(back.info.etag, md5(data))
+      t.equal(back.info.crc32, zlib.crc32(data), `${size}: GetObject gives the content's CRC-32`)
       t.ok(back.data.equals(data), `${size} bytes read back identical`)
     } catch (err) {
       t.fail(`GetObject of a ${size}-byte object failed: ${(err as ShardsyncError).code}`)
@@ -271,6 +274,27 @@ t.test('large multi-chunk objects round-trip; overwrite replaces content', { tim
   t.same(listed.slice(-2).map(o => [o.etag, Number(o.size)]), [[md5(v2), v2.length], [md5(v3), v3.length]], 'listing shows the newest versions')
   t.equal((await listShards(c, 'big')).shards.reduce((n, s) => n + Number(s.indexCount), 0), sizes.length + 2, 'overwrites add no index entries')
   t.equal(Number((await listBuckets(c)).find(b => b.name === 'big')?.objectCount), sizes.length + 2)
+})
+
+t.test('a target reading this node over gRPC gets each object\'s CRC-32 with its content, and none in listings', { timeout: 40000 }, async (t) => {
+  const c = node.clients
+  await createBucket(c, 'crc', { shards: 1 })
+  const small = crypto.randomBytes(700)
+  const large = crypto.randomBytes(2 * 1024 * 1024 + 3)
+  await putObject(c, 'crc', 'small', small)
+  await putObject(c, 'crc', 'large', large)
+  const source = new GrpcSourceClient({ id: 'A', address: node.address }, { localSite: 'T', deadlineMs: 10_000 })
+  t.teardown(() => source.close())
+  const fetched = []
+  for await (const o of source.fetchObjects('crc', ['small', 'large', 'none'])) fetched.push(o.info?.crc32)
+  t.same(fetched, [zlib.crc32(small), zlib.crc32(large), undefined], 'FetchObjects: packed small object and streamed large one carry it; a miss does not')
+  const pulled = await source.pullChanges('crc', [{ shard: 0, afterSeq: 0 }], { limit: 10, waitMs: 0, excludeOrigin: '', maxInlineBytes: 1 << 20 })
+  t.same(pulled.entries.map(e => [e.info.key, e.info.crc32]), [['small', zlib.crc32(small)], ['large', undefined]], 'PullChanges: with inlined content only')
+  const listed = await source.listIndex('crc', 0, '', 10)
+  t.same(listed.entries.map(e => e.crc32), [undefined, undefined], 'ListIndex: no checksum')
+  // Leave no blob behind for the clean-stop test below to count.
+  for (const key of ['small', 'large']) await callUnary(c.object, 'DeleteObject', { bucket: 'crc', key })
+  await callUnary(c.object, 'DeleteBucket', { name: 'crc' })
 })
 
 t.test('NodeInfo and a forced SplitShard', { timeout: 40000 }, async (t) => {

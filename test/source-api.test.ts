@@ -14,6 +14,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import crypto from 'node:crypto'
+import zlib from 'node:zlib'
 import t, { type Test } from 'tap'
 import { openDatabase } from '../storage/database'
 import { ObjectStore } from '../storage/object-store'
@@ -51,6 +52,8 @@ t.test('PullChanges inlines small current content within the budget', async t =>
   const all = await api.pullChanges('bkt', [{ shard: 0, afterSeq: 0 }], { limit: 100, waitMs: 0, excludeOrigin: '', maxInlineBytes: 1 << 20 })
   const byKey = new Map(all.entries.filter(e => !e.deleted).map(e => [e.info.key, e]))
   t.same(byKey.get('a')?.data, a1, 'small put: content inline')
+  t.equal(byKey.get('a')?.info.crc32, zlib.crc32(a1), 'with its CRC-32, so the target checks it without an MD5')
+  t.equal(byKey.get('big')?.info.crc32, undefined, 'an entry without content has no checksum')
   t.equal(md5(byKey.get('small')?.data ?? Buffer.alloc(0)), byKey.get('small')?.info.etag, 'content matches the entry etag')
   t.equal(byKey.get('big')?.data, undefined, 'over 64 KiB: fetched, not inline')
   t.equal(all.entries.filter(e => e.info.key === 'gone' && e.data !== undefined).length, 0, 'a deleted object: no content for its old put, none for the delete')
@@ -63,6 +66,10 @@ t.test('PullChanges inlines small current content within the budget', async t =>
   t.equal(aEntries.length, 2)
   t.equal(aEntries[0].data, undefined, 'an overwritten version carries no content')
   t.same(aEntries[1].data, a2, 'the current version does')
+  t.equal(aEntries[1].info.crc32, zlib.crc32(a2), 'with the checksum of that content')
+  const fetched = []
+  for await (const item of api.fetchObjects('bkt', ['a', 'big', 'gone'])) fetched.push(item)
+  t.same(fetched.map(f => f.info?.crc32), [zlib.crc32(a2), zlib.crc32(big), undefined], 'FetchObjects: each object with its checksum; a miss without')
 
   const tight = await api.pullChanges('bkt', [{ shard: 0, afterSeq: 0 }], { limit: 100, waitMs: 0, excludeOrigin: '', maxInlineBytes: b1.length })
   const inlined = tight.entries.filter(e => e.data !== undefined).reduce((n, e) => n + (e.data?.length ?? 0), 0)

@@ -8,6 +8,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import crypto from 'node:crypto'
+import zlib from 'node:zlib'
 import t, { type Test } from 'tap'
 import { openDatabase, type Database } from '../storage/database'
 import { ObjectStore } from '../storage/object-store'
@@ -83,5 +84,46 @@ t.test('replicated content that does not match its etag is refused and leaves no
   t.notOk(older[0].applied, 'an older version loses last-writer-wins')
   await store.blobs.settled()
   t.equal(blobFiles(dir).size, 1, 'and its file is removed: one file for the one live object')
+  t.same(await markers(db), [], 'no marker left')
+})
+
+t.test('content keeps the CRC-32 of its first store; a replica is checked against the one the source sent', async t => {
+  const { store, db, dir } = await open(t)
+  const small = crypto.randomBytes(1000)
+  const large = crypto.randomBytes(3 * MiB + 5)
+  await store.putObject('bkt', 'small', small)
+  const up = store.beginUpload('bkt', 'large')
+  for (let off = 0; off < large.length; off += 300 * 1024) await up.write(large.subarray(off, off + 300 * 1024))
+  await up.finish()
+  t.equal((await store.getHead('bkt', 'small'))?.crc32, zlib.crc32(small), 'client write, small: the head keeps its checksum')
+  t.equal((await store.getHead('bkt', 'large'))?.crc32, zlib.crc32(large), 'client write, large, in pieces: the same')
+
+  for (const [name, body] of [['small', small], ['large', large]] as const) {
+    // Corrupted on the way (or rotted at the source) after its checksum was
+    // taken: the etag sent fits the bad bytes, the checksum does not. An
+    // etag check alone would store it.
+    const bad = Buffer.from(body)
+    bad[bad.length >> 1] ^= 0x10
+    const version = { size: bad.length, etag: md5(bad), mtime: 5, site: 'B' }
+    await t.rejects(store.applyReplicaObjects('bkt', [{ key: `bad-${name}`, version, crc32: zlib.crc32(body), data: [bad.subarray(0, 100), bad.subarray(100)] }]),
+      { code: 'UPSTREAM_UNAVAILABLE' }, `${name}: content that does not match the source's checksum is refused`)
+    t.equal(await store.getHead('bkt', `bad-${name}`), undefined, `${name}: nothing stored`)
+
+    // The checksum matches: stored, with the etag as the source gave it.
+    const good = await store.applyReplicaObjects('bkt', [{ key: `good-${name}`, version: { size: body.length, etag: md5(body), mtime: 5, site: 'B' }, crc32: zlib.crc32(body), data: [body] }])
+    t.ok(good[0].applied, `${name}: matching content is applied`)
+    t.match(await store.getHead('bkt', `good-${name}`), { etag: md5(body), crc32: zlib.crc32(body) }, `${name}: etag and checksum kept`)
+
+    // A source that has no checksum (objects stored before they were kept):
+    // the etag is checked, and the checksum is computed here.
+    await t.rejects(store.applyReplicaObjects('bkt', [{ key: `old-bad-${name}`, version: { ...version, etag: md5(body) }, data: bad }]),
+      { code: 'UPSTREAM_UNAVAILABLE' }, `${name}, no checksum sent: checked against the etag`)
+    const old = await store.applyReplicaObjects('bkt', [{ key: `old-${name}`, version: { size: body.length, etag: md5(body), mtime: 5, site: 'B' }, data: Buffer.from(body) }])
+    t.ok(old[0].applied, `${name}, no checksum sent: matching content is applied`)
+    t.equal((await store.getHead('bkt', `old-${name}`))?.crc32, zlib.crc32(body), `${name}, no checksum sent: the head gets one`)
+  }
+  t.ok((await readAll(store, 'good-large')).equals(large), 'the replicated large object reads back whole')
+  await store.blobs.settled()
+  t.equal(blobFiles(dir).size, 3, 'one file per large object stored, none for the refused ones')
   t.same(await markers(db), [], 'no marker left')
 })

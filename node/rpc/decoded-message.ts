@@ -37,6 +37,7 @@ const TAG_SIZE = fieldTag(OBJECT_INFO.size, VARINT)
 const TAG_ETAG = fieldTag(OBJECT_INFO.etag, DELIMITED)
 const TAG_MTIME = fieldTag(OBJECT_INFO.mtime, VARINT)
 const TAG_ORIGIN_SITE = fieldTag(OBJECT_INFO.originSite, DELIMITED)
+const TAG_CRC32 = fieldTag(OBJECT_INFO.crc32, VARINT)
 
 /** ListIndexResponse { repeated ObjectInfo entries = 1; string next_marker = 2 } */
 export function decodeListIndexResponse (buf: Buffer): ListIndexResponse__Output {
@@ -85,7 +86,11 @@ function fetchedField (r: Reader, tag: number, out: FetchedObject__Output): bool
   }
 }
 
-/** ObjectInfo { string key = 1; uint64 size = 2; string etag = 3; uint64 mtime = 4; string origin_site = 5 } */
+/**
+ * ObjectInfo { string key = 1; uint64 size = 2; string etag = 3; uint64 mtime = 4; string origin_site = 5; optional uint32 crc32 = 6 }.
+ * A proto3 optional field is a one-field oneof: when present, protobufjs
+ * (oneofs: true) also sets `_crc32` to its name; when absent, neither is set.
+ */
 function objectInfo (r: Reader): ObjectInfo__Output {
   const out: ObjectInfo__Output = { key: '', size: 0, etag: '', mtime: 0, originSite: '' }
   while (r.more()) {
@@ -96,6 +101,7 @@ function objectInfo (r: Reader): ObjectInfo__Output {
       case TAG_ETAG: out.etag = r.string(); break
       case TAG_MTIME: out.mtime = r.varint(); break
       case TAG_ORIGIN_SITE: out.originSite = r.string(); break
+      case TAG_CRC32: out.crc32 = r.uint32(); out._crc32 = 'crc32'; break
       default: r.skip(tag)
     }
   }

@@ -31,6 +31,9 @@ import { DELIMITED, FETCHED_OBJECT, FETCH_OBJECTS_RESPONSE, fieldTag, LIST_INDEX
 /** Room a chunk needs in front of it: a one-byte tag (fields 1-15) and a varint of up to 32 bits. */
 export const DATA_HEADROOM = 6
 
+/** What an ObjectInfo is written from: a version, and the content's checksum where known. */
+export type InfoFields = ObjectVersion & { crc32?: number }
+
 /** Already-encoded message bytes; the response serializer passes them through. */
 export class EncodedMessage {
   constructor (readonly bytes: Buffer) {}
@@ -64,7 +67,7 @@ export function asResponse<T> (message: EncodedMessage): T {
 /** One object of a packed FetchObjects message: info and content, or a miss (no info). */
 export interface PackedObject {
   key: string
-  info?: ObjectVersion
+  info?: InfoFields
   /** The content in one or more pieces (info.size bytes in all). */
   parts?: readonly Buffer[]
 }
@@ -126,12 +129,13 @@ export function packedObjectsMessage (objects: readonly PackedObject[]): Encoded
 const INFO_LENS = 4
 const INFO_SIZE = 3
 
-/** ObjectInfo { key = 1, size = 2, etag = 3, mtime = 4, origin_site = 5 }: its size without its own header. */
-function measureInfo (key: string, v: ObjectVersion, lens: number[], at: number): number {
+/** ObjectInfo { key = 1, size = 2, etag = 3, mtime = 4, origin_site = 5, optional crc32 = 6 }: its size without its own header. */
+function measureInfo (key: string, v: InfoFields, lens: number[], at: number): number {
   const keyLen = lens[at] = utf8Length(key)
   const etagLen = lens[at + 1] = utf8Length(v.etag)
   const siteLen = lens[at + 2] = utf8Length(v.site)
-  return (lens[at + INFO_SIZE] = delimitedSize(keyLen) + 1 + varintSize(v.size) + delimitedSize(etagLen) + 1 + varintSize(v.mtime) + delimitedSize(siteLen))
+  const crcSize = v.crc32 !== undefined ? 1 + varintSize(v.crc32) : 0
+  return (lens[at + INFO_SIZE] = delimitedSize(keyLen) + 1 + varintSize(v.size) + delimitedSize(etagLen) + 1 + varintSize(v.mtime) + delimitedSize(siteLen) + crcSize)
 }
 
 function partsLength (parts: readonly Buffer[] | undefined): number {
@@ -200,12 +204,13 @@ class Writer {
   }
 
   /** An ObjectInfo's fields, with the lengths measureInfo left at lens[at]. */
-  objectInfo (key: string, v: ObjectVersion, lens: number[], at: number): void {
+  objectInfo (key: string, v: InfoFields, lens: number[], at: number): void {
     this.string(OBJECT_INFO.key, key, lens[at])
     this.varintField(OBJECT_INFO.size, v.size)
     this.string(OBJECT_INFO.etag, v.etag, lens[at + 1])
     this.varintField(OBJECT_INFO.mtime, v.mtime)
     this.string(OBJECT_INFO.originSite, v.site, lens[at + 2])
+    if (v.crc32 !== undefined) this.varintField(OBJECT_INFO.crc32, v.crc32)
   }
 
   varint (n: number): void {

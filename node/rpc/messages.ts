@@ -23,12 +23,17 @@ export function bucketMessage (r: BucketRecord): Bucket {
   }
 }
 
-export function objectInfoMessage (key: string, v: ObjectVersion): ObjectInfo {
-  return { key, size: v.size, etag: v.etag, mtime: v.mtime, originSite: v.site }
+/** An object's info; `crc32` where v has one (a head, or info with content). */
+export function objectInfoMessage (key: string, v: ObjectVersion & { crc32?: number }): ObjectInfo {
+  const m: ObjectInfo = { key, size: v.size, etag: v.etag, mtime: v.mtime, originSite: v.site }
+  if (v.crc32 !== undefined) m.crc32 = v.crc32
+  return m
 }
 
 export function fromObjectInfo (m: ObjectInfo__Output): SourceObjectInfo {
-  return { key: m.key, size: Number(m.size), etag: m.etag, mtime: Number(m.mtime), site: m.originSite }
+  const info: SourceObjectInfo = { key: m.key, size: Number(m.size), etag: m.etag, mtime: Number(m.mtime), site: m.originSite }
+  if (m.crc32 !== undefined) info.crc32 = m.crc32
+  return info
 }
 
 export function splitStateMessage (s: SplitStateName): SplitState {

@@ -13,6 +13,11 @@ export interface SourceObjectInfo {
   etag: string
   mtime: number
   site: string
+  /**
+   * CRC-32 of the content (storage/checksum.ts), where the source has one;
+   * set with content (FetchObjects, PullChanges data), never in listings.
+   */
+  crc32?: number
 }
 
 export interface SourceBucket { name: string, id: string, shardCount: number }

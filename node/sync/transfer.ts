@@ -82,7 +82,7 @@ export class ObjectTransfer {
       } else if (c.data !== undefined) {
         // Content came with the entry: no fetch; the writer keeps it only
         // if it is newer than what is stored (last writer wins).
-        inline.push({ key: c.info.key, version: c.info, data: c.data })
+        inline.push({ key: c.info.key, version: c.info, crc32: c.info.crc32, data: c.data })
         inlineBytes += c.data.length
       } else {
         puts.push(c.info)
@@ -125,7 +125,7 @@ export class ObjectTransfer {
           if (group.length > 0) apply()
           await this.budget.take(bytes)
         }
-        group.push({ key: obj.key, version: obj.info, data: obj.data })
+        group.push({ key: obj.key, version: obj.info, crc32: obj.info.crc32, data: obj.data })
         groupBytes += bytes
         if (groupBytes >= APPLY_GROUP_BYTES || group.length >= APPLY_GROUP_OBJECTS) apply()
         commits.throwIfFailed()

@@ -8,6 +8,8 @@ export interface ObjectInfo {
   'etag'?: (string);
   'mtime'?: (number | string | Long);
   'originSite'?: (string);
+  'crc32'?: (number);
+  '_crc32'?: "crc32";
 }
 
 export interface ObjectInfo__Output {
@@ -16,4 +18,6 @@ export interface ObjectInfo__Output {
   'etag': (string);
   'mtime': (number);
   'originSite': (string);
+  'crc32'?: (number);
+  '_crc32'?: "crc32";
 }
