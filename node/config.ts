@@ -65,7 +65,8 @@ export interface NodeOptions {
   dbCacheMiB: number
   /**
    * V8 heap growing factor, percent over the live heap (--heap-growing-percent),
-   * set by the node CLI for its process; 0 leaves V8 its own (up to 4x).
+   * set by the node CLI for its process and fixed; 0 leaves V8 its own (up
+   * to 4x), widened to 300 while large objects move (node/gc-pacing.ts).
    */
   heapGrowthPercent: number
 }

@@ -31,6 +31,13 @@ export class NodeMetrics {
     const splits = new client.Counter({ name: 'shardsync_split_events_total', help: 'Shard split events on this node (as a source)', labelNames: ['event'], registers })
     node.splitter.on('split-started', () => splits.inc({ event: 'started' }))
     node.splitter.on('split-done', (_r: BucketRecord) => splits.inc({ event: 'done' }))
+    // eslint-disable-next-line no-new
+    new client.Gauge({
+      name: 'shardsync_heap_growth_ratio',
+      help: 'V8 heap headroom over live data between major collections, as a ratio (3: 300 %); 0: V8 decides (widened to 3 while large objects move, unless --heap-growth-percent is set)',
+      registers,
+      collect: function (this: client.Gauge) { this.set(node.heapGrowthPercent / 100) }
+    })
 
     const perPeer = (name: string, help: string, kind: 'counter' | 'gauge', read: (s: PeerSnapshot) => number): void => {
       const Metric = kind === 'counter' ? client.Counter : client.Gauge

@@ -21,6 +21,7 @@ import type { BucketRecord } from '../storage/records'
 import { Splitter, type SplitResult } from '../storage/split'
 import { validateSiteId } from '../storage/validate'
 import { parseHostPort, type NodeOptions, type PeerAddress } from './config'
+import { gcPacing } from './gc-pacing'
 import { SourceApi } from './source-api'
 import { formatNotice, NoticeReceiver, NoticeSender } from './sync/notices'
 import { PeerSync } from './sync/peer-sync'
@@ -71,7 +72,10 @@ export class ShardsyncNode {
       const store = await ObjectStore.open(db, {
         siteId: options.siteId,
         maxObjectBytes: options.maxObjectBytes,
-        defaults: { initialShards: options.initialShards, splitThreshold: options.splitThreshold, autoSplit: options.autoSplit }
+        defaults: { initialShards: options.initialShards, splitThreshold: options.splitThreshold, autoSplit: options.autoSplit },
+        // The operator's fixed --heap-growth-percent wins; at 0, the node
+        // widens V8's headroom while large objects move (node/gc-pacing.ts).
+        onLargeContent: options.heapGrowthPercent === 0 ? noteLargeContent() : undefined
       })
       const outbox = await Outbox.open(db)
       let node: ShardsyncNode | undefined
@@ -116,6 +120,11 @@ export class ShardsyncNode {
   }
 
   get siteId (): string { return this.options.siteId }
+
+  /** V8's heap growing percent in force: the operator's, or the pacing's (0: V8 decides). */
+  get heapGrowthPercent (): number {
+    return this.options.heapGrowthPercent > 0 ? this.options.heapGrowthPercent : gcPacing().percent
+  }
 
   nodeInfo (): { siteId: string, version: string, syncMode: string, buckets: BucketRecord[] } {
     return { siteId: this.siteId, version: VERSION, syncMode: this.options.syncMode, buckets: this.store.listBuckets() }
@@ -184,4 +193,10 @@ export class ShardsyncNode {
     await Promise.all([entry.sync.stop(), entry.sender.stop()])
     entry.client.close()
   }
+}
+
+/** The hook that widens V8's headroom while large content moves (one closure, made once). */
+function noteLargeContent (): () => void {
+  const pacing = gcPacing()
+  return () => pacing.note()
 }

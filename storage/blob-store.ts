@@ -43,7 +43,9 @@ export class BlobStore {
     readonly dir: string | undefined,
     private readonly db: Database,
     /** Told when removing garbage failed (the markers stay; start-up retries). */
-    private readonly onCollectError: (err: unknown) => void = () => {}
+    private readonly onCollectError: (err: unknown) => void = () => {},
+    /** Told of every piece read from or written to a file (ObjectStoreOptions.onLargeContent). */
+    private readonly onLargeContent: () => void = () => {}
   ) {}
 
   pathOf (dataId: string): string {
@@ -55,7 +57,7 @@ export class BlobStore {
   async create (dataId: string): Promise<BlobWriter> {
     const file = this.pathOf(dataId)
     await fs.promises.mkdir(path.dirname(file), { recursive: true })
-    return new BlobWriter(await fs.promises.open(file, 'wx'), file)
+    return new BlobWriter(await fs.promises.open(file, 'wx'), file, this.onLargeContent)
   }
 
   /** Writes a whole file and makes it durable (replicated objects arrive whole, maybe in pieces). */
@@ -92,6 +94,7 @@ export class BlobStore {
         const { bytesRead } = await fh.read(piece, 0, n, offset)
         if (bytesRead !== piece.length) throw new Error(`blob ${dataId} is shorter than its head says`)
         offset += bytesRead
+        this.onLargeContent()
         yield piece
       }
     } finally {
@@ -133,9 +136,10 @@ export class BlobStore {
 
 /** One file being written; close() makes it durable, discard() removes it. */
 export class BlobWriter {
-  constructor (private readonly fh: fs.promises.FileHandle, private readonly file: string) {}
+  constructor (private readonly fh: fs.promises.FileHandle, private readonly file: string, private readonly onWrite: () => void) {}
 
   async write (data: Buffer): Promise<void> {
+    this.onWrite()
     let off = 0
     while (off < data.length) {
       const { bytesWritten } = await this.fh.write(data, off, data.length - off)
@@ -144,6 +148,7 @@ export class BlobWriter {
   }
 
   async writev (pieces: Buffer[]): Promise<void> {
+    this.onWrite()
     let rest = pieces.filter(p => p.length > 0)
     while (rest.length > 0) {
       let { bytesWritten } = await this.fh.writev(rest)

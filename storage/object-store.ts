@@ -63,6 +63,12 @@ export interface ObjectStoreOptions {
   defaults: BucketDefaults
   /** Where large objects' files go; default `blobs` inside the LevelDB directory. */
   blobDir?: string
+  /**
+   * Called for every piece (up to 1 MiB) of a large object read from or
+   * written to its file, on the hot path: keep it to a few instructions.
+   * The node paces V8's collections by it (node/gc-pacing.ts).
+   */
+  onLargeContent?: () => void
 }
 
 export interface CreateBucketInput {
@@ -96,7 +102,7 @@ export class ObjectStore extends EventEmitter {
     this.options = options
     // A database with no directory (memory-level, in the protocol model test) keeps no blobs.
     const location = (db as { location?: unknown }).location
-    this.blobs = new BlobStore(options.blobDir ?? (typeof location === 'string' ? path.join(location, 'blobs') : undefined), db, (err) => this.emit('blob-gc-error', err))
+    this.blobs = new BlobStore(options.blobDir ?? (typeof location === 'string' ? path.join(location, 'blobs') : undefined), db, (err) => this.emit('blob-gc-error', err), options.onLargeContent)
   }
 
   static async open (db: Database, options: ObjectStoreOptions): Promise<ObjectStore> {

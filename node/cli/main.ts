@@ -97,7 +97,7 @@ export function buildProgram (): Command {
     .option('--max-inflight <n>', 'calls in flight before the node sheds load (RESOURCE_EXHAUSTED)', int('--max-inflight', 1), DEFAULT_NODE_OPTIONS.maxInflight)
     .option('--db-max-open-files <n>', 'LevelDB table files kept open and memory-mapped (bounds file-backed RSS)', int('--db-max-open-files', 74), DEFAULT_NODE_OPTIONS.dbMaxOpenFiles)
     .option('--db-cache-mib <n>', 'LevelDB block cache in MiB', int('--db-cache-mib', 1), DEFAULT_NODE_OPTIONS.dbCacheMiB)
-    .option('--heap-growth-percent <n>', 'V8 heap headroom over live data, percent (0: V8 decides; at most 400); lower trades CPU for memory, higher the reverse', int('--heap-growth-percent', 0), DEFAULT_NODE_OPTIONS.heapGrowthPercent)
+    .option('--heap-growth-percent <n>', 'V8 heap headroom over live data, percent, fixed (0: V8 decides, widened to 300 while large objects move; at most 400); lower trades CPU for memory, higher the reverse', int('--heap-growth-percent', 0), DEFAULT_NODE_OPTIONS.heapGrowthPercent)
     .option('--peer-deadline-ms <ms>', 'deadline of calls to peers', int('--peer-deadline-ms', 100), DEFAULT_NODE_OPTIONS.peerDeadlineMs)
     .action(async (o) => {
       const sec = securityConfig(program.opts())
@@ -136,7 +136,8 @@ export function buildProgram (): Command {
       // major collections; a sync keeps ~15-30 MiB alive, so that pacing is
       // most of a node's private memory (bench: at 100, the target of a
       // 1,000,000-object sync peaked at 139 instead of 186 MiB private, for
-      // 7-17 % more CPU). See README, Performance.
+      // 7-17 % more CPU). See README, Performance. At 0 the node widens it
+      // only while large objects move (node/gc-pacing.ts).
       if (options.heapGrowthPercent > 0) v8.setFlagsFromString(`--heap-growing-percent=${options.heapGrowthPercent}`)
       const { stop } = await runNode(options)
       const onSignal = (): void => { stop().then(() => process.exit(0), () => process.exit(1)) }

@@ -6,8 +6,10 @@
  * throttled target falls behind and returns to 0 once synced; RPCs and
  * split events are counted.
  */
+import crypto from 'node:crypto'
 import http from 'node:http'
 import t from 'tap'
+import { putObject } from '../../node/cli/object-commands'
 import { connectOneWay } from '../../scripts/lib/cluster'
 import { makeBucket, makeKeys, putMany, split, startSites, stopwatch, waitConverged, waitFor, type NodeProcess } from '../sync/helpers'
 
@@ -228,4 +230,23 @@ t.test('metrics: exposition format, lag, rpc and split counters', async t => {
   }, { timeoutMs: 30_000, what: 'tgt to count a stored notice' })
   t.ok((value(tp, 'shardsync_notices_received_total', { result: 'stored' }) ?? 0) >= 1, 'tgt notices_received_total{result="stored"} >= 1')
   t.same(parseProm((await scrape(metricsAddress(tgt))).body).errors.slice(0, 10), [], 'tgt /metrics still valid at the end')
+})
+
+t.test('heap headroom: widened while large objects move, given back after; a fixed --heap-growth-percent holds', async t => {
+  const [auto, fixed] = await startSites(t, [
+    { site: 'auto', args: ['--metrics', '127.0.0.1:0'] },
+    { site: 'fixed', args: ['--metrics', '127.0.0.1:0', '--heap-growth-percent', '150'] }
+  ])
+  const ratio = async (n: NodeProcess): Promise<number | undefined> => value(await metrics(n), 'shardsync_heap_growth_ratio')
+  t.equal(await ratio(auto), 0, 'idle: V8 decides')
+  t.equal(await ratio(fixed), 1.5, 'a fixed setting is reported')
+  for (const n of [auto, fixed]) await makeBucket(n, 'heap', { shards: 1 })
+  await putObject(auto.clients, 'heap', 'small', crypto.randomBytes(1000))
+  t.equal(await ratio(auto), 0, 'a small object leaves it to V8')
+  await putObject(auto.clients, 'heap', 'large', crypto.randomBytes(3 * 1024 * 1024))
+  t.equal(await ratio(auto), 3, 'a large object widens it (300 %)')
+  await waitFor(async () => (await ratio(auto)) === 0, { timeoutMs: 20_000, what: 'the headroom given back' })
+  t.pass('given back once no large content moved for a while')
+  await putObject(fixed.clients, 'heap', 'large', crypto.randomBytes(3 * 1024 * 1024))
+  t.equal(await ratio(fixed), 1.5, 'a fixed setting is never changed')
 })
