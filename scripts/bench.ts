@@ -34,12 +34,16 @@
  * records it. --node-arg --FLAG=VALUE adds one flag to the command line of
  * every measured node, after the section's own (for trying a node option
  * against the defaults, e.g. --node-arg --heap-growth-percent=300); the
- * JSON records them too. --pairing target: AddPeer on the target only instead of
+ * JSON records them too. --repeat N runs the whole bench N times (each run
+ * a child process with the other flags, its JSON in <out>.run-<i>.json),
+ * then prints and writes (<out>) every judged figure of the runs with its
+ * median: the targets are stated as medians over at least 3 runs. --pairing target: AddPeer on the target only instead of
  * connectOneWay (both), to see what the source's sync back from the target
  * costs.
  *
  * Each section lives in scripts/bench/*.ts; see there for how it measures.
  */
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -49,6 +53,7 @@ import { runFullSync, runGrowingSyncs, type FullSyncRun } from './bench/fullsync
 import { runLag } from './bench/lag'
 import { printSummary, summarizeProfiles } from './bench/profile'
 import { runScale } from './bench/scale'
+import { summarizeRuns, type Report } from './bench/repeat'
 import { runSplit } from './bench/split'
 
 const SECTIONS = ['baseline', 'fullsync', 'large', 'lag', 'split', 'memory', 'scale'] as const
@@ -159,7 +164,7 @@ function parseArgs (argv: string[]): BenchConfig {
     } else if (a === '--quiet-wait') {
       quietWait = Number(value()) * 1000
     } else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--out PATH] [--only ' + SECTIONS.join(',') + '] [--profile DIR] [--keep] [--quiet-wait SECONDS] [--set param=value ...] [--node-env NAME=VALUE ...] [--node-arg --FLAG=VALUE ...] [--pairing both|target]\n')
+      process.stdout.write('usage: npm run bench -- [--quick] [--out PATH] [--only ' + SECTIONS.join(',') + '] [--repeat N] [--profile DIR] [--keep] [--quiet-wait SECONDS] [--set param=value ...] [--node-env NAME=VALUE ...] [--node-arg --FLAG=VALUE ...] [--pairing both|target]\n')
       process.exit(0)
     } else throw new Error(`unknown flag ${a}`)
   }
@@ -206,7 +211,47 @@ function printTable (rows: Row[]): void {
 
 const fmt = (n: number | undefined, unit = ''): string => n === undefined || Number.isNaN(n) ? 'n/a' : `${n.toLocaleString('en-US')}${unit}`
 
+/**
+ * --repeat N: the whole bench N times, each a child process with the other
+ * flags as given and its own JSON (<out>.run-<i>.json); then the judged
+ * figures of every run with their medians (scripts/bench/repeat.ts), as a
+ * table and as <out>.
+ */
+async function runRepeated (argv: string[], at: number): Promise<void> {
+  const n = Number(argv[at + 1])
+  if (!Number.isInteger(n) || n < 1 || n > 9) throw new Error('--repeat takes a number of runs from 1 to 9')
+  const args = argv.filter((_, i) => i !== at && i !== at + 1)
+  const o = args.indexOf('--out')
+  const out = path.resolve(o >= 0 ? (args[o + 1] ?? '') : path.join(__dirname, '..', '..', 'bench', 'results.json'))
+  if (o >= 0) args.splice(o, 2)
+  const startedAt = new Date().toISOString()
+  const t0 = now()
+  const files: string[] = []
+  for (let i = 1; i <= n; i++) {
+    const file = out.replace(/\.json$/, '') + `.run-${i}.json`
+    process.stderr.write(`== bench run ${i} of ${n} -> ${file}\n`)
+    fs.rmSync(file, { force: true })
+    const code = await new Promise<number | null>((resolve) => {
+      spawn(process.execPath, [__filename, ...args, '--out', file], { stdio: ['ignore', 'inherit', 'inherit'] }).once('exit', resolve)
+    })
+    if (!fs.existsSync(file)) throw new Error(`bench run ${i} wrote no JSON (exit ${String(code)})`)
+    if (code !== 0) process.exitCode = 1
+    files.push(file)
+  }
+  const reports = files.map(f => JSON.parse(fs.readFileSync(f, 'utf8')) as Report)
+  // Quick runs are for spotting regressions, not for the targets.
+  const medians = summarizeRuns(reports, TARGETS).map(m => args.includes('--quick') ? { ...m, ok: undefined } : m)
+  const value = (v: number | undefined): string => v === undefined ? 'n/a' : v === Infinity ? 'lost objects' : fmt(round(v, 3))
+  printTable(medians.map(m => ({ section: `median of ${n}`, metric: m.name, value: `${value(m.median)}  (${m.values.map(value).join(' / ')})`, target: m.target, ok: m.ok })))
+  const totalSeconds = round((now() - t0) / 1000, 1)
+  process.stdout.write(`total ${totalSeconds} s for ${n} runs; JSON: ${out}\n`)
+  fs.mkdirSync(path.dirname(out), { recursive: true })
+  fs.writeFileSync(out, JSON.stringify({ meta: { ...machine(), startedAt, repeat: n, args, totalSeconds, runFiles: files, targets: TARGETS }, medians, runs: reports }, null, 2) + '\n')
+}
+
 async function main (): Promise<void> {
+  const repeatAt = process.argv.indexOf('--repeat', 2)
+  if (repeatAt >= 0) return await runRepeated(process.argv.slice(2), repeatAt - 2)
   const cfg = parseArgs(process.argv.slice(2))
   const p = applyOverrides(params(cfg.quick))
   const want = (s: string): boolean => cfg.only.size === 0 || cfg.only.has(s)

@@ -2,7 +2,10 @@
  * MD5 of large object contents on a worker thread.
  *
  * Called by prepareReplicaPuts (storage/upload.ts) for every replicated
- * object larger than BLOB_MIN_BYTES; owned and closed by ObjectStore.
+ * object larger than BLOB_MIN_BYTES whose source sent no checksum (objects
+ * stored before checksums were kept, storage/checksum.ts; the others are
+ * checked with a CRC-32 on the calling thread); owned and closed by
+ * ObjectStore.
  *
  * Why: a target checks every replicated object against its etag before
  * storing it. For large objects that hash was the main thread's biggest

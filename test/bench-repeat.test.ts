@@ -1,0 +1,38 @@
+/**
+ * The medians of `npm run bench -- --repeat N` (scripts/bench/repeat.ts),
+ * as pure logic over made-up reports: the median of an odd and an even
+ * number of runs, runs without a section, a lag run that lost objects
+ * counted as failing, and peak RSS read from the largest memory run only.
+ * Shown to fail with a mean instead of a median, and with the RSS of every
+ * memory run instead of the largest.
+ */
+import t from 'tap'
+import { median, summarizeRuns, type Report } from '../scripts/bench/repeat'
+
+const TARGETS = { fullSyncRatio: 0.75, largeMiBPerSecond: 250, lagP99Ms: 500, splitStallMs: 1000, peakRssMiB: 300, rssGrowth: 0.2 }
+
+t.test('median', async t => {
+  t.equal(median([3, 1, 2]), 2, 'odd count: the middle one')
+  t.equal(median([4, 1, 3, 2]), 2.5, 'even count: the mean of the middle two')
+  t.equal(median([5, undefined, 1, 100]), 5, 'runs without the figure are left out')
+  t.equal(median([undefined]), undefined, 'no values: none')
+})
+
+t.test('the judged figures of three runs', async t => {
+  const memory = (small: number, large: number): Report['memory'] => ({
+    runs: [{ objects: 100_000, sourcePeakRssMiB: 500, targetPeakRssMiB: 480 }, { objects: 1_000_000, sourcePeakRssMiB: small, targetPeakRssMiB: large }],
+    peakGrowth: 0.1
+  })
+  const reports: Report[] = [
+    { ratio: { fullSyncOverBaseline: 0.2 }, largeObjects: { mibPerSecond: 240 }, lag: { lagMs: { p99: 100 }, missing: 0 }, memory: memory(280, 290), scale: { identical: true } },
+    { ratio: { fullSyncOverBaseline: 0.8 }, largeObjects: { mibPerSecond: 300 }, lag: { lagMs: { p99: 90 }, missing: 3 }, memory: memory(250, 260), scale: { identical: true } },
+    { ratio: { fullSyncOverBaseline: 0.3 }, largeObjects: { mibPerSecond: 260 }, lag: { lagMs: { p99: 600 }, missing: 0 }, memory: memory(310, 200) }
+  ]
+  const by = new Map(summarizeRuns(reports, TARGETS).map(f => [f.name, f]))
+  t.match(by.get('ratio full sync / baseline'), { median: 0.3, ok: false }, 'one good run does not meet the target')
+  t.match(by.get('large objects (MiB/s)'), { values: [240, 300, 260], median: 260, ok: true })
+  t.match(by.get('incremental lag p99 (ms)'), { values: [100, Infinity, 600], median: 600, ok: false }, 'a run that lost objects counts as the worst')
+  t.match(by.get('peak RSS of either node, largest memory run (MiB)'), { values: [290, 260, 310], median: 290, ok: true }, 'the larger node of the largest run, not the 100,000-object run')
+  t.match(by.get('scale: verify identical (1 = yes)'), { values: [1, 1, undefined], median: 1, ok: true })
+  t.match(by.get('full sync (obj/s)'), { values: [undefined, undefined, undefined], median: undefined, ok: undefined }, 'a figure no run has')
+})
