@@ -37,9 +37,9 @@
  * JSON records them too. --repeat N runs the whole bench N times (each run
  * a child process with the other flags, its JSON in <out>.run-<i>.json),
  * then prints and writes (<out>) every judged figure of the runs with its
- * median: the targets are stated as medians over at least 3 runs. --pairing target: AddPeer on the target only instead of
- * connectOneWay (both), to see what the source's sync back from the target
- * costs.
+ * median: the targets are stated as medians over at least 3 runs.
+ * --pairing target: AddPeer on the target only instead of connectOneWay
+ * (both), to see what the source's sync back from the target costs.
  *
  * Each section lives in scripts/bench/*.ts; see there for how it measures.
  */

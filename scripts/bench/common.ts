@@ -307,11 +307,11 @@ export function scratch (cfg: BenchConfig, name: string): Scratch {
 }
 
 /**
- * Starts a node whose data and log live in the scratch directory. Logs stay
- * at 'info': NodeProcess.start waits for the 'listening' line, which is an
- * info line, so '--log-level warn' would never come up.
+ * Starts a measured node whose data and log live in the scratch directory,
+ * with the section's flags, then the run's --node-arg flags (later ones
+ * win). Logs stay at 'info': NodeProcess.start waits for the 'listening'
+ * line, which is an info line, so '--log-level warn' would never come up.
  */
-/** Starts a measured node: the section's flags, then the run's --node-arg flags (later ones win). */
 export async function startNode (cfg: BenchConfig, s: Scratch, site: string, args: string[], env?: Record<string, string>): Promise<NodeProcess> {
   const spec: NodeSpec = {
     site,
