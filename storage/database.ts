@@ -13,10 +13,12 @@ export type BatchOp = AbstractBatchOperation<Database, string, unknown>
 
 export interface DatabaseTuning {
   /**
-   * Table files LevelDB keeps open (its table cache). Each open table is
-   * memory-mapped for reads, so this bounds the mapped pages that count in
-   * the node's RSS: about maxOpenFiles × 2 MiB at most. LevelDB uses at
-   * least 74.
+   * Table files LevelDB keeps open (its table cache): file descriptors, and
+   * each open table's index block in private memory. Tables are read with
+   * pread, not mapped (scripts/build-leveldb.js), unless the process runs
+   * with LEVELDB_MMAP_LIMIT set, or on the stock prebuilt binary; then each
+   * open table is mapped and this also bounds the mapped pages in the RSS
+   * (about maxOpenFiles × 2 MiB). LevelDB uses at least 74.
    */
   maxOpenFiles?: number
   /** LevelDB block cache, bytes (uncompressed blocks in private memory). */

@@ -256,6 +256,9 @@ export interface LiveHeap {
   maxLiveMiB: number
   /** The most the heap held (in use or not). */
   maxHeapTotalMiB: number
+  /** The most the young generation held, and the most off-heap (Buffer) memory, at a major collection. */
+  maxNewSpaceMiB?: number
+  maxExternalMiB?: number
   /** In use after the full collection that SIGUSR2 asked for. */
   endLiveMiB?: number
 }
@@ -267,7 +270,7 @@ export interface LiveHeap {
 export async function liveHeap (cfg: BenchConfig, pid: number | undefined): Promise<LiveHeap | undefined> {
   if (pid === undefined) return undefined
   const file = path.join(heapDir(cfg), `heap.${pid}.json`)
-  const read = (): { majorGcs: number, maxLiveBytes: number, maxHeapTotalBytes: number, endLiveBytes: number } | undefined => {
+  const read = (): { majorGcs: number, maxLiveBytes: number, maxHeapTotalBytes: number, maxNewSpaceBytes?: number, maxExternalBytes?: number, endLiveBytes: number } | undefined => {
     try { return JSON.parse(fs.readFileSync(file, 'utf8')) } catch { return undefined }
   }
   // No file: the process does not have the preload, and SIGUSR2 would kill it.
@@ -284,6 +287,8 @@ export async function liveHeap (cfg: BenchConfig, pid: number | undefined): Prom
     majorGcs: s.majorGcs,
     maxLiveMiB: round(s.maxLiveBytes / 2 ** 20),
     maxHeapTotalMiB: round(s.maxHeapTotalBytes / 2 ** 20),
+    maxNewSpaceMiB: s.maxNewSpaceBytes !== undefined ? round(s.maxNewSpaceBytes / 2 ** 20) : undefined,
+    maxExternalMiB: s.maxExternalBytes !== undefined ? round(s.maxExternalBytes / 2 ** 20) : undefined,
     endLiveMiB: s.endLiveBytes >= 0 ? round(s.endLiveBytes / 2 ** 20) : undefined
   }
 }

@@ -17,7 +17,7 @@ import { constants, PerformanceObserver } from 'node:perf_hooks'
 const dir = process.env.BENCH_HEAP_DIR
 if (dir !== undefined && dir !== '') {
   const file = path.join(dir, `heap.${process.pid}.json`)
-  const stats = { majorGcs: 0, maxLiveBytes: 0, maxHeapTotalBytes: 0, endLiveBytes: -1 }
+  const stats = { majorGcs: 0, maxLiveBytes: 0, maxHeapTotalBytes: 0, maxNewSpaceBytes: 0, maxExternalBytes: 0, endLiveBytes: -1 }
   const save = (): void => { try { fs.writeFileSync(file, JSON.stringify(stats)) } catch {} }
   // Written at once: the bench signals only processes that have the file.
   save()
@@ -31,6 +31,12 @@ if (dir !== undefined && dir !== '') {
     stats.majorGcs++
     stats.maxLiveBytes = Math.max(stats.maxLiveBytes, h.used_heap_size)
     stats.maxHeapTotalBytes = Math.max(stats.maxHeapTotalBytes, h.total_heap_size)
+    // The young generation's committed size (grows with allocation rate, up
+    // to twice --max-semi-space-size) and off-heap Buffer memory (messages,
+    // LevelDB values): the parts of private memory besides the old generation.
+    const young = v8.getHeapSpaceStatistics().find(sp => sp.space_name === 'new_space')
+    stats.maxNewSpaceBytes = Math.max(stats.maxNewSpaceBytes, young?.space_size ?? 0)
+    stats.maxExternalBytes = Math.max(stats.maxExternalBytes, process.memoryUsage().external)
     save()
   })
   observer.observe({ entryTypes: ['gc'] })
