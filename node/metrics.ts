@@ -11,6 +11,7 @@ import fs from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import client from 'prom-client'
+import { mappedTableFiles } from '../storage/database'
 import type { BucketRecord } from '../storage/records'
 import type { ShardsyncNode } from './shardsync-node'
 import { buildSyncStatus } from './sync-status'
@@ -37,6 +38,20 @@ export class NodeMetrics {
       help: 'V8 heap headroom over live data between major collections, as a ratio (3: 300 %); 0: V8 decides (widened to 3 while large objects move, unless --heap-growth-percent is set)',
       registers,
       collect: function (this: client.Gauge) { this.set(node.heapGrowthPercent / 100) }
+    })
+    // Ground truth for the LevelDB build (scripts/build-leveldb.js): 0 when
+    // tables are read with pread; mapped tables' pages count in the RSS.
+    // Read from /proc/self/maps at scrape time (absent where there is none).
+    // eslint-disable-next-line no-new
+    new client.Gauge({
+      name: 'shardsync_db_mapped_table_files',
+      help: 'LevelDB table files of this node memory-mapped now (0: read with pread)',
+      registers,
+      collect: function (this: client.Gauge) {
+        const n = mappedTableFiles(node.options.dataDir)
+        if (n === undefined) this.reset()
+        else this.set(n)
+      }
     })
 
     const perPeer = (name: string, help: string, kind: 'counter' | 'gauge', read: (s: PeerSnapshot) => number): void => {

@@ -439,7 +439,7 @@ async function main (): Promise<void> {
 
   const totalSeconds = round((now() - t0) / 1000, 1)
   const report = {
-    meta: { ...machine(), startedAt, quick: cfg.quick, sections: [...(cfg.only.size > 0 ? cfg.only : SECTIONS)], params: p, targets: TARGETS, totalSeconds, sectionSeconds, profiled: cfg.profileDir !== undefined, nodeEnv: cfg.nodeEnv, nodeArgs: cfg.nodeArgs, pairing: cfg.pairing },
+    meta: { ...machine(cfg.nodeEnv), startedAt, quick: cfg.quick, sections: [...(cfg.only.size > 0 ? cfg.only : SECTIONS)], params: p, targets: TARGETS, totalSeconds, sectionSeconds, profiled: cfg.profileDir !== undefined, nodeEnv: cfg.nodeEnv, nodeArgs: cfg.nodeArgs, pairing: cfg.pairing },
     ...results,
     errors
   }

@@ -2,6 +2,8 @@
  * Opens the node's one LevelDB and turns open failures into clear, coded
  * errors (locked by another process, corrupt) instead of stack dumps.
  */
+import fs from 'node:fs'
+import path from 'node:path'
 import type { AbstractBatchOperation } from 'abstract-level'
 import { Level } from 'level'
 import { ShardsyncError } from './errors'
@@ -66,4 +68,43 @@ export async function writeBatch (db: Database, ops: readonly BatchOp[]): Promis
     throw err
   }
   await batch.write()
+}
+
+/**
+ * How this process's LevelDB reads table files: 'pread' when classic-level
+ * was rebuilt by scripts/build-leveldb.js (its marker file is there) and
+ * LEVELDB_MMAP_LIMIT does not ask for maps; 'mmap' otherwise (the stock
+ * prebuilt binary maps up to 1000 tables, and their pages count in RSS).
+ */
+export function leveldbTableReads (env: NodeJS.ProcessEnv = process.env): 'pread' | 'mmap' {
+  let marker: string
+  try {
+    marker = path.join(path.dirname(require.resolve('classic-level/package.json')), 'build', 'shardsync-leveldb.json')
+  } catch {
+    return 'mmap'
+  }
+  if (!fs.existsSync(marker)) return 'mmap'
+  const limit = env.LEVELDB_MMAP_LIMIT
+  return limit === undefined || Number(limit) === 0 ? 'pread' : 'mmap'
+}
+
+/**
+ * Table files of the database in `dir` that this process has mapped now,
+ * read from /proc/self/maps (Linux); undefined where there is no such file.
+ * 0 when tables are read with pread. For a gauge: it reads the whole map.
+ */
+export function mappedTableFiles (dir: string): number | undefined {
+  let maps: string
+  try {
+    maps = fs.readFileSync('/proc/self/maps', 'utf8')
+  } catch {
+    return undefined
+  }
+  const prefix = path.resolve(dir) + path.sep
+  const files = new Set<string>()
+  for (const line of maps.split('\n')) {
+    const at = line.indexOf(prefix)
+    if (at >= 0 && line.endsWith('.ldb')) files.add(line.slice(at))
+  }
+  return files.size
 }

@@ -6,8 +6,9 @@
  * Each case runs a fresh Node process, since LevelDB reads its mmap limit
  * once per process: it fills a real LevelDB until tables are on disk, reads
  * every key back, then counts its own mappings of those tables in
- * /proc/self/maps. With the stock prebuilt binary the default case maps
- * tables and fails.
+ * /proc/self/maps, and what storage/database.ts reports (the metric
+ * shardsync_db_mapped_table_files and the start-up log). With the stock
+ * prebuilt binary the default case maps tables and fails.
  */
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -21,7 +22,9 @@ const { patchEnvPosix } = require(path.join(ROOT, 'scripts', 'build-leveldb.js')
 
 const CHILD = `
 const fs = require('node:fs')
+const path = require('node:path')
 const { Level } = require('level')
+const database = require(path.join(process.argv[2], 'dist', 'storage', 'database.js'))
 ;(async () => {
   const dir = process.argv[1]
   const db = new Level(dir, { valueEncoding: 'buffer' })
@@ -37,15 +40,16 @@ const { Level } = require('level')
   for (let i = 0; i < 6000; i += 7) if ((await db.get('k' + String(i).padStart(6, '0'))) !== undefined) found++
   const tables = fs.readdirSync(dir).filter(f => f.endsWith('.ldb')).length
   const mapped = fs.readFileSync('/proc/self/maps', 'utf8').split('\\n').filter(l => l.includes(dir) && l.endsWith('.ldb')).length
+  const counted = database.mappedTableFiles(dir)
   await db.close()
-  process.stdout.write(JSON.stringify({ found, tables, mapped }))
+  process.stdout.write(JSON.stringify({ found, tables, mapped, counted, reads: database.leveldbTableReads() }))
 })().catch(err => { console.error(err); process.exit(1) })
 `
 
-function mappedTables (env: NodeJS.ProcessEnv): { found: number, tables: number, mapped: number } {
+function mappedTables (env: NodeJS.ProcessEnv): { found: number, tables: number, mapped: number, counted: number, reads: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardsync-reads-'))
   try {
-    const r = spawnSync(process.execPath, ['-e', CHILD, dir], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 })
+    const r = spawnSync(process.execPath, ['-e', CHILD, dir, ROOT], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 })
     if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`)
     return JSON.parse(r.stdout)
   } finally {
@@ -62,12 +66,16 @@ t.test('table files are read, not mapped, by default', { skip: linux ? false : '
   t.equal(r.found, Math.ceil(6000 / 7), 'every key read back')
   t.ok(r.tables > 0, `tables on disk (${r.tables})`)
   t.equal(r.mapped, 0, 'no table file mapped into the process')
+  t.equal(r.counted, 0, 'mappedTableFiles (the metric) agrees')
+  t.equal(r.reads, 'pread', 'leveldbTableReads (the start-up log) says pread')
 })
 
 t.test('LEVELDB_MMAP_LIMIT=1000 maps them again (upstream behaviour)', { skip: linux ? false : 'reads /proc/self/maps' }, async (t) => {
   const r = mappedTables({ ...process.env, LEVELDB_MMAP_LIMIT: '1000' })
   t.equal(r.found, Math.ceil(6000 / 7), 'every key read back')
   t.ok(r.mapped > 0, `tables mapped (${r.mapped})`)
+  t.ok(r.counted > 0 && r.counted <= r.mapped, `mappedTableFiles counts each mapped file once (${r.counted})`)
+  t.equal(r.reads, 'mmap', 'leveldbTableReads says mmap')
 })
 
 t.test('the installed LevelDB source carries the patch, and patching is idempotent', async (t) => {

@@ -132,6 +132,7 @@ t.test('metrics: exposition format, lag, rpc and split counters', async t => {
   for (const node of [src, tgt]) {
     const p = parseProm((await scrape(metricsAddress(node))).body)
     t.same(p.errors.slice(0, 10), [], `${node.spec.site}: every line is valid Prometheus text`)
+    if (process.platform === 'linux') t.equal(value(p, 'shardsync_db_mapped_table_files'), 0, `${node.spec.site}: LevelDB maps no table file`)
     const ours = [...p.families.values()].filter(f => f.name.startsWith('shardsync_'))
     t.ok(ours.length > 20, `${node.spec.site}: ${ours.length} shardsync_ families`)
     t.same(ours.filter(f => f.help === undefined || f.help === '' || f.type === undefined).map(f => f.name), [], `${node.spec.site}: every shardsync_ family has HELP and TYPE`)
