@@ -10,8 +10,9 @@
  * a 1,000,000-object bucket carried ~290 MiB of mapped tables: its RSS grew
  * with the bucket. With pread the same pages stay in the kernel's page cache,
  * shared and reclaimable, and the node's RSS is its own memory (heap, block
- * cache, memtables). Cost: a copy per block read, measured at about 14 %
- * more source CPU in full sync (README, Performance).
+ * cache, memtables). Cost: a copy per block read, measured at 7-11 % more
+ * source CPU in full sync, within the noise of full-sync throughput
+ * (README, Performance).
  *
  * The patched MaxMmaps() reads LEVELDB_MMAP_LIMIT from the environment when
  * LevelDB's default Env is first used (the first open in the process); unset,
@@ -20,7 +21,7 @@
  *
  * SHARDSYNC_LEVELDB_PREBUILT=1 skips all of this and keeps the prebuilt
  * binary (tables mapped), for machines without python3, make and a C++
- * compiler. test/storage/leveldb-reads.test.ts fails on such an install.
+ * compiler. test/leveldb-reads.test.ts fails on such an install.
  *
  * Idempotent: the source is patched once, and the build is skipped when
  * build/shardsync-leveldb.json names the current patch.

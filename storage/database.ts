@@ -84,8 +84,10 @@ export function leveldbTableReads (env: NodeJS.ProcessEnv = process.env): 'pread
     return 'mmap'
   }
   if (!fs.existsSync(marker)) return 'mmap'
+  // The patched LevelDB reads it with atoi(): anything but a positive
+  // number means no maps.
   const limit = env.LEVELDB_MMAP_LIMIT
-  return limit === undefined || Number(limit) === 0 ? 'pread' : 'mmap'
+  return limit !== undefined && Number.parseInt(limit, 10) > 0 ? 'mmap' : 'pread'
 }
 
 /**

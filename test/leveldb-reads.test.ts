@@ -15,6 +15,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
+import { leveldbTableReads } from '../storage/database'
 
 const ROOT = path.join(__dirname, '..', '..')
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -83,6 +84,11 @@ t.test('the installed LevelDB source carries the patch, and patching is idempote
   const source = fs.readFileSync(file, 'utf8')
   t.equal(patchEnvPosix(source), source, 'already patched: nothing to change')
   t.match(source, /getenv\("LEVELDB_MMAP_LIMIT"\)/)
+  // What the start-up log reports, read as the patched LevelDB reads it (atoi).
+  t.equal(leveldbTableReads({}), 'pread')
+  t.equal(leveldbTableReads({ LEVELDB_MMAP_LIMIT: '0' }), 'pread')
+  t.equal(leveldbTableReads({ LEVELDB_MMAP_LIMIT: 'no' }), 'pread', 'atoi("no") is 0')
+  t.equal(leveldbTableReads({ LEVELDB_MMAP_LIMIT: '1000' }), 'mmap')
 })
 
 t.test('patchEnvPosix replaces the one default and refuses an unknown source', async (t) => {
