@@ -43,6 +43,12 @@ export interface BenchConfig {
    * reverse sync, no split notices: the target learns splits by pulling).
    */
   pairing: 'both' | 'target'
+  /**
+   * --bound: the experiment of bound-preload.ts ('target': the target's
+   * storage work removed; 'both': the source's reads too). Undefined for
+   * real measurements.
+   */
+  bound?: 'target' | 'both'
   /** Keep scratch directories and node logs. */
   keep: boolean
   /** Longest wait for a quiet machine before each measurement (0 = do not wait). */
@@ -225,10 +231,11 @@ export async function connectPair (cfg: BenchConfig, source: NodeProcess, target
 
 /**
  * Environment of a node process: --node-env additions, plus (if `measured`)
- * the heap log (heap-preload.ts) and, with --profile, what makes it write a
- * CPU profile on exit.
+ * the heap log (heap-preload.ts), with --profile what makes it write a
+ * CPU profile on exit, and with --bound the experiment for its `role`
+ * (bound-preload.ts).
  */
-export function nodeEnv (cfg: BenchConfig, measured: boolean): Record<string, string> | undefined {
+export function nodeEnv (cfg: BenchConfig, measured: boolean, role?: 'source' | 'target', objectBytes?: number): Record<string, string> | undefined {
   const env: Record<string, string> = { ...cfg.nodeEnv }
   const preload = (file: string): void => {
     const flag = `--require ${path.join(__dirname, file)}`
@@ -241,6 +248,11 @@ export function nodeEnv (cfg: BenchConfig, measured: boolean): Record<string, st
   if (measured && cfg.profileDir !== undefined) {
     preload('cpu-profile-preload.js')
     env.BENCH_CPU_PROF_DIR = cfg.profileDir
+  }
+  if (measured && cfg.bound !== undefined && (role === 'target' || (role === 'source' && cfg.bound === 'both'))) {
+    preload('bound-preload.js')
+    env.BENCH_BOUND_ROLE = role
+    env.BENCH_BOUND_BYTES = String(objectBytes ?? 1024)
   }
   return Object.keys(env).length > 0 ? env : undefined
 }
@@ -294,9 +306,9 @@ export async function liveHeap (cfg: BenchConfig, pid: number | undefined): Prom
   }
 }
 
-/** The environment of a measured node (profiled with --profile). */
-export function profileEnv (cfg: BenchConfig): Record<string, string> | undefined {
-  return nodeEnv(cfg, true)
+/** The environment of a measured node (profiled with --profile; with --bound, the experiment for its role). */
+export function profileEnv (cfg: BenchConfig, role?: 'source' | 'target', objectBytes?: number): Record<string, string> | undefined {
+  return nodeEnv(cfg, true, role, objectBytes)
 }
 
 /** Remembers which profile file belongs to which node (by pid). */

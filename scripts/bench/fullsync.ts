@@ -120,13 +120,12 @@ export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullS
   const loaded = await objectCount(source, BUCKET)
   if (loaded !== count) throw new Error(`source holds ${loaded} objects, expected ${count}`)
   cfg.log(`  [${o.label}] loaded in ${src.loadSeconds}s (${src.loadPerSecond}/s), ${sourceShards} source shards; restarting the source`)
-  const env = profileEnv(cfg)
-  source.spec.env = env
+  source.spec.env = profileEnv(cfg, 'source', o.size)
   await source.restart()
   noteProfiled(cfg, `${o.label}/source`, source)
   let target: NodeProcess | undefined
   try {
-    target = await startNode(cfg, src.s, targetSite, o.nodeArgs, env)
+    target = await startNode(cfg, src.s, targetSite, o.nodeArgs, profileEnv(cfg, 'target', o.size))
     const dst = target
     noteProfiled(cfg, `${o.label}/target`, dst)
     await waitQuiet(cfg, `full sync ${o.label}`)

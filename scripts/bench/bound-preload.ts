@@ -1,0 +1,50 @@
+/**
+ * Preloaded (NODE_OPTIONS=--require) into the measured nodes of
+ * `npm run bench -- --only baseline,fullsync --bound target|both`: an
+ * experiment that bounds what full sync could reach on this machine if the
+ * storage work at its ends cost nothing. It is NOT a sync (nothing is
+ * checked, indexed or logged, and what the source sends is made up), so the
+ * bench judges no target in a bound run and its JSON says so (meta.bound).
+ *
+ * BENCH_BOUND_ROLE, set per node by the bench (scripts/bench/common.ts):
+ * - 'target': the target does no more storage work than the bare copy's
+ *   receiver: ObjectStore.getHeads answers "absent" without reading (so
+ *   every listed object is fetched), and applyReplicaObjects writes each
+ *   object's content as one LevelDB record in one batch per group, with no
+ *   checksum, head, index entry, log entry or read, and counts it in the
+ *   bucket's in-memory object count (which the bench polls).
+ * - 'source' (only with --bound both): SourceApi.fetchObjects answers every
+ *   key with BENCH_BOUND_BYTES bytes of made-up content without reading
+ *   anything. Listing (ListIndex) is the real one.
+ * What is left is the protocol itself: listing, FetchObjects over grpc-js,
+ * encoding and decoding, and the sync loop.
+ */
+import { SourceApi } from '../../node/source-api'
+import { writeBatch, type BatchOp } from '../../storage/database'
+import * as keys from '../../storage/keys'
+import { ObjectStore, type ReplicaObject } from '../../storage/object-store'
+import type { MutationResult } from '../../storage/bucket-writer'
+
+const role = process.env.BENCH_BOUND_ROLE
+let nextId = 0
+
+if (role === 'target') {
+  ObjectStore.prototype.getHeads = async function (_bucket: string, objectKeys: string[]) {
+    return objectKeys.map(() => undefined)
+  }
+  ObjectStore.prototype.applyReplicaObjects = async function (this: ObjectStore, bucket: string, objects: ReplicaObject[]): Promise<MutationResult[]> {
+    const state = this.bucketState(bucket)
+    const ops = objects.map(o => ({ type: 'put', key: keys.chunkKey(`bound${nextId++}`, 0), value: o.data, valueEncoding: 'buffer' }) as BatchOp)
+    await writeBatch(this.db, ops)
+    state.record = { ...state.record, objectCount: state.record.objectCount + objects.length }
+    return objects.map(o => ({ applied: true, version: o.version, shard: 0, existed: false }))
+  }
+} else if (role === 'source') {
+  const content = Buffer.alloc(Number(process.env.BENCH_BOUND_BYTES ?? 1024), 0x61)
+  SourceApi.prototype.fetchObjects = async function * (_bucket: string, objectKeys: string[]) {
+    for (const key of objectKeys) {
+      const parts = [content]
+      yield { key, missing: false, info: { key, size: content.length, etag: 'bound', mtime: 1, site: 'bound' }, parts, chunks: (async function * () { yield content })() }
+    }
+  }
+}
