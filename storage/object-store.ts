@@ -428,10 +428,12 @@ export class ObjectStore extends EventEmitter {
     const prefix = keys.indexPrefix(state.record.id, shard)
     const range = { ...keys.prefixRange(prefix), limit: n }
     if (marker !== '') range.gt = prefix + marker
-    const entries: ListedObject[] = []
-    for await (const [k, v] of this.db.iterator(range)) {
-      const e = v as IndexEntry
-      entries.push({ key: k.slice(prefix.length), size: e.size, etag: e.etag, mtime: e.mtime, site: e.site })
+    // One page (at most MAX_PAGE) in one native read, not an awaited next() per entry.
+    const page = await this.db.iterator(range).all()
+    const entries: ListedObject[] = new Array(page.length)
+    for (let i = 0; i < page.length; i++) {
+      const e = page[i][1] as IndexEntry
+      entries[i] = { key: page[i][0].slice(prefix.length), size: e.size, etag: e.etag, mtime: e.mtime, site: e.site }
     }
     return { entries, nextMarker: entries.length === n ? entries[entries.length - 1].key : '' }
   }
@@ -442,15 +444,11 @@ export class ObjectStore extends EventEmitter {
     const header = this.shard(bucket, shard)
     if (header.logSeq <= afterSeq || limit <= 0) return []
     const prefix = keys.logPrefix(state.record.id, shard)
-    const out: LoggedChange[] = []
-    for await (const [k, v] of this.db.iterator({ gt: keys.logKey(state.record.id, shard, afterSeq), lt: keys.prefixRange(prefix).lt, limit })) {
-      out.push({ ...(v as LogRecord), shard, seq: keys.trailingHex(k) })
-    }
-    return out
+    const page = await this.db.iterator({ gt: keys.logKey(state.record.id, shard, afterSeq), lt: keys.prefixRange(prefix).lt, limit }).all()
+    return page.map(([k, v]) => ({ ...(v as LogRecord), shard, seq: keys.trailingHex(k) }))
   }
 }
 
-/** A live head whose few chunks are read with one getMany rather than an iterator. */
 /** The same bytes at the tail of a new buffer with `headroom` unused bytes in front (see readChunks). */
 export function withHeadroom (chunk: Buffer, headroom: number): Buffer {
   if (headroom === 0) return chunk
@@ -459,6 +457,7 @@ export function withHeadroom (chunk: Buffer, headroom: number): Buffer {
   return out
 }
 
+/** A live head whose few chunks are read with one getMany rather than an iterator. */
 export function isSmall (head: ObjectHead): boolean {
   return head.deleted !== true && head.dataId !== undefined && head.blob !== true && head.chunks <= SMALL_OBJECT_CHUNKS
 }
