@@ -65,8 +65,8 @@ export interface NodeOptions {
   dbCacheMiB: number
   /**
    * V8 heap growing factor, percent over the live heap (--heap-growing-percent),
-   * set by the node CLI for its process and fixed; 0 leaves V8 its own (up
-   * to 4x), widened to 300 while large objects move (node/gc-pacing.ts).
+   * set by the node CLI for its process; 0 leaves V8 its own (up to 4x).
+   * Widened to 300 while large objects move (node/gc-pacing.ts).
    */
   heapGrowthPercent: number
 }
@@ -94,7 +94,7 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
   maxInflight: 512,
   dbMaxOpenFiles: 1000,
   dbCacheMiB: 8,
-  heapGrowthPercent: 0
+  heapGrowthPercent: 100
 }) as NodeOptions
 
 export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {

@@ -1,13 +1,23 @@
 /**
- * GcPacing: V8's heap headroom, widened while large objects stream through
- * the node and given back when they stop.
+ * GcPacing: V8's heap headroom, held at a base (the node's
+ * `--heap-growth-percent`, 100 by default) and widened while large objects
+ * stream through the node, given back when they stop.
  *
  * Called by ObjectStore's blob store (storage/blob-store.ts) through the
  * `onLargeContent` hook, once per piece (about a MiB) of a large object read
- * from or written to its file; ShardsyncNode wires it when the operator left
- * `--heap-growth-percent` at 0 (V8 decides). Owns V8's heap growing factor,
- * which is process-wide: one instance per process (`gcPacing()`), shared by
- * every node in it.
+ * from or written to its file; ShardsyncNode wires it. The node CLI sets the
+ * base once at start-up (`setBase`). Owns V8's heap growing factor, which is
+ * process-wide: one instance per process (`gcPacing()`), shared by every
+ * node in it.
+ *
+ * Why a base. Left to itself, V8 lets the old generation grow to 4x the
+ * live heap between major collections when the heap limit is large (it is
+ * about 4 GiB on a machine with 24 GiB). A sync keeps 15-30 MiB alive, so
+ * that pacing was most of what grew between a 100,000- and a
+ * 1,000,000-object sync: the target's heap reached 112 MiB for 24 MiB live.
+ * At 100 % it peaked at 80 MiB, and the target's peak RSS fell from 242 to
+ * 190 MiB; in full sync of 100,000 x 1 KiB, from 216-248 to 188-198 MiB,
+ * at the same CPU per object within the noise (README, Performance).
  *
  * Why. Almost every byte of a large object passes through short-lived
  * buffers outside V8's heap (file pieces, gRPC's framed copies, HTTP/2's
@@ -19,7 +29,8 @@
  * bound) the same transfer ran 28-44, and 289 instead of 198 MiB/s (README,
  * Performance). As a fixed setting it would cost memory everywhere (the
  * source of a 1,000,000-object sync of small objects peaked 54 MiB higher),
- * so it applies only while large content moves, plus `holdMs` after.
+ * so it applies only while large content moves, plus `holdMs` after. A base
+ * at or above the wide percent is never narrowed or widened.
  *
  * V8 reads the flag each time it computes a limit (after a collection), so
  * a change takes effect from the next collection on. The flag is set only
@@ -40,6 +51,8 @@ export interface GcPacingOptions {
 }
 
 export class GcPacing {
+  /** Percent between large transfers; 0 lets V8 decide. */
+  private base = 0
   private lastNote = 0
   private timer: unknown
   private wide = false
@@ -49,18 +62,28 @@ export class GcPacing {
     this.now = opts.now ?? Date.now
   }
 
+  /**
+   * Sets the headroom between large transfers (0: V8 decides) and applies it
+   * now, unless the headroom is wide at the moment (then at the next narrow).
+   */
+  setBase (percent: number): void {
+    this.base = percent
+    if (!this.wide) this.opts.setGrowingPercent(percent)
+    else if (percent >= this.opts.widePercent) this.close()
+  }
+
   /** Large content moved: widen the headroom now if it is not already. */
   note (): void {
     this.lastNote = this.now()
-    if (!this.wide) this.widen()
+    if (!this.wide && this.base < this.opts.widePercent) this.widen()
   }
 
-  /** The growing percent in force: widePercent while wide, else 0 (V8 decides). */
+  /** The growing percent in force: widePercent while wide, else the base (0: V8 decides). */
   get percent (): number {
-    return this.wide ? this.opts.widePercent : 0
+    return this.wide ? this.opts.widePercent : this.base
   }
 
-  /** Gives the headroom back at once (node stop). */
+  /** Gives the headroom back to the base at once (node stop). */
   close (): void {
     if (this.timer !== undefined) (this.opts.clearTimer ?? clearTimeout)(this.timer as NodeJS.Timeout)
     this.timer = undefined
@@ -75,7 +98,7 @@ export class GcPacing {
 
   private narrow (): void {
     this.wide = false
-    this.opts.setGrowingPercent(0)
+    this.opts.setGrowingPercent(this.base)
   }
 
   /** Checks again when the hold would end; narrows once no piece came for holdMs. */

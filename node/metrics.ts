@@ -35,7 +35,7 @@ export class NodeMetrics {
     // eslint-disable-next-line no-new
     new client.Gauge({
       name: 'shardsync_heap_growth_ratio',
-      help: 'V8 heap headroom over live data between major collections, as a ratio (3: 300 %); 0: V8 decides (widened to 3 while large objects move, unless --heap-growth-percent is set)',
+      help: 'V8 heap headroom over live data between major collections, as a ratio (3: 300 %): --heap-growth-percent (1 by default), widened to 3 while large objects move; 0: V8 decides',
       registers,
       collect: function (this: client.Gauge) { this.set(node.heapGrowthPercent / 100) }
     })

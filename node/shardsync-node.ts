@@ -73,9 +73,8 @@ export class ShardsyncNode {
         siteId: options.siteId,
         maxObjectBytes: options.maxObjectBytes,
         defaults: { initialShards: options.initialShards, splitThreshold: options.splitThreshold, autoSplit: options.autoSplit },
-        // The operator's fixed --heap-growth-percent wins; at 0, the node
-        // widens V8's headroom while large objects move (node/gc-pacing.ts).
-        onLargeContent: options.heapGrowthPercent === 0 ? noteLargeContent() : undefined
+        // V8's headroom is widened while large objects move (node/gc-pacing.ts).
+        onLargeContent: noteLargeContent()
       })
       const outbox = await Outbox.open(db)
       let node: ShardsyncNode | undefined
@@ -121,9 +120,9 @@ export class ShardsyncNode {
 
   get siteId (): string { return this.options.siteId }
 
-  /** V8's heap growing percent in force: the operator's, or the pacing's (0: V8 decides). */
+  /** V8's heap growing percent in force in this process (0: V8 decides); see node/gc-pacing.ts. */
   get heapGrowthPercent (): number {
-    return this.options.heapGrowthPercent > 0 ? this.options.heapGrowthPercent : gcPacing().percent
+    return gcPacing().percent
   }
 
   nodeInfo (): { siteId: string, version: string, syncMode: string, buckets: BucketRecord[] } {

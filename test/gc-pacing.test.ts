@@ -2,8 +2,9 @@
  * GcPacing (node/gc-pacing.ts) as pure logic, with a fake clock and fake
  * timers: V8's flag is set on transitions only, widened at the first piece
  * of large content, held while pieces keep coming, given back holdMs after
- * the last one. Shown to fail: never narrowing, narrowing holdMs after the
- * first piece instead of the last, or setting the flag on every piece.
+ * the last one, to the base the node set (0: V8 decides). Shown to fail:
+ * never narrowing, narrowing holdMs after the first piece instead of the
+ * last, setting the flag on every piece, or narrowing to 0 instead of the base.
  */
 import t from 'tap'
 import { GcPacing } from '../node/gc-pacing'
@@ -60,4 +61,32 @@ t.test('widens again for the next transfer; close gives it back at once', async 
   t.same(sets, [300, 0, 300, 0], 'and no timer left behind')
   pacing.close()
   t.same(sets, [300, 0, 300, 0], 'closing twice changes nothing')
+})
+
+t.test('a base headroom: applied at once, restored after a transfer; one at or above wide is never widened', async t => {
+  const { pacing, sets, advance } = fake()
+  pacing.setBase(60)
+  t.same(sets, [60], 'the base applied at once')
+  t.equal(pacing.percent, 60)
+  pacing.note()
+  advance(2500)
+  t.same(sets, [60, 300, 60], 'widened for large content, then back to the base, not to V8')
+  pacing.note()
+  pacing.setBase(100)
+  t.equal(pacing.percent, 300, 'a new base waits while wide')
+  advance(2500)
+  t.same(sets, [60, 300, 60, 300, 100], 'and applies at the next narrow')
+  pacing.setBase(400)
+  pacing.note()
+  advance(5000)
+  t.same(sets, [60, 300, 60, 300, 100, 400], 'a base above wide: set once, never widened or narrowed')
+  t.equal(pacing.percent, 400)
+  pacing.setBase(0)
+  t.same(sets.at(-1), 0, 'base 0: back to V8')
+  pacing.note()
+  pacing.setBase(300)
+  t.same(sets.slice(-3), [0, 300, 300], 'a base raised to wide while wide ends the hold at once')
+  advance(5000)
+  t.same(sets.slice(-3), [0, 300, 300], 'and leaves no timer behind')
+  t.equal(pacing.percent, 300)
 })

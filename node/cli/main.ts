@@ -15,6 +15,7 @@ import type { NodeInfoResponse__Output } from '../rpc/generated/shardsync/v1/Nod
 import { VERSION } from '../shardsync-node'
 import { setClientSecurity, createBucket, listAllObjects, listBuckets, listShards, load, putObject, readInput, splitShard, withClients, writeOutput } from './object-commands'
 import { loadSecurity, type SecurityConfig } from '../rpc/security'
+import { gcPacing } from '../gc-pacing'
 import { runNode } from './run-node'
 import { showStatus, waitSynced } from './status-commands'
 import { verifySites } from './verify'
@@ -97,7 +98,7 @@ export function buildProgram (): Command {
     .option('--max-inflight <n>', 'calls in flight before the node sheds load (RESOURCE_EXHAUSTED)', int('--max-inflight', 1), DEFAULT_NODE_OPTIONS.maxInflight)
     .option('--db-max-open-files <n>', 'LevelDB table files kept open (file descriptors and their index blocks)', int('--db-max-open-files', 74), DEFAULT_NODE_OPTIONS.dbMaxOpenFiles)
     .option('--db-cache-mib <n>', 'LevelDB block cache in MiB', int('--db-cache-mib', 1), DEFAULT_NODE_OPTIONS.dbCacheMiB)
-    .option('--heap-growth-percent <n>', 'V8 heap headroom over live data, percent, fixed (0: V8 decides, widened to 300 while large objects move; at most 400); lower trades CPU for memory, higher the reverse', int('--heap-growth-percent', 0), DEFAULT_NODE_OPTIONS.heapGrowthPercent)
+    .option('--heap-growth-percent <n>', 'V8 heap headroom over live data, percent, widened to 300 while large objects move (0: V8 decides, up to 300; at most 400); lower trades CPU for memory, higher the reverse', int('--heap-growth-percent', 0), DEFAULT_NODE_OPTIONS.heapGrowthPercent)
     .option('--peer-deadline-ms <ms>', 'deadline of calls to peers', int('--peer-deadline-ms', 100), DEFAULT_NODE_OPTIONS.peerDeadlineMs)
     .action(async (o) => {
       const sec = securityConfig(program.opts())
@@ -133,12 +134,11 @@ export function buildProgram (): Command {
       // can still override it.
       if (!(process.env.NODE_OPTIONS ?? '').includes('semi-space')) v8.setFlagsFromString('--max-semi-space-size=32')
       // V8 lets the old generation grow to up to 4x the live heap between
-      // major collections; a sync keeps ~15-30 MiB alive, so that pacing is
-      // most of a node's private memory (bench: at 100, the target of a
-      // 1,000,000-object sync peaked at 139 instead of 186 MiB private, for
-      // 7-17 % more CPU). See README, Performance. At 0 the node widens it
-      // only while large objects move (node/gc-pacing.ts).
-      if (options.heapGrowthPercent > 0) v8.setFlagsFromString(`--heap-growing-percent=${options.heapGrowthPercent}`)
+      // major collections; a sync keeps ~15-30 MiB alive, so that pacing was
+      // most of what grew from a 100,000- to a 1,000,000-object sync. The
+      // node holds it at --heap-growth-percent (100 by default; 0: V8
+      // decides) and widens it while large objects move (node/gc-pacing.ts).
+      gcPacing().setBase(options.heapGrowthPercent)
       const { stop } = await runNode(options)
       const onSignal = (): void => { stop().then(() => process.exit(0), () => process.exit(1)) }
       process.once('SIGTERM', onSignal)

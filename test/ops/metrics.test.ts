@@ -233,21 +233,24 @@ t.test('metrics: exposition format, lag, rpc and split counters', async t => {
   t.same(parseProm((await scrape(metricsAddress(tgt))).body).errors.slice(0, 10), [], 'tgt /metrics still valid at the end')
 })
 
-t.test('heap headroom: widened while large objects move, given back after; a fixed --heap-growth-percent holds', async t => {
-  const [auto, fixed] = await startSites(t, [
+t.test('heap headroom: the base (100 % by default) widened while large objects move, given back after; 0 leaves it to V8; a base at 300 or more holds', async t => {
+  const [auto, v8, fixed] = await startSites(t, [
     { site: 'auto', args: ['--metrics', '127.0.0.1:0'] },
-    { site: 'fixed', args: ['--metrics', '127.0.0.1:0', '--heap-growth-percent', '150'] }
+    { site: 'v8', args: ['--metrics', '127.0.0.1:0', '--heap-growth-percent', '0'] },
+    { site: 'fixed', args: ['--metrics', '127.0.0.1:0', '--heap-growth-percent', '400'] }
   ])
   const ratio = async (n: NodeProcess): Promise<number | undefined> => value(await metrics(n), 'shardsync_heap_growth_ratio')
-  t.equal(await ratio(auto), 0, 'idle: V8 decides')
-  t.equal(await ratio(fixed), 1.5, 'a fixed setting is reported')
-  for (const n of [auto, fixed]) await makeBucket(n, 'heap', { shards: 1 })
+  t.equal(await ratio(auto), 1, 'idle: the default base, 100 %')
+  t.equal(await ratio(v8), 0, 'idle at 0: V8 decides')
+  t.equal(await ratio(fixed), 4, 'a base of 400 % is reported')
+  for (const n of [auto, v8, fixed]) await makeBucket(n, 'heap', { shards: 1 })
   await putObject(auto.clients, 'heap', 'small', crypto.randomBytes(1000))
-  t.equal(await ratio(auto), 0, 'a small object leaves it to V8')
-  await putObject(auto.clients, 'heap', 'large', crypto.randomBytes(3 * 1024 * 1024))
+  t.equal(await ratio(auto), 1, 'a small object leaves the base')
+  for (const n of [auto, v8, fixed]) await putObject(n.clients, 'heap', 'large', crypto.randomBytes(3 * 1024 * 1024))
   t.equal(await ratio(auto), 3, 'a large object widens it (300 %)')
-  await waitFor(async () => (await ratio(auto)) === 0, { timeoutMs: 20_000, what: 'the headroom given back' })
-  t.pass('given back once no large content moved for a while')
-  await putObject(fixed.clients, 'heap', 'large', crypto.randomBytes(3 * 1024 * 1024))
-  t.equal(await ratio(fixed), 1.5, 'a fixed setting is never changed')
+  t.equal(await ratio(v8), 3, 'also when V8 decides otherwise')
+  t.equal(await ratio(fixed), 4, 'a base above 300 % is never changed')
+  await waitFor(async () => (await ratio(auto)) === 1 && (await ratio(v8)) === 0, { timeoutMs: 20_000, what: 'the headroom given back' })
+  t.pass('given back to each base once no large content moved for a while')
+  t.equal(await ratio(fixed), 4, 'still 400 %')
 })
