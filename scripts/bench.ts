@@ -51,6 +51,7 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { DEFAULT_NODE_OPTIONS } from '../node/config'
 import { runBaseline, type BaselineRun, type Transport } from './bench/baseline'
 import { machine, now, round, type BenchConfig, type ContentionReport } from './bench/common'
 import { runFullSync, runGrowingSyncs, type FullSyncRun } from './bench/fullsync'
@@ -59,6 +60,14 @@ import { printSummary, summarizeProfiles } from './bench/profile'
 import { runScale } from './bench/scale'
 import { summarizeRuns, type Report } from './bench/repeat'
 import { runSplit } from './bench/split'
+
+/** The node defaults that shape the figures, recorded in meta (--node-arg overrides show in nodeArgs). */
+const NODE_DEFAULTS = {
+  heapGrowthPercent: DEFAULT_NODE_OPTIONS.heapGrowthPercent,
+  syncShardConcurrency: DEFAULT_NODE_OPTIONS.syncShardConcurrency,
+  dbMaxOpenFiles: DEFAULT_NODE_OPTIONS.dbMaxOpenFiles,
+  dbCacheMiB: DEFAULT_NODE_OPTIONS.dbCacheMiB
+}
 
 const SECTIONS = ['baseline', 'fullsync', 'large', 'lag', 'split', 'memory', 'scale'] as const
 
@@ -457,7 +466,7 @@ async function main (): Promise<void> {
 
   const totalSeconds = round((now() - t0) / 1000, 1)
   const report = {
-    meta: { ...machine(cfg.nodeEnv), startedAt, quick: cfg.quick, sections: [...(cfg.only.size > 0 ? cfg.only : SECTIONS)], params: p, targets: TARGETS, totalSeconds, sectionSeconds, profiled: cfg.profileDir !== undefined, nodeEnv: cfg.nodeEnv, nodeArgs: cfg.nodeArgs, pairing: cfg.pairing, bound: cfg.bound },
+    meta: { ...machine(cfg.nodeEnv), startedAt, quick: cfg.quick, sections: [...(cfg.only.size > 0 ? cfg.only : SECTIONS)], params: p, targets: TARGETS, totalSeconds, sectionSeconds, profiled: cfg.profileDir !== undefined, nodeEnv: cfg.nodeEnv, nodeArgs: cfg.nodeArgs, nodeDefaults: NODE_DEFAULTS, pairing: cfg.pairing, bound: cfg.bound },
     ...results,
     errors
   }
