@@ -193,21 +193,37 @@ export async function waitQuiet (cfg: BenchConfig, what: string, threshold = 0.3
   return { waitedSeconds: round((now() - t0) / 1000, 1), busyCores }
 }
 
-/** Samples RSS of some processes every intervalMs, keeping the peaks seen (total, anonymous, file-backed). */
+/**
+ * Samples RSS of some processes every intervalMs, keeping the peaks seen
+ * (total, anonymous, file-backed) and, once per timelineMs, a point of the
+ * timeline: [seconds since start, RSS MiB, anonymous MiB]. The timeline
+ * shows whether a peak grows through a sync or is one burst.
+ */
 export class RssSampler {
   private timer: NodeJS.Timeout | undefined
+  private readonly t0 = now()
+  private nextPoint = 0
   readonly peak = new Map<string, { rssMiB: number, rssAnonMiB: number, rssFileMiB: number }>()
-  constructor (private readonly pids: Record<string, number | undefined>, intervalMs = 250) {
+  readonly timeline = new Map<string, Array<[number, number, number]>>()
+  constructor (private readonly pids: Record<string, number | undefined>, intervalMs = 250, private readonly timelineMs = 1000) {
     this.timer = setInterval(() => this.sample(), intervalMs)
     this.timer.unref()
   }
 
   sample (): void {
+    const t = now() - this.t0
+    const point = t >= this.nextPoint
+    if (point) this.nextPoint += this.timelineMs
     for (const [name, pid] of Object.entries(this.pids)) {
       const m = procMemory(pid)
       if (m === undefined) continue
       const p = this.peak.get(name) ?? { rssMiB: 0, rssAnonMiB: 0, rssFileMiB: 0 }
       this.peak.set(name, { rssMiB: Math.max(p.rssMiB, m.rssMiB), rssAnonMiB: Math.max(p.rssAnonMiB, m.rssAnonMiB), rssFileMiB: Math.max(p.rssFileMiB, m.rssFileMiB) })
+      if (point) {
+        const line = this.timeline.get(name) ?? []
+        line.push([round(t / 1000, 1), m.rssMiB, m.rssAnonMiB])
+        this.timeline.set(name, line)
+      }
     }
   }
 
@@ -274,16 +290,19 @@ export interface LiveHeap {
   maxExternalMiB?: number
   /** In use after the full collection that SIGUSR2 asked for. */
   endLiveMiB?: number
+  /** Major collections since `since` (see liveHeap): [seconds, live MiB, heap total MiB, external MiB]. */
+  gcTimeline?: number[][]
 }
 
 /**
  * What heap-preload.ts reports for a node process, after asking it for a
- * full collection now (SIGUSR2). Undefined if it wrote nothing.
+ * full collection now (SIGUSR2). Undefined if it wrote nothing. `since`
+ * (epoch ms) starts the timeline of collections.
  */
-export async function liveHeap (cfg: BenchConfig, pid: number | undefined): Promise<LiveHeap | undefined> {
+export async function liveHeap (cfg: BenchConfig, pid: number | undefined, since?: number): Promise<LiveHeap | undefined> {
   if (pid === undefined) return undefined
   const file = path.join(heapDir(cfg), `heap.${pid}.json`)
-  const read = (): { majorGcs: number, maxLiveBytes: number, maxHeapTotalBytes: number, maxNewSpaceBytes?: number, maxExternalBytes?: number, endLiveBytes: number } | undefined => {
+  const read = (): { majorGcs: number, maxLiveBytes: number, maxHeapTotalBytes: number, maxNewSpaceBytes?: number, maxExternalBytes?: number, endLiveBytes: number, gcs?: number[][] } | undefined => {
     try { return JSON.parse(fs.readFileSync(file, 'utf8')) } catch { return undefined }
   }
   // No file: the process does not have the preload, and SIGUSR2 would kill it.
@@ -302,7 +321,8 @@ export async function liveHeap (cfg: BenchConfig, pid: number | undefined): Prom
     maxHeapTotalMiB: round(s.maxHeapTotalBytes / 2 ** 20),
     maxNewSpaceMiB: s.maxNewSpaceBytes !== undefined ? round(s.maxNewSpaceBytes / 2 ** 20) : undefined,
     maxExternalMiB: s.maxExternalBytes !== undefined ? round(s.maxExternalBytes / 2 ** 20) : undefined,
-    endLiveMiB: s.endLiveBytes >= 0 ? round(s.endLiveBytes / 2 ** 20) : undefined
+    endLiveMiB: s.endLiveBytes >= 0 ? round(s.endLiveBytes / 2 ** 20) : undefined,
+    gcTimeline: since === undefined || s.gcs === undefined ? undefined : s.gcs.filter(g => g[0] >= since).map(([t, ...rest]) => [round((t - since) / 1000, 1), ...rest])
   }
 }
 

@@ -54,6 +54,8 @@ export interface FullSyncRun {
    * (heaps, buffers) and file-backed (mmapped LevelDB tables: page cache).
    */
   sampledPeakRssMiB: Record<string, { rssMiB: number, rssAnonMiB: number, rssFileMiB: number }>
+  /** Once a second during the sync: [seconds, RSS MiB, anonymous MiB], per node. */
+  rssTimeline: Record<string, Array<[number, number, number]>>
   /** Peak anonymous RSS of source / target (sampled): memory the process really holds. */
   sourcePeakAnonMiB?: number
   targetPeakAnonMiB?: number
@@ -135,6 +137,7 @@ export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullS
     const contention = new Contention()
 
     const t0 = now()
+    const startedAt = Date.now()
     await connectPair(cfg, source, dst)
     let firstObject: number | undefined
     let lastCount = 0
@@ -159,7 +162,7 @@ export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullS
     const sampled = sampler.stop()
     const memSrc = procMemory(source.proc?.pid)
     const memDst = procMemory(dst.proc?.pid)
-    const heap = { source: await liveHeap(cfg, source.proc?.pid), target: await liveHeap(cfg, dst.proc?.pid) }
+    const heap = { source: await liveHeap(cfg, source.proc?.pid, startedAt), target: await liveHeap(cfg, dst.proc?.pid, startedAt) }
     const targetShards = (await listShardsOf(dst, BUCKET)).shards.length
     if (afterSync !== undefined) await afterSync(source, dst)
     return {
@@ -179,6 +182,7 @@ export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullS
       sourcePeakRssMiB: memSrc?.peakRssMiB,
       targetPeakRssMiB: memDst?.peakRssMiB,
       sampledPeakRssMiB: sampled,
+      rssTimeline: Object.fromEntries(sampler.timeline),
       sourcePeakAnonMiB: sampled.source?.rssAnonMiB,
       targetPeakAnonMiB: sampled.target?.rssAnonMiB,
       liveHeap: heap,

@@ -6,7 +6,9 @@
  * and mapped files; this figure is the one that must not grow with the
  * bucket. Written (small JSON, overwritten) to $BENCH_HEAP_DIR/heap.<pid>.json
  * after every major collection, so it can be read while the node runs; on
- * SIGUSR2 the node collects fully and adds what is still alive.
+ * SIGUSR2 the node collects fully and adds what is still alive. The last
+ * GC_POINTS major collections are kept as [epoch ms, live MiB, heap total
+ * MiB, external MiB], so the bench can line them up with its RSS timeline.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -17,7 +19,9 @@ import { constants, PerformanceObserver } from 'node:perf_hooks'
 const dir = process.env.BENCH_HEAP_DIR
 if (dir !== undefined && dir !== '') {
   const file = path.join(dir, `heap.${process.pid}.json`)
-  const stats = { majorGcs: 0, maxLiveBytes: 0, maxHeapTotalBytes: 0, maxNewSpaceBytes: 0, maxExternalBytes: 0, endLiveBytes: -1 }
+  const GC_POINTS = 400
+  const mib = (n: number): number => Math.round(n / 2 ** 20 * 10) / 10
+  const stats = { majorGcs: 0, maxLiveBytes: 0, maxHeapTotalBytes: 0, maxNewSpaceBytes: 0, maxExternalBytes: 0, endLiveBytes: -1, gcs: [] as number[][] }
   const save = (): void => { try { fs.writeFileSync(file, JSON.stringify(stats)) } catch {} }
   // Written at once: the bench signals only processes that have the file.
   save()
@@ -36,7 +40,10 @@ if (dir !== undefined && dir !== '') {
     // LevelDB values): the parts of private memory besides the old generation.
     const young = v8.getHeapSpaceStatistics().find(sp => sp.space_name === 'new_space')
     stats.maxNewSpaceBytes = Math.max(stats.maxNewSpaceBytes, young?.space_size ?? 0)
-    stats.maxExternalBytes = Math.max(stats.maxExternalBytes, process.memoryUsage().external)
+    const external = process.memoryUsage().external
+    stats.maxExternalBytes = Math.max(stats.maxExternalBytes, external)
+    stats.gcs.push([Date.now(), mib(h.used_heap_size), mib(h.total_heap_size), mib(external)])
+    if (stats.gcs.length > GC_POINTS) stats.gcs.shift()
     save()
   })
   observer.observe({ entryTypes: ['gc'] })
