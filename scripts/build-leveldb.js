@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * postinstall: rebuilds classic-level (the LevelDB 1.20 binding behind
- * `level`) from its bundled sources with one change: table files are read
- * with pread(2) instead of being memory-mapped.
+ * `level`) from its bundled sources with two changes:
+ *   1. table files are read with pread(2) instead of being memory-mapped;
+ *   2. a chained batch gives its buffer back as soon as it is written.
  *
  * Why: stock LevelDB maps up to 1000 table files (2 MiB each) for reads and
  * offers no switch. Every page a read touches then stays in the node's RSS
@@ -19,37 +20,92 @@
  * it is 0. LEVELDB_MMAP_LIMIT=1000 gives upstream's behaviour back without a
  * rebuild.
  *
+ * Why 2: classic-level frees a chained batch (leveldb::WriteBatch, one
+ * std::string holding every put) only when V8 collects the JS batch object
+ * ("TODO: close native batch (currently done on GC)" in its
+ * chained-batch.js). V8 does not know that small object holds megabytes,
+ * so a group commit's buffer (MiBs in full sync) can stay allocated until
+ * the next major collection: heaptrack on a target syncing 1,000,000
+ * objects found 7 MiB of written batches still held at its peak. A written
+ * batch is never used again (abstract-level closes it after write), so the
+ * patched Batch::Write deletes the WriteBatch on the worker thread right
+ * after writing it and leaves an empty one in its place. Clearing it would
+ * not do: std::string::clear keeps the capacity (as in Spark's
+ * SPARK-41339 for RocksDB).
+ *
  * SHARDSYNC_LEVELDB_PREBUILT=1 skips all of this and keeps the prebuilt
  * binary (tables mapped), for machines without python3, make and a C++
  * compiler. test/leveldb-reads.test.ts fails on such an install.
  *
- * Idempotent: the source is patched once, and the build is skipped when
- * build/shardsync-leveldb.json names the current patch.
+ * Idempotent: each source file is patched once, and the build is skipped
+ * when build/shardsync-leveldb.json names the current patch set.
  */
 'use strict'
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 
-const PATCH_ID = 'mmap-limit-env-1'
+const PATCH_ID = 'mmap-limit-env-1+batch-release-1'
 const RELATIVE_SOURCE = path.join('deps', 'leveldb', 'leveldb-1.20', 'util', 'env_posix.cc')
 const ORIGINAL = '  mmap_limit = sizeof(void*) >= 8 ? 1000 : 0;\n'
 const PATCHED = [
-  `  // shardsync (${PATCH_ID}): tables are read with pread unless`,
+  '  // shardsync (mmap-limit-env-1): tables are read with pread unless',
   '  // LEVELDB_MMAP_LIMIT allows maps (see shardsync scripts/build-leveldb.js).',
   '  const char* limit = getenv("LEVELDB_MMAP_LIMIT");',
   '  mmap_limit = limit != NULL ? atoi(limit) : 0;',
   ''
 ].join('\n')
 
+const RELATIVE_BINDING = 'binding.cc'
+const BINDING_ORIGINAL = [
+  '  leveldb::Status Write (bool sync) {',
+  '    leveldb::WriteOptions options;',
+  '    options.sync = sync;',
+  '    return database_->WriteBatch(options, batch_);',
+  '  }',
+  ''
+].join('\n')
+const BINDING_PATCHED = [
+  '  leveldb::Status Write (bool sync) {',
+  '    leveldb::WriteOptions options;',
+  '    options.sync = sync;',
+  '    leveldb::Status status = database_->WriteBatch(options, batch_);',
+  '    // shardsync (batch-release-1): a written batch is never used again, so',
+  '    // its buffer goes back now, not when V8 collects the batch object',
+  '    // (see shardsync scripts/build-leveldb.js).',
+  '    delete batch_;',
+  '    batch_ = new leveldb::WriteBatch();',
+  '    hasData_ = false;',
+  '    return status;',
+  '  }',
+  ''
+].join('\n')
+
+/** Replaces the one occurrence of `original` in `source` (a file of classic-level); a no-op if already patched. */
+function replaceOnce (source, original, patched, what) {
+  if (source.includes(patched)) return source
+  const at = source.indexOf(original)
+  if (at < 0 || source.indexOf(original, at + 1) >= 0) {
+    throw new Error(`${what} is not the source this patch expects (did classic-level change?)`)
+  }
+  return source.slice(0, at) + patched + source.slice(at + original.length)
+}
+
 /** The patched text of env_posix.cc; throws if the source is not the one this patch was written for. */
 function patchEnvPosix (source) {
-  if (source.includes(PATCHED)) return source
-  const at = source.indexOf(ORIGINAL)
-  if (at < 0 || source.indexOf(ORIGINAL, at + 1) >= 0) {
-    throw new Error(`${RELATIVE_SOURCE} is not the LevelDB 1.20 source this patch expects (did classic-level change its bundled LevelDB?)`)
-  }
-  return source.slice(0, at) + PATCHED + source.slice(at + ORIGINAL.length)
+  return replaceOnce(source, ORIGINAL, PATCHED, RELATIVE_SOURCE)
+}
+
+/** The patched text of classic-level's binding.cc; throws likewise. */
+function patchBinding (source) {
+  return replaceOnce(source, BINDING_ORIGINAL, BINDING_PATCHED, RELATIVE_BINDING)
+}
+
+/** Patches one file of classic-level in place (once). */
+function patchFile (file, patch) {
+  const source = fs.readFileSync(file, 'utf8')
+  const patched = patch(source)
+  if (patched !== source) fs.writeFileSync(file, patched)
 }
 
 function buildFromSource (dir) {
@@ -70,13 +126,11 @@ function main () {
     return 0
   }
   const dir = path.dirname(require.resolve('classic-level/package.json'))
-  const sourceFile = path.join(dir, RELATIVE_SOURCE)
   const marker = path.join(dir, 'build', 'shardsync-leveldb.json')
   const binary = path.join(dir, 'build', 'Release', 'classic_level.node')
 
-  const source = fs.readFileSync(sourceFile, 'utf8')
-  const patched = patchEnvPosix(source)
-  if (patched !== source) fs.writeFileSync(sourceFile, patched)
+  patchFile(path.join(dir, RELATIVE_SOURCE), patchEnvPosix)
+  patchFile(path.join(dir, RELATIVE_BINDING), patchBinding)
 
   let built
   try { built = JSON.parse(fs.readFileSync(marker, 'utf8')) } catch { built = undefined }
@@ -92,10 +146,10 @@ function main () {
     return 1
   }
   fs.writeFileSync(marker, JSON.stringify({ patch: PATCH_ID, builtAt: new Date().toISOString() }) + '\n')
-  console.log(`shardsync: built LevelDB with pread table reads in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  console.log(`shardsync: built LevelDB with pread table reads and prompt batch release in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   return 0
 }
 
-module.exports = { patchEnvPosix, PATCH_ID }
+module.exports = { patchEnvPosix, patchBinding, PATCH_ID }
 
 if (require.main === module) process.exitCode = main()
