@@ -5,7 +5,7 @@
  *   1. table files are read with pread(2) instead of being memory-mapped;
  *   2. a chained batch gives its buffer back as soon as it is written.
  *
- * Why: stock LevelDB maps up to 1000 table files (2 MiB each) for reads and
+ * Why 1: stock LevelDB maps up to 1000 table files (2 MiB each) for reads and
  * offers no switch. Every page a read touches then stays in the node's RSS
  * until the table leaves the table cache, so a source serving a full sync of
  * a 1,000,000-object bucket carried ~290 MiB of mapped tables: its RSS grew
@@ -34,8 +34,9 @@
  * SPARK-41339 for RocksDB).
  *
  * SHARDSYNC_LEVELDB_PREBUILT=1 skips all of this and keeps the prebuilt
- * binary (tables mapped), for machines without python3, make and a C++
- * compiler. test/leveldb-reads.test.ts fails on such an install.
+ * binary (tables mapped, batches freed on GC), for machines without
+ * python3, make and a C++ compiler. test/leveldb-reads.test.ts and
+ * test/leveldb-batch-release.test.ts fail on such an install.
  *
  * Idempotent: each source file is patched once, and the build is skipped
  * when build/shardsync-leveldb.json names the current patch set.
