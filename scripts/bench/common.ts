@@ -213,7 +213,8 @@ export class RssSampler {
   sample (): void {
     const t = now() - this.t0
     const point = t >= this.nextPoint
-    if (point) this.nextPoint += this.timelineMs
+    // The next period boundary: a stall yields one point, not a burst of catch-up points.
+    if (point) this.nextPoint = (Math.floor(t / this.timelineMs) + 1) * this.timelineMs
     for (const [name, pid] of Object.entries(this.pids)) {
       const m = procMemory(pid)
       if (m === undefined) continue
