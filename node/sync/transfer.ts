@@ -19,8 +19,19 @@ import type { SourceChange, SourceClient, SourceObjectInfo } from './source-clie
 const FETCH_MAX_KEYS = 500
 const FETCH_MAX_BYTES = 16 * 1024 * 1024
 /** Fetched objects are handed to the store in groups of about this size. */
-const APPLY_GROUP_BYTES = 4 * 1024 * 1024
-const APPLY_GROUP_OBJECTS = 500
+export const APPLY_GROUP_BYTES = 4 * 1024 * 1024
+export const APPLY_GROUP_OBJECTS = 250
+/**
+ * Groups of one copy committing at once, besides the one being filled.
+ *
+ * Invariant: a copy holds at most (COMMIT_WINDOW + 1) groups of objects
+ * between fetch and commit, so the objects a target has in flight do not
+ * grow with how full the source's listing pages are (a bucket of 100,000
+ * objects in 256 shards lists about 390 a page, one of 1,000,000 a full
+ * page). Without it a full page's four groups could all be waiting on the
+ * writer at once.
+ */
+export const COMMIT_WINDOW = 1
 /**
  * Bytes fetched but not yet committed, at most, over all the copies of one
  * peer at once (shards sync in parallel): the target's memory for object
@@ -122,12 +133,19 @@ export class ObjectTransfer {
         // wait for commits, of any copy, to give bytes back. The stream is
         // not read meanwhile, so gRPC flow control holds the source back.
         if (!this.budget.tryTake(bytes)) {
-          if (group.length > 0) apply()
+          if (group.length > 0) {
+            apply()
+            await commits.waitAtMost(COMMIT_WINDOW)
+          }
           await this.budget.take(bytes)
         }
         group.push({ key: obj.key, version: obj.info, crc32: obj.info.crc32, data: obj.data })
         groupBytes += bytes
-        if (groupBytes >= APPLY_GROUP_BYTES || group.length >= APPLY_GROUP_OBJECTS) apply()
+        if (groupBytes >= APPLY_GROUP_BYTES || group.length >= APPLY_GROUP_OBJECTS) {
+          apply()
+          // Not read meanwhile: gRPC flow control holds the source back.
+          await commits.waitAtMost(COMMIT_WINDOW)
+        }
         commits.throwIfFailed()
       }
     } catch (err) {
@@ -138,14 +156,16 @@ export class ObjectTransfer {
       throw err
     }
     if (group.length > 0) apply()
+    await commits.waitAtMost(COMMIT_WINDOW)
   }
 }
 
 /**
  * The commits one copy started: each gives its bytes back to the shared
  * budget when it ends, whatever the outcome. A target that writes slower
- * than it fetches thus holds at most the budget in data, not a page per
- * shard. settle() waits for all, then throws the first failure.
+ * than it fetches thus holds at most the budget in data, and at most
+ * COMMIT_WINDOW + 1 groups per copy, not a page per shard. settle() waits
+ * for all, then throws the first failure.
  */
 class CommitWindow {
   private readonly inflight = new Set<Promise<void>>()
@@ -159,6 +179,11 @@ class CommitWindow {
       this.inflight.delete(done)
     })
     this.inflight.add(done)
+  }
+
+  /** Waits until at most `n` commits are in flight (failures are kept for throwIfFailed). */
+  async waitAtMost (n: number): Promise<void> {
+    while (this.inflight.size > n) await Promise.race(this.inflight)
   }
 
   throwIfFailed (): void {
