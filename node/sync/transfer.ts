@@ -19,7 +19,7 @@ import type { SourceChange, SourceClient, SourceObjectInfo } from './source-clie
 const FETCH_MAX_KEYS = 500
 const FETCH_MAX_BYTES = 16 * 1024 * 1024
 /** Fetched objects are handed to the store in groups of about this size. */
-export const APPLY_GROUP_BYTES = 4 * 1024 * 1024
+const APPLY_GROUP_BYTES = 4 * 1024 * 1024
 export const APPLY_GROUP_OBJECTS = 250
 /**
  * Groups of one copy committing at once, besides the one being filled.
@@ -113,7 +113,9 @@ export class ObjectTransfer {
   private async fetchAndApply (localBucket: string, srcBucket: string, keys: string[], stats: TransferStats, commits: CommitWindow): Promise<void> {
     let group: ReplicaObject[] = []
     let groupBytes = 0
-    const apply = (): void => {
+    // Hands the group to the writer, then waits while the window is full.
+    // The stream is not read meanwhile: gRPC flow control holds the source back.
+    const apply = async (): Promise<void> => {
       const objects = group
       const bytes = groupBytes
       group = []
@@ -121,6 +123,7 @@ export class ObjectTransfer {
       commits.add(this.store.applyReplicaObjects(localBucket, objects).then((results) => {
         for (const r of results) if (r.applied) stats.applied++
       }), bytes)
+      await commits.waitAtMost(COMMIT_WINDOW)
     }
     try {
       for await (const obj of this.client.fetchObjects(srcBucket, keys)) {
@@ -133,19 +136,12 @@ export class ObjectTransfer {
         // wait for commits, of any copy, to give bytes back. The stream is
         // not read meanwhile, so gRPC flow control holds the source back.
         if (!this.budget.tryTake(bytes)) {
-          if (group.length > 0) {
-            apply()
-            await commits.waitAtMost(COMMIT_WINDOW)
-          }
+          if (group.length > 0) await apply()
           await this.budget.take(bytes)
         }
         group.push({ key: obj.key, version: obj.info, crc32: obj.info.crc32, data: obj.data })
         groupBytes += bytes
-        if (groupBytes >= APPLY_GROUP_BYTES || group.length >= APPLY_GROUP_OBJECTS) {
-          apply()
-          // Not read meanwhile: gRPC flow control holds the source back.
-          await commits.waitAtMost(COMMIT_WINDOW)
-        }
+        if (groupBytes >= APPLY_GROUP_BYTES || group.length >= APPLY_GROUP_OBJECTS) await apply()
         commits.throwIfFailed()
       }
     } catch (err) {
@@ -155,8 +151,7 @@ export class ObjectTransfer {
       groupBytes = 0
       throw err
     }
-    if (group.length > 0) apply()
-    await commits.waitAtMost(COMMIT_WINDOW)
+    if (group.length > 0) await apply()
   }
 }
 
