@@ -379,6 +379,8 @@ async function main (): Promise<void> {
     rows.push({ section: '4 incremental lag', metric: 'lag p99', value: fmt(r.lagMs.p99, ' ms'), target: `<= ${TARGETS.lagP99Ms} ms`, ok: r.lagMs.p99 <= TARGETS.lagP99Ms && r.missing === 0 })
     rows.push({ section: '4 incremental lag', metric: 'lag max', value: fmt(r.lagMs.max, ' ms'), target: '' })
     rows.push({ section: '4 incremental lag', metric: 'PUT latency p99 / missing', value: `${fmt(r.putLatencyMs.p99)} ms / ${r.missing}`, target: '' })
+    const pauses = (rows: number[][] | undefined): string => rows === undefined ? '-' : rows.length === 0 ? '0' : `${rows.length} (max ${fmt(Math.max(...rows.map(x => x[1])))} ms)`
+    rows.push({ section: '4 incremental lag', metric: 'main-thread pauses > 100 ms: source / target / bench', value: `${pauses(r.stalls.source?.pauses)} / ${pauses(r.stalls.target?.pauses)} / ${pauses(r.stalls.bench)}`, target: '' })
   })
 
   await section('split', async () => {

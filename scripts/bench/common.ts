@@ -327,6 +327,26 @@ export async function liveHeap (cfg: BenchConfig, pid: number | undefined, since
   }
 }
 
+/** Stalls of one process since an instant: event-loop pauses and long collections. */
+export interface Stalls {
+  /** [seconds since, ms]: the main thread did not run for ms (pause-monitor.ts). */
+  pauses: number[][]
+  /** [seconds since, ms, kind]: collections that took over 50 ms (kind: 1 minor, 2 major, 4 incremental, 8 weak callbacks). */
+  longGcs: number[][]
+}
+
+/**
+ * What heap-preload.ts noted of a node's stalls since `since` (epoch ms),
+ * read without disturbing the node. Undefined without the preload.
+ */
+export function readStalls (cfg: BenchConfig, pid: number | undefined, since: number): Stalls | undefined {
+  if (pid === undefined) return undefined
+  let s: { pauses?: number[][], longGcs?: number[][] }
+  try { s = JSON.parse(fs.readFileSync(path.join(heapDir(cfg), `heap.${pid}.json`), 'utf8')) } catch { return undefined }
+  const rel = (rows: number[][] | undefined): number[][] => (rows ?? []).filter(r => r[0] >= since).map(([t, ...rest]) => [round((t - since) / 1000, 1), ...rest])
+  return { pauses: rel(s.pauses), longGcs: rel(s.longGcs) }
+}
+
 /** The environment of a measured node (profiled with --profile; with --bound, the experiment for its role). */
 export function profileEnv (cfg: BenchConfig, role?: 'source' | 'target', objectBytes?: number): Record<string, string> | undefined {
   return nodeEnv(cfg, true, role, objectBytes)

@@ -9,26 +9,40 @@
  * SIGUSR2 the node collects fully and adds what is still alive. The last
  * GC_POINTS major collections are kept as [epoch ms, live MiB, heap total
  * MiB, external MiB], so the bench can line them up with its RSS timeline.
+ * Also kept: event-loop pauses over PAUSE_MS (pause-monitor.ts) and
+ * collections that took over LONG_GC_MS, as [epoch ms, ms] and
+ * [epoch ms, ms, kind], for the lag section's stall report.
  */
 import fs from 'node:fs'
 import path from 'node:path'
 import v8 from 'node:v8'
 import vm from 'node:vm'
-import { constants, PerformanceObserver } from 'node:perf_hooks'
+import { constants, performance, PerformanceObserver } from 'node:perf_hooks'
+import { PauseMonitor } from './pause-monitor'
 
 const dir = process.env.BENCH_HEAP_DIR
 if (dir !== undefined && dir !== '') {
   const file = path.join(dir, `heap.${process.pid}.json`)
   const GC_POINTS = 400
   const mib = (n: number): number => Math.round(n / 2 ** 20 * 10) / 10
-  const stats = { majorGcs: 0, maxLiveBytes: 0, maxHeapTotalBytes: 0, maxNewSpaceBytes: 0, maxExternalBytes: 0, endLiveBytes: -1, gcs: [] as number[][] }
+  const LONG_GC_MS = 50
+  const stats = { majorGcs: 0, maxLiveBytes: 0, maxHeapTotalBytes: 0, maxNewSpaceBytes: 0, maxExternalBytes: 0, endLiveBytes: -1, gcs: [] as number[][], pauses: [] as number[][], longGcs: [] as number[][] }
   const save = (): void => { try { fs.writeFileSync(file, JSON.stringify(stats)) } catch {} }
+  const monitor = new PauseMonitor(save)
+  stats.pauses = monitor.pauses
+  monitor.start()
   // Written at once: the bench signals only processes that have the file.
   save()
   const observer = new PerformanceObserver((list) => {
     let major = false
     for (const e of list.getEntries()) {
-      if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) major = true
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) major = true
+      if (e.duration > LONG_GC_MS) {
+        stats.longGcs.push([Math.round(performance.timeOrigin + e.startTime), Math.round(e.duration), kind ?? 0])
+        if (stats.longGcs.length > GC_POINTS) stats.longGcs.shift()
+        if (!major) save()
+      }
     }
     if (!major) return
     const h = v8.getHeapStatistics()

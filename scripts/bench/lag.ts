@@ -23,7 +23,8 @@ import type { PullChangesResponse__Output } from '../../node/rpc/generated/shard
 import type { SyncServiceClient } from '../../node/rpc/generated/shardsync/v1/SyncService'
 import { waitFor, type NodeProcess } from '../lib/cluster'
 import { callUnary } from '../../node/rpc/clients'
-import { BodyPool, connectPair, H2Putter, noteProfiled, profileEnv, Contention, procCpuSeconds, waitQuiet, type ContentionReport, listShardsOf, now, objectCount, padKey, percentile, round, scratch, sleep, startNode, stopNodes, summarize, type BenchConfig } from './common'
+import { PauseMonitor } from './pause-monitor'
+import { BodyPool, connectPair, H2Putter, noteProfiled, profileEnv, Contention, procCpuSeconds, readStalls, type Stalls, waitQuiet, type ContentionReport, listShardsOf, now, objectCount, padKey, percentile, round, scratch, sleep, startNode, stopNodes, summarize, type BenchConfig } from './common'
 
 export interface LagOptions {
   rate: number
@@ -55,6 +56,13 @@ export interface LagRun {
   cores: { source: number, target: number, bench: number }
   /** Per 500 ms from the first write: objects acknowledged by the source, and objects arrived on the target. */
   timeline: { binMs: number, acked: number[], arrived: number[] }
+  /**
+   * On the timeline's clock (seconds from the first write): when each
+   * process's main thread stopped for over 100 ms, and the nodes' long
+   * collections. A dip in `arrived` with none of these is waiting outside
+   * JavaScript.
+   */
+  stalls: { source?: Stalls, target?: Stalls, bench: number[][] }
 }
 
 const BUCKET = 'lag'
@@ -179,6 +187,7 @@ export async function runLag (cfg: BenchConfig, o: LagOptions): Promise<LagRun> 
     const cpuDst0 = procCpuSeconds(dst.proc?.pid)
     const cpuBench0 = process.cpuUsage()
     const contention = new Contention()
+    const benchPauses = new PauseMonitor().start()
     const run = await phase('lag-', o.seconds)
     const { t0, writeSeconds, putLatency, errors } = run
     const cpuSrc = procCpuSeconds(src.proc?.pid) - cpuSrc0
@@ -191,6 +200,13 @@ export async function runLag (cfg: BenchConfig, o: LagOptions): Promise<LagRun> 
       bench: round((cpuBench.user + cpuBench.system) / 1e6 / busy.wallSeconds, 2)
     }
     await sub.stop()
+    benchPauses.stop()
+    const epoch0 = performance.timeOrigin + t0
+    const stalls = {
+      source: readStalls(cfg, src.proc?.pid, epoch0),
+      target: readStalls(cfg, dst.proc?.pid, epoch0),
+      bench: benchPauses.since(epoch0)
+    }
 
     const bin = 500
     let last = t0
@@ -224,7 +240,8 @@ export async function runLag (cfg: BenchConfig, o: LagOptions): Promise<LagRun> 
       method: `long-poll PullChanges on the target's own log (${sub.polls} polls, ${sub.errors} failed), arrival = answer received`,
       contention: busy,
       cores,
-      timeline
+      timeline,
+      stalls
     }
   } finally {
     for (const st of stoppers) await st()
