@@ -22,6 +22,7 @@ import type { ObjectServiceClient } from '../../node/rpc/generated/shardsync/v1/
 import { loadShardsyncProto } from '../../node/rpc/proto'
 import { MAX_MESSAGE_BYTES } from '../../node/rpc/server'
 import { connectOneWay, NodeProcess, type NodeSpec } from '../lib/cluster'
+import { rowsSince } from './pause-monitor'
 
 export interface BenchConfig {
   quick: boolean
@@ -323,7 +324,7 @@ export async function liveHeap (cfg: BenchConfig, pid: number | undefined, since
     maxNewSpaceMiB: s.maxNewSpaceBytes !== undefined ? round(s.maxNewSpaceBytes / 2 ** 20) : undefined,
     maxExternalMiB: s.maxExternalBytes !== undefined ? round(s.maxExternalBytes / 2 ** 20) : undefined,
     endLiveMiB: s.endLiveBytes >= 0 ? round(s.endLiveBytes / 2 ** 20) : undefined,
-    gcTimeline: since === undefined || s.gcs === undefined ? undefined : s.gcs.filter(g => g[0] >= since).map(([t, ...rest]) => [round((t - since) / 1000, 1), ...rest])
+    gcTimeline: since === undefined || s.gcs === undefined ? undefined : rowsSince(s.gcs, since)
   }
 }
 
@@ -343,8 +344,7 @@ export function readStalls (cfg: BenchConfig, pid: number | undefined, since: nu
   if (pid === undefined) return undefined
   let s: { pauses?: number[][], longGcs?: number[][] }
   try { s = JSON.parse(fs.readFileSync(path.join(heapDir(cfg), `heap.${pid}.json`), 'utf8')) } catch { return undefined }
-  const rel = (rows: number[][] | undefined): number[][] => (rows ?? []).filter(r => r[0] >= since).map(([t, ...rest]) => [round((t - since) / 1000, 1), ...rest])
-  return { pauses: rel(s.pauses), longGcs: rel(s.longGcs) }
+  return { pauses: rowsSince(s.pauses, since), longGcs: rowsSince(s.longGcs, since) }
 }
 
 /** The environment of a measured node (profiled with --profile; with --bound, the experiment for its role). */

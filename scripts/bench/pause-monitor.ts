@@ -12,6 +12,11 @@ export const TICK_MS = 20
 export const PAUSE_MS = 100
 const MAX_PAUSES = 200
 
+/** Rows stamped in epoch ms, from `since` on, restamped in seconds from it (0.1 s). */
+export function rowsSince (rows: readonly number[][] | undefined, since: number): number[][] {
+  return (rows ?? []).filter(r => r[0] >= since).map(([t, ...rest]) => [Math.round((t - since) / 100) / 10, ...rest])
+}
+
 export class PauseMonitor {
   readonly pauses: number[][] = []
   private timer: NodeJS.Timeout | undefined
@@ -33,7 +38,7 @@ export class PauseMonitor {
 
   /** Pauses that began at or after `since` (epoch ms): [seconds since, pause ms]. */
   since (since: number): number[][] {
-    return this.pauses.filter(p => p[0] >= since).map(([t, ms]) => [Math.round((t - since) / 100) / 10, ms])
+    return rowsSince(this.pauses, since)
   }
 
   private tick (): void {
