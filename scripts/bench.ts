@@ -21,7 +21,7 @@
  * a minute in all; its figures are for spotting regressions, not for the
  * targets), --out PATH, --only a,b,... (sections by the names above),
  * --profile DIR (V8 CPU profiles of the measured node processes, summarized
- * at the end; slows them down, so figures of such a run are not comparable;
+ * at the end with each one's main-thread time on a core and waiting for one; slows them down, so figures of such a run are not comparable;
  * combine with --only), --keep (keep scratch data and node logs),
  * --quiet-wait S (before each measurement wait up to S seconds for the
  * machine to be idle; default 10, quick 0, 0 = never wait). Every section
@@ -333,6 +333,10 @@ async function main (): Promise<void> {
     rows.push({ section: '2 full sync', metric: `${fmt(p.n)} x 1 KiB, ${r.sourceShards} source shards`, value: fmt(r.objectsPerSecond, ' obj/s'), target: '' })
     rows.push({ section: '2 full sync', metric: 'duration (AddPeer -> count = N)', value: fmt(r.seconds, ' s'), target: '' })
     rows.push({ section: '2 full sync', metric: 'CPU s: source / target', value: `${r.sourceCpuSeconds} / ${r.targetCpuSeconds}`, target: '' })
+    for (const role of ['source', 'target'] as const) {
+      const t = r.threadCpu[role]
+      if (t !== undefined) rows.push({ section: '2 full sync', metric: `  ${role} CPU s by thread: main (waited) / busiest other / rest`, value: `${t.mainCpuSeconds} (${t.mainWaitSeconds}) / ${t.busiestOtherCpuSeconds} / ${t.restCpuSeconds}`, target: '' })
+    }
   })
   if (fullSync !== undefined && baseline?.tcp !== undefined) {
     const fs2 = fullSync

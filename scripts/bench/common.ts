@@ -250,7 +250,8 @@ export async function connectPair (cfg: BenchConfig, source: NodeProcess, target
 /**
  * Environment of a node process: --node-env additions, plus (if `measured`)
  * the heap log (heap-preload.ts), with --profile what makes it write a
- * CPU profile on exit, and with --bound the experiment for its `role`
+ * CPU profile and its main thread's waits for a core on exit
+ * (cpu-profile-preload.ts, sched-preload.ts), and with --bound the experiment for its `role`
  * (bound-preload.ts).
  */
 export function nodeEnv (cfg: BenchConfig, measured: boolean, role?: 'source' | 'target', objectBytes?: number): Record<string, string> | undefined {
@@ -265,6 +266,7 @@ export function nodeEnv (cfg: BenchConfig, measured: boolean, role?: 'source' | 
   }
   if (measured && cfg.profileDir !== undefined) {
     preload('cpu-profile-preload.js')
+    preload('sched-preload.js')
     env.BENCH_CPU_PROF_DIR = cfg.profileDir
   }
   if (measured && cfg.bound !== undefined && (role === 'target' || (role === 'source' && cfg.bound === 'both'))) {

@@ -16,6 +16,7 @@ import {
   connectPair, Contention, listShardsOf, liveHeap, type LiveHeap, noteProfiled, nodeEnv, profileEnv, loadObjects, now, objectCount, padKey, procCpuSeconds, procMemory, round, RssSampler, scratch, sleep, startNode, stopNodes,
   waitQuiet, waitSplitsSettled, type BenchConfig, type ContentionReport, type Scratch
 } from './common'
+import { threadCpuBetween, threadTimes, type ThreadCpu } from './thread-cpu'
 
 export interface FullSyncOptions {
   label: string
@@ -47,6 +48,8 @@ export interface FullSyncRun {
   targetCpuSeconds: number
   /** CPU microseconds per object, both nodes together. */
   cpuMicrosPerObject: number
+  /** The same CPU by thread (thread-cpu.ts); undefined off Linux. */
+  threadCpu: { source?: ThreadCpu, target?: ThreadCpu }
   sourcePeakRssMiB?: number
   targetPeakRssMiB?: number
   /**
@@ -133,6 +136,8 @@ export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullS
     await waitQuiet(cfg, `full sync ${o.label}`)
     const cpuSrc0 = procCpuSeconds(source.proc?.pid)
     const cpuDst0 = procCpuSeconds(dst.proc?.pid)
+    const threadsSrc0 = threadTimes(source.proc?.pid)
+    const threadsDst0 = threadTimes(dst.proc?.pid)
     const sampler = new RssSampler({ source: source.proc?.pid, target: dst.proc?.pid })
     const contention = new Contention()
 
@@ -158,6 +163,10 @@ export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullS
     const seconds = (now() - t0) / 1000
     const cpuSrc = procCpuSeconds(source.proc?.pid) - cpuSrc0
     const cpuDst = procCpuSeconds(dst.proc?.pid) - cpuDst0
+    const threads = {
+      source: threadCpuBetween(source.proc?.pid, threadsSrc0, threadTimes(source.proc?.pid)),
+      target: threadCpuBetween(dst.proc?.pid, threadsDst0, threadTimes(dst.proc?.pid))
+    }
     const busy = contention.stop(cpuSrc + cpuDst)
     const sampled = sampler.stop()
     const memSrc = procMemory(source.proc?.pid)
@@ -179,6 +188,7 @@ export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullS
       sourceCpuSeconds: round(cpuSrc, 2),
       targetCpuSeconds: round(cpuDst, 2),
       cpuMicrosPerObject: Math.round((cpuSrc + cpuDst) / count * 1e6),
+      threadCpu: threads,
       sourcePeakRssMiB: memSrc?.peakRssMiB,
       targetPeakRssMiB: memDst?.peakRssMiB,
       sampledPeakRssMiB: sampled,

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import type { SchedReport } from './sched-preload'
 
 interface CallFrame { functionName: string, url: string, lineNumber: number, columnNumber: number }
 interface ProfileNode { id: number, callFrame: CallFrame, hitCount?: number, children?: number[] }
@@ -26,6 +27,8 @@ export interface ProfileSummary {
   topTotal: FunctionCost[]
   /** shardsync's own functions (dist/node, dist/storage) by inclusive time. */
   shardsyncTotal: FunctionCost[]
+  /** The main thread's time on a core and waiting for one (sched-preload.ts), when written. */
+  sched?: SchedReport
 }
 
 function shortUrl (url: string): string {
@@ -101,6 +104,8 @@ export function summarizeProfile (file: string, top = 25, roles: Record<number, 
     return { fn, where, selfMs: Math.round(s), selfPct: Math.round(s / busy * 1000) / 10, totalMs: Math.round(t), totalPct: Math.round(t / busy * 1000) / 10 }
   })
   const pid = Number(/\.(\d+)\.\d+\.\d+\.cpuprofile$/.exec(path.basename(file))?.[1] ?? NaN)
+  const schedFile = path.join(path.dirname(file), `SCHED.${pid}.json`)
+  const sched = fs.existsSync(schedFile) ? JSON.parse(fs.readFileSync(schedFile, 'utf8')) as SchedReport : undefined
   return {
     file,
     pid,
@@ -110,7 +115,8 @@ export function summarizeProfile (file: string, top = 25, roles: Record<number, 
     areas: [...areas].sort((a, b) => b[1] - a[1]).map(([a, ms]) => ({ area: a, selfMs: Math.round(ms), pctOfBusy: Math.round(ms / busy * 1000) / 10 })),
     topSelf: rows(selfBy),
     topTotal: rows(totalBy),
-    shardsyncTotal: rows(totalBy, k => /\u0000(node|storage)\//.test(k))
+    shardsyncTotal: rows(totalBy, k => /\u0000(node|storage)\//.test(k)),
+    sched
   }
 }
 
@@ -123,6 +129,12 @@ export function summarizeProfiles (dirOrFiles: string | string[], top = 25, role
 
 export function printSummary (s: ProfileSummary, out: (line: string) => void = (l) => process.stdout.write(l + '\n')): void {
   out(`\n### ${s.role ?? 'process'} pid ${s.pid}: ${s.durationMs} ms profiled, ${s.busyMs} ms busy (${Math.round(s.busyMs / s.durationMs * 100)} %)  ${path.basename(s.file)}`)
+  if (s.sched !== undefined) {
+    const c = Object.values(s.sched.calls)
+    const sum = (f: (x: typeof c[number]) => number): number => Math.round(c.reduce((a, x) => a + f(x), 0))
+    out(`main thread (schedstat, process lifetime): ${Math.round(s.sched.runMs)} ms on a core, ${Math.round(s.sched.waitMs)} ms runnable and waiting for one; ` +
+      `LevelDB calls (${c.reduce((a, x) => a + x.n, 0)}): ${sum(x => x.wallMs)} ms, ${sum(x => x.waitMs)} ms of it waiting (booked to them as busy)`)
+  }
   out('areas (self time, % of busy):')
   for (const a of s.areas) out(`  ${a.area.padEnd(24)} ${String(a.selfMs).padStart(7)} ms  ${a.pctOfBusy.toFixed(1).padStart(5)} %`)
   out('top self time:')
