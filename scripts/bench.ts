@@ -21,7 +21,8 @@
  * a minute in all; its figures are for spotting regressions, not for the
  * targets), --out PATH, --only a,b,... (sections by the names above),
  * --profile DIR (V8 CPU profiles of the measured node processes, summarized
- * at the end with each one's main-thread time on a core and waiting for one; slows them down, so figures of such a run are not comparable;
+ * at the end with each one's main-thread time on a core and waiting for
+ * one; slows them down, so figures of such a run are not comparable;
  * combine with --only), --keep (keep scratch data and node logs),
  * --quiet-wait S (before each measurement wait up to S seconds for the
  * machine to be idle; default 10, quick 0, 0 = never wait). Every section

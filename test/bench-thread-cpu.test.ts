@@ -7,7 +7,8 @@
  * - on a real child process whose worker thread burns CPU while its main
  *   thread sleeps, the busiest other thread carries that CPU, not main;
  * - a real child under the preload that makes 20 LevelDB gets and 3 batch
- *   writes has them counted in SCHED.<pid>.json (none without the wrap).
+ *   writes has them counted in SCHED.<pid>.json (none without the wrap),
+ *   and the profile summary of that pid prints them.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -15,6 +16,7 @@ import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { sleep } from '../scripts/bench/common'
+import { printSummary, summarizeProfile } from '../scripts/bench/profile'
 import type { SchedReport } from '../scripts/bench/sched-preload'
 import { threadCpuBetween, threadTimes, type ThreadTimes } from '../scripts/bench/thread-cpu'
 
@@ -81,4 +83,13 @@ t.test('sched-preload counts LevelDB calls and the main thread\'s time', { skip:
   t.equal(report.calls.getMany.n, 1, 'the getMany')
   t.ok(report.runMs > 0 && report.waitMs >= 0 && report.wallMs >= report.runMs / 2, `main thread: ${report.runMs} ms on a core, ${report.waitMs} ms waiting`)
   t.ok(report.calls.get.waitMs <= report.calls.get.wallMs + 1, 'a call waits no longer than it lasts')
+
+  // The summary of the same pid's profile (a minimal one) carries it.
+  const profile = path.join(dir, `CPU.1.${r.stdout}.0.1.cpuprofile`)
+  fs.writeFileSync(profile, JSON.stringify({ nodes: [{ id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1, columnNumber: -1 }, children: [] }], startTime: 0, endTime: 1000, samples: [1], timeDeltas: [1000] }))
+  const summary = summarizeProfile(profile)
+  t.same(summary.sched, report)
+  const lines: string[] = []
+  printSummary(summary, l => lines.push(l))
+  t.ok(lines.some(l => l.includes(`${Math.round(report.runMs)} ms on a core`) && l.includes('LevelDB calls (24)')), 'printed above the profile')
 })

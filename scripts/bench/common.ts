@@ -251,8 +251,8 @@ export async function connectPair (cfg: BenchConfig, source: NodeProcess, target
  * Environment of a node process: --node-env additions, plus (if `measured`)
  * the heap log (heap-preload.ts), with --profile what makes it write a
  * CPU profile and its main thread's waits for a core on exit
- * (cpu-profile-preload.ts, sched-preload.ts), and with --bound the experiment for its `role`
- * (bound-preload.ts).
+ * (cpu-profile-preload.ts, sched-preload.ts), and with --bound the
+ * experiment for its `role` (bound-preload.ts).
  */
 export function nodeEnv (cfg: BenchConfig, measured: boolean, role?: 'source' | 'target', objectBytes?: number): Record<string, string> | undefined {
   const env: Record<string, string> = { ...cfg.nodeEnv }
