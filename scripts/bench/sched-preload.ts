@@ -66,8 +66,9 @@ if (dir !== undefined && dir !== '' && fs.existsSync(STAT)) {
   const calls: Record<string, CallWaits> = { get: { n: 0, wallMs: 0, waitMs: 0 }, getMany: { n: 0, wallMs: 0, waitMs: 0 }, batchWrite: { n: 0, wallMs: 0, waitMs: 0 } }
   try {
     // Resolved from the node's own module tree, as the node resolves it.
-    /* eslint-disable @typescript-eslint/no-var-requires */
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { ClassicLevel } = require('classic-level')
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { ChainedBatch } = require('classic-level/chained-batch.js')
     wrap(ClassicLevel.prototype, '_get', calls.get)
     wrap(ClassicLevel.prototype, '_getMany', calls.getMany)
