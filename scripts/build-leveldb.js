@@ -48,9 +48,10 @@
  * the file formats do not change (test/leveldb-crc32c.test.ts).
  *
  * SHARDSYNC_LEVELDB_PREBUILT=1 skips all of this and keeps the prebuilt
- * binary (tables mapped, batches freed on GC), for machines without
- * python3, make and a C++ compiler. test/leveldb-reads.test.ts and
- * test/leveldb-batch-release.test.ts fail on such an install.
+ * binary (tables mapped, batches freed on GC, CRC-32C by table), for
+ * machines without python3, make and a C++ compiler.
+ * test/leveldb-reads.test.ts, test/leveldb-batch-release.test.ts and
+ * test/leveldb-crc32c.test.ts fail on such an install.
  *
  * Idempotent: each source file is patched once, and the build is skipped
  * when build/shardsync-leveldb.json names the current patch set.

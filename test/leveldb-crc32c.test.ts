@@ -28,7 +28,6 @@ const KEYS = 2000
 
 // argv: binary ('stock' | 'installed'), 'write' | 'count', directory.
 const CHILD = `
-const path = require('node:path')
 if (process.argv[1] === 'stock') {
   const file = require.resolve('classic-level/binding.js')
   require.cache[file] = { id: file, filename: file, loaded: true, exports: require(${JSON.stringify(STOCK)}) }
@@ -69,9 +68,8 @@ function run (binary: 'stock' | 'installed', op: 'write' | 'count', dir: string)
 }
 
 function logFile (dir: string): string {
-  const logs = fs.readdirSync(dir).filter(f => f.endsWith('.log'))
-  const biggest = logs.map(f => path.join(dir, f)).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0]
-  return biggest
+  const logs = fs.readdirSync(dir).filter(f => f.endsWith('.log')).map(f => path.join(dir, f))
+  return logs.sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0]
 }
 
 const x64Linux = process.platform === 'linux' && process.arch === 'x64'
