@@ -25,10 +25,12 @@ export interface DatabaseTuning {
   maxOpenFiles?: number
   /** LevelDB block cache, bytes (uncompressed blocks in private memory). */
   cacheBytes?: number
+  /** LevelDB write buffer (memtable), bytes; LevelDB's default 4 MiB if unset. */
+  writeBufferBytes?: number
 }
 
 export async function openDatabase (dir: string, tuning: DatabaseTuning = {}): Promise<Database> {
-  const db = new Level<string, unknown>(dir, { valueEncoding: 'json', maxOpenFiles: tuning.maxOpenFiles, cacheSize: tuning.cacheBytes })
+  const db = new Level<string, unknown>(dir, { valueEncoding: 'json', ...levelOptions(tuning) })
   try {
     await db.open()
   } catch (err) {
@@ -38,6 +40,20 @@ export async function openDatabase (dir: string, tuning: DatabaseTuning = {}): P
     throw ShardsyncError.databaseCorrupt(dir, err)
   }
   return db
+}
+
+/**
+ * classic-level's options for `tuning`, with only the values that are set:
+ * its binding reads a present option with napi_get_value_uint32 and does not
+ * check the result, so an option present as `undefined` becomes whatever was
+ * on the stack instead of LevelDB's default.
+ */
+export function levelOptions (tuning: DatabaseTuning): { maxOpenFiles?: number, cacheSize?: number, writeBufferSize?: number } {
+  const out: { maxOpenFiles?: number, cacheSize?: number, writeBufferSize?: number } = {}
+  if (tuning.maxOpenFiles !== undefined) out.maxOpenFiles = tuning.maxOpenFiles
+  if (tuning.cacheBytes !== undefined) out.cacheSize = tuning.cacheBytes
+  if (tuning.writeBufferBytes !== undefined) out.writeBufferSize = tuning.writeBufferBytes
+  return out
 }
 
 /**
