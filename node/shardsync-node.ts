@@ -10,7 +10,9 @@
  * the notice outbox and its senders, the progress store, and one PeerSync
  * per peer.
  */
+import path from 'node:path'
 import type { Logger } from 'pino'
+import { CONTENT_DIR, contentTuning } from '../storage/content-store'
 import { openDatabase, type Database } from '../storage/database'
 import { ShardsyncError } from '../storage/errors'
 import { ObjectStore } from '../storage/object-store'
@@ -47,6 +49,8 @@ export class ShardsyncNode {
   private constructor (
     readonly options: NodeOptions,
     readonly db: Database,
+    /** Small objects' content (storage/content-store.ts). */
+    readonly contentDb: Database,
     readonly store: ObjectStore,
     readonly splitter: Splitter,
     readonly outbox: Outbox,
@@ -67,9 +71,14 @@ export class ShardsyncNode {
   }
 
   static async open (options: NodeOptions, deps: { log: Logger, connectPeer: ConnectPeer }): Promise<ShardsyncNode> {
-    const db = await openDatabase(options.dataDir, { maxOpenFiles: options.dbMaxOpenFiles, cacheBytes: options.dbCacheMiB * 1024 * 1024 })
+    const tuning = { maxOpenFiles: options.dbMaxOpenFiles, cacheBytes: options.dbCacheMiB * 1024 * 1024 }
+    const db = await openDatabase(options.dataDir, tuning)
+    let contentDb: Database | undefined
     try {
+      // Small objects' content: a LevelDB of its own (storage/content-store.ts).
+      contentDb = await openDatabase(path.join(options.dataDir, CONTENT_DIR), contentTuning(tuning))
       const store = await ObjectStore.open(db, {
+        contentDb,
         siteId: options.siteId,
         maxObjectBytes: options.maxObjectBytes,
         defaults: { initialShards: options.initialShards, splitThreshold: options.splitThreshold, autoSplit: options.autoSplit },
@@ -84,9 +93,10 @@ export class ShardsyncNode {
           ? []
           : outbox.noticeOps(node.peerIds(), formatNotice({ site: options.siteId, bucketId: record.id, srcShard: shard, newShard }))
       })
-      node = new ShardsyncNode(options, db, store, splitter, outbox, new ProgressStore(db), new PeerStore(db), deps.connectPeer, deps.log)
+      node = new ShardsyncNode(options, db, contentDb, store, splitter, outbox, new ProgressStore(db), new PeerStore(db), deps.connectPeer, deps.log)
       return node
     } catch (err) {
+      await contentDb?.close()
       await db.close()
       throw err
     }
@@ -115,6 +125,8 @@ export class ShardsyncNode {
     await Promise.all([...this.peers.values()].map(async p => await this.detachPeer(p)))
     this.store.close()
     await this.store.blobs.settled()
+    await this.store.content.flush()
+    await this.contentDb.close()
     await this.db.close()
   }
 

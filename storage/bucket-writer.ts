@@ -4,7 +4,10 @@
  * storage/split.ts (split steps, through `exclusive`).
  *
  * Dev docs
- * - Every state change is one LevelDB batch. Object writes are group-
+ * - Every state change is one LevelDB batch in the main database. Object
+ *   content goes to the content database (storage/content-store.ts): new
+ *   chunks ahead of the batch with an intent, dropped ones after it.
+ *   Object writes are group-
  *   committed: all mutations queued while the previous batch was being
  *   written go into the next batch, together with the shard headers and
  *   the bucket record they change. Memory (headers, record) is updated only
@@ -28,6 +31,7 @@
  *   Local writes take mtime = max(now, stored mtime + 1), so they always win
  *   locally and order consistently everywhere.
  */
+import type { ContentRef, ContentStore, Intent } from './content-store'
 import { writeBatch, type BatchOp, type Database } from './database'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
@@ -113,6 +117,7 @@ export class BucketWriter {
 
   constructor (
     private readonly db: Database,
+    private readonly content: ContentStore,
     private readonly state: () => BucketState,
     private readonly hooks: WriterHooks
   ) {}
@@ -219,6 +224,10 @@ export class BucketWriter {
     const appended: Array<{ shard: number, seq: number, site: string }> = []
     const grew = new Set<number>()
     const garbage: string[] = []
+    /** Chunks for the content database, and the versions they belong to. */
+    const chunkPuts: BatchOp[] = []
+    const added: ContentRef[] = []
+    const dropped: ContentRef[] = []
     let objectDelta = 0
     const now = Date.now()
 
@@ -240,7 +249,7 @@ export class BucketWriter {
         m.mtime = Math.max(now, (old?.mtime ?? 0) + 1)
       } else if (old !== undefined && compareVersions(m, old) <= 0) {
         // Not newer than what we hold: drop it, and any chunks it uploaded.
-        if (m.kind === 'put' && m.uploaded) dropData(ops, garbage, m.dataId, m.chunks, m.blob, true)
+        if (m.kind === 'put' && m.uploaded) dropData(ops, dropped, garbage, m.key, m.dataId, m.chunks, m.blob, true)
         outcomes.push({ p, result: { applied: false, version: versionOf(old), shard, existed: live } })
         continue
       }
@@ -249,7 +258,7 @@ export class BucketWriter {
         continue
       }
 
-      if (live && old.dataId !== undefined) dropData(ops, garbage, old.dataId, old.chunks, old.blob === true, false)
+      if (live && old.dataId !== undefined) dropData(ops, dropped, garbage, m.key, old.dataId, old.chunks, old.blob === true, false)
       if (from >= 0 && inOldShard.delete(m.key)) {
         // A moving key the migration has not reached: move its entry now.
         const fromHeader = headerOf(from)
@@ -265,8 +274,9 @@ export class BucketWriter {
         if (m.blob) head.blob = true
         for (let c = 0; c < m.inlineChunks.length; c++) {
           // Inline chunks are the last ones: earlier chunks were written ahead.
-          ops.push({ type: 'put', key: keys.chunkKey(m.dataId, m.chunks - m.inlineChunks.length + c), value: m.inlineChunks[c], valueEncoding: 'buffer' } as BatchOp)
+          chunkPuts.push({ type: 'put', key: keys.chunkKey(m.dataId, m.chunks - m.inlineChunks.length + c), value: m.inlineChunks[c], valueEncoding: 'buffer' } as BatchOp)
         }
+        if (m.chunks > 0 && !m.blob) added.push([m.key, m.dataId, m.chunks])
         if (m.uploaded) ops.push({ type: 'del', key: keys.uploadKey(m.dataId) })
         const entry: IndexEntry = { size: m.size, etag: m.etag, mtime: m.mtime, site: m.site }
         ops.push({ type: 'put', key: keys.indexKey(record.id, shard, m.key), value: entry })
@@ -294,12 +304,21 @@ export class BucketWriter {
     if (ops.length > 0) {
       for (const shard of changed) ops.push({ type: 'put', key: keys.shardKey(record.id, shard), value: headers.get(shard) })
       if (newRecord !== record) ops.push({ type: 'put', key: keys.bucketKey(record.name), value: newRecord })
+      let intent: Intent | undefined
       try {
-        await writeBatch(this.db, ops)
+        if (added.length > 0 || dropped.length > 0) intent = await this.content.writeAhead(record.id, added.concat(dropped), chunkPuts)
       } catch (err) {
         for (const o of outcomes) o.p.reject(err)
         return
       }
+      try {
+        await writeBatch(this.db, ops)
+      } catch (err) {
+        if (intent !== undefined) await this.content.abandon(intent)
+        for (const o of outcomes) o.p.reject(err)
+        return
+      }
+      if (intent !== undefined) this.content.settle(intent, dropped)
       for (const shard of changed) bucket.shards[shard] = headers.get(shard) as ShardHeader
       for (const a of appended) bucket.origins.note(a.shard, a.seq, a.site)
       bucket.record = newRecord
@@ -319,11 +338,12 @@ function versionOf (head: ObjectHead): ObjectVersion {
 }
 
 /**
- * Removes a version's content in the batch: its chunks at once; a blob file
- * gets a garbage marker now and is removed once the batch is durable.
+ * Removes a version's content: its chunks once the batch is durable (named
+ * in the commit's intent, storage/content-store.ts); a blob file gets a
+ * garbage marker in the batch and is removed once the batch is durable.
  */
-function dropData (ops: BatchOp[], garbage: string[], dataId: string, chunks: number, blob: boolean, withMarker: boolean): void {
-  for (let c = 0; c < chunks; c++) ops.push({ type: 'del', key: keys.chunkKey(dataId, c) })
+function dropData (ops: BatchOp[], dropped: ContentRef[], garbage: string[], key: string, dataId: string, chunks: number, blob: boolean, withMarker: boolean): void {
+  if (chunks > 0 && !blob) dropped.push([key, dataId, chunks])
   if (withMarker) ops.push({ type: 'del', key: keys.uploadKey(dataId) })
   if (blob) {
     ops.push({ type: 'put', key: keys.garbageKey(dataId), value: {} })

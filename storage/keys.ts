@@ -10,7 +10,7 @@
  *   s!<bucketId>!<shard:8>                shard header (split state, counts, lineage)
  *   i!<bucketId>!<shard:8>!<objectKey>    shard index entry (moves on split)
  *   h!<bucketId>!<objectKey>              object head or tombstone (never moves)
- *   d!<dataId>!<chunk:8>                  object data chunk (never moves)
+ *   d!<dataId>!<chunk:8>                  object data chunk (never moves), in the content database
  *   u!<dataId>                            upload in progress (chunks or blob file written, head not yet)
  *   g!<dataId>                            blob file made garbage by a commit, not yet removed
  *   l!<bucketId>!<shard:8>!<seq:16>       sync log entry, on the shard where the change happened
@@ -18,6 +18,11 @@
  *   r!<siteId>!<srcBucketId>              source bucket record (target side): name, local bucket
  *   x!<peerId>!<seq:16>                   outbox: split notice waiting for the peer's ack
  *   peer!<peerId>                         peer added at run time
+ *
+ * The content database (DIR/content, storage/content-store.ts) holds the
+ * d! chunks and:
+ *
+ *   w!<seq:16>                            write-ahead intent of a commit: {b: bucketId, r: [[objectKey, dataId, chunks]]}
  *
  * Bucket ids, data ids and site ids never contain '!' or ':' (see
  * storage/validate.ts); bucket names cannot by the S3 rules.
@@ -59,6 +64,10 @@ export function headKey (bucketId: string, objectKey: string): string { return h
 
 export function chunkPrefix (dataId: string): string { return `d${SEP}${dataId}${SEP}` }
 export function chunkKey (dataId: string, chunk: number): string { return chunkPrefix(dataId) + hex8(chunk) }
+export const CHUNKS_PREFIX = `d${SEP}`
+
+export function intentKey (seq: number): string { return `w${SEP}${hex16(seq)}` }
+export const INTENTS_PREFIX = `w${SEP}`
 
 export function uploadKey (dataId: string): string { return `u${SEP}${dataId}` }
 export const UPLOADS_PREFIX = `u${SEP}`

@@ -13,6 +13,7 @@ import crypto from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import path from 'node:path'
 import { BlobStore } from './blob-store'
+import { ContentStore } from './content-store'
 import { Md5Worker } from './md5-worker'
 import { writeBatch, type Database } from './database'
 import { ShardsyncError } from './errors'
@@ -61,6 +62,11 @@ export interface ObjectStoreOptions {
   siteId: string
   maxObjectBytes: number
   defaults: BucketDefaults
+  /**
+   * The LevelDB for small objects' content (storage/content-store.ts), opened
+   * by the caller; default: the main database (the protocol model test).
+   */
+  contentDb?: Database
   /** Where large objects' files go; default `blobs` inside the LevelDB directory. */
   blobDir?: string
   /**
@@ -90,6 +96,7 @@ export class ObjectStore extends EventEmitter {
   readonly db: Database
   readonly options: ObjectStoreOptions
   readonly blobs: BlobStore
+  readonly content: ContentStore
   readonly hasher = new Md5Worker()
   private readonly buckets = new Map<string, BucketState>()
   private readonly bucketsById = new Map<string, BucketState>()
@@ -100,6 +107,7 @@ export class ObjectStore extends EventEmitter {
     this.setMaxListeners(0)
     this.db = db
     this.options = options
+    this.content = new ContentStore(options.contentDb ?? db, db)
     // A database with no directory (memory-level, in the protocol model test) keeps no blobs.
     const location = (db as { location?: unknown }).location
     this.blobs = new BlobStore(options.blobDir ?? (typeof location === 'string' ? path.join(location, 'blobs') : undefined), db, (err) => this.emit('blob-gc-error', err), options.onLargeContent)
@@ -112,6 +120,9 @@ export class ObjectStore extends EventEmitter {
   }
 
   private async load (): Promise<void> {
+    // Before anything reads or writes content: chunks of a former layout
+    // move over, and commits a crash interrupted are settled.
+    await this.content.recover()
     for await (const [, value] of this.db.iterator(keys.prefixRange(keys.BUCKETS_PREFIX))) {
       const record = value as BucketRecord
       const shards: ShardHeader[] = []
@@ -133,7 +144,7 @@ export class ObjectStore extends EventEmitter {
   private async dropAbandonedUploads (): Promise<void> {
     for await (const key of this.db.keys(keys.prefixRange(keys.UPLOADS_PREFIX))) {
       const dataId = key.slice(keys.UPLOADS_PREFIX.length)
-      await this.db.clear(keys.prefixRange(keys.chunkPrefix(dataId)))
+      await this.content.clearChunks(dataId)
       await this.blobs.remove(dataId)
       await this.db.del(key)
     }
@@ -145,7 +156,7 @@ export class ObjectStore extends EventEmitter {
       record,
       shards,
       origins: new OriginRuns(),
-      writer: new BucketWriter(this.db, () => state, {
+      writer: new BucketWriter(this.db, this.content, () => state, {
         onLogAppended: (b) => this.emit('log', b.record.id),
         onIndexGrew: (b, grown) => this.emit('index-grew', b, grown),
         onGarbage: (dataIds) => this.blobs.collect(dataIds)
@@ -367,9 +378,9 @@ export class ObjectStore extends EventEmitter {
       return
     }
     let n = 0
-    for await (const chunk of this.db.values({ ...keys.prefixRange(keys.chunkPrefix(head.dataId)), valueEncoding: 'buffer' })) {
+    for await (const chunk of this.content.chunkValues(head.dataId)) {
       n++
-      yield withHeadroom(chunk as unknown as Buffer, headroom)
+      yield withHeadroom(chunk, headroom)
     }
     if (n !== head.chunks) throw new ShardsyncError('OBJECT_NOT_FOUND', 'object changed while it was read')
   }
@@ -387,7 +398,7 @@ export class ObjectStore extends EventEmitter {
       for (let c = 0; c < h.chunks; c++) want.push(keys.chunkKey(h.dataId as string, c))
       return [start, h.chunks]
     })
-    const values = want.length > 0 ? await this.db.getMany(want, { valueEncoding: 'buffer' }) as Array<Buffer | undefined> : []
+    const values = want.length > 0 ? await this.content.db.getMany(want, { valueEncoding: 'buffer' }) as Array<Buffer | undefined> : []
     return spans.map((span) => {
       if (span === undefined) return undefined
       const parts = values.slice(span[0], span[0] + span[1])

@@ -267,11 +267,22 @@ function contentMismatch (): ShardsyncError {
   return new ShardsyncError('UPSTREAM_UNAVAILABLE', 'replicated object content does not match its checksum or etag')
 }
 
-/** Unique per process (random prefix) and cheap per upload (a counter). */
-const DATA_ID_PREFIX = crypto.randomBytes(6).toString('base64url')
+/**
+ * Data ids ascend, so that content arrives in key order in its database
+ * (storage/content-store.ts): the process's start time in milliseconds, two
+ * random bytes (two processes that start in the same millisecond, or a
+ * clock set back), then a counter. Fixed widths make byte order numeric
+ * order; base 36 digits sort as they count.
+ */
+export function formatDataId (startMs: number, random: string, counter: number): string {
+  return startMs.toString(16).padStart(11, '0') + random + counter.toString(36).padStart(10, '0')
+}
+
+const DATA_ID_START = Date.now()
+const DATA_ID_RANDOM = crypto.randomBytes(2).toString('hex')
 let dataIdCounter = 0
 function nextDataId (): string {
-  return DATA_ID_PREFIX + (dataIdCounter++).toString(36)
+  return formatDataId(DATA_ID_START, DATA_ID_RANDOM, dataIdCounter++)
 }
 
 function noop (): void {}

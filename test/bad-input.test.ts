@@ -19,6 +19,7 @@ import type { PutObjectRequest } from '../node/rpc/generated/shardsync/v1/PutObj
 import { loadShardsyncProto } from '../node/rpc/proto'
 import { fromServiceError } from '../node/rpc/status-map'
 import { NodeProcess } from '../scripts/lib/cluster'
+import { auditContent } from './content-audit'
 import { openDatabase } from '../storage/database'
 import { ShardsyncError } from '../storage/errors'
 
@@ -301,19 +302,15 @@ t.test('boundary values that are valid are accepted', async (t) => {
 t.test('refused uploads left no chunks or upload markers in LevelDB', async (t) => {
   t.equal(await node.stop(), 0, 'clean exit')
   const db = await openDatabase(node.dataDir)
-  t.teardown(async () => { await db.close() })
-  const live = new Map<string, number>()
-  for await (const [, v] of db.iterator({ gt: 'h!', lt: 'h"' })) {
-    const head = v as { dataId?: string, chunks: number, deleted?: boolean }
-    if (head.deleted !== true && head.dataId !== undefined) live.set(head.dataId, head.chunks)
-  }
-  const orphans: string[] = []
-  for await (const k of db.keys({ gt: 'd!', lt: 'd"' })) if (!live.has(k.slice(2, k.lastIndexOf('!')))) orphans.push(k)
-  t.same(orphans, [], 'no chunk without a live head')
+  t.teardown(async () => { if (db.status === 'open') await db.close() })
   const markers: string[] = []
   for await (const k of db.keys({ gt: 'u!', lt: 'u"' })) markers.push(k)
   t.same(markers, [], 'no upload markers')
   const buckets: string[] = []
   for await (const k of db.keys({ gt: 'b!', lt: 'b"' })) buckets.push(k.slice(2))
   t.same(buckets, ['good', 'other.bucket-1'], 'only the two real buckets exist')
+  await db.close()
+  const audit = await auditContent(node.dataDir)
+  t.same(audit.orphans, [], 'no chunk without a live head')
+  t.equal(audit.intents, 0, 'no write-ahead intent left')
 })
