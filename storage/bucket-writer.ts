@@ -300,25 +300,26 @@ export class BucketWriter {
       outcomes.push({ p, result: { applied: true, version: versionOf(head), shard, existed: live } })
     }
 
+    let intent: Intent | undefined
     const newRecord = objectDelta !== 0 ? { ...record, objectCount: record.objectCount + objectDelta } : record
     if (ops.length > 0) {
       for (const shard of changed) ops.push({ type: 'put', key: keys.shardKey(record.id, shard), value: headers.get(shard) })
       if (newRecord !== record) ops.push({ type: 'put', key: keys.bucketKey(record.name), value: newRecord })
-      let intent: Intent | undefined
       try {
-        if (added.length > 0 || dropped.length > 0) intent = await this.content.writeAhead(record.id, added.concat(dropped), chunkPuts)
+        if (added.length > 0 || dropped.length > 0) intent = await this.content.writeAhead(record.id, added, dropped, chunkPuts)
       } catch (err) {
         for (const o of outcomes) o.p.reject(err)
         return
       }
+      if (intent !== undefined) for (const op of this.content.commitOps(intent)) ops.push(op)
       try {
         await writeBatch(this.db, ops)
       } catch (err) {
-        if (intent !== undefined) await this.content.abandon(intent)
+        // The intent stays: whether the batch reached LevelDB's log is not
+        // known here, and the next open settles it by what is on disk.
         for (const o of outcomes) o.p.reject(err)
         return
       }
-      if (intent !== undefined) this.content.settle(intent, dropped)
       for (const shard of changed) bucket.shards[shard] = headers.get(shard) as ShardHeader
       for (const a of appended) bucket.origins.note(a.shard, a.seq, a.site)
       bucket.record = newRecord
@@ -330,6 +331,9 @@ export class BucketWriter {
     if (garbage.length > 0 && ops.length > 0) this.hooks.onGarbage(garbage)
     if (logged.size > 0) this.hooks.onLogAppended(bucket, [...logged])
     if (grew.size > 0) this.hooks.onIndexGrew(bucket, [...grew])
+    // Dropped versions' chunks, once no head names them (a failure leaves
+    // the intent for the next open to settle).
+    if (intent !== undefined) await this.content.settle(intent).catch(noop)
   }
 }
 

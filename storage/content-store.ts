@@ -4,7 +4,7 @@
  *
  * Called by BucketWriter (around every commit batch that adds or drops
  * chunks) and by ObjectStore (reads, start-up recovery, migration). Owns the
- * content database's keys: chunks and write-ahead intents (w!<seq>).
+ * content database, and the write-ahead intents (w!<seq>) in the main one.
  *
  * Dev docs
  * - Why a second LevelDB: in one LSM tree with the heads, index entries
@@ -14,22 +14,28 @@
  *   compaction was the largest single CPU consumer of a full sync. Data ids
  *   ascend (storage/upload.ts nextDataId), so a content table flushed from
  *   its own memtable overlaps no other and LevelDB places it without
- *   rewriting it. Where the main database has no directory (memory-level in
- *   the protocol model test) content shares it; the protocol is the same.
- * - Two databases cannot change in one batch, so a commit is three writes:
- *   1. writeAhead: the new chunks and an intent naming every (key, dataId)
- *      the commit adds or drops, in one content batch;
- *   2. the commit batch in the main database (heads, index, log);
- *   3. settle: the dropped versions' chunks and the intent are deleted, in a
- *      later content batch (deferred to the next write ahead, a timer, or
- *      flush). Chunks are thus written before any head names them and
- *      deleted only after no head names them.
- * - Invariant: every chunk is named by a live head, or by an intent. At
- *   open, `recover` settles each intent left by a crash by the heads
- *   themselves: a named version's chunks are kept if the key's head names
- *   that dataId and deleted otherwise. That holds whether the commit landed
- *   (new version kept, old dropped) or not (new dropped, old kept), and for
- *   a version a later commit replaced too. Data ids are never reused.
+ *   rewriting it. That only holds while the content database receives
+ *   nothing but ascending keys: its only deletes are of versions that
+ *   overwrites and deletes drop, and the intents live in the main database.
+ *   Where the main database has no directory (memory-level in the protocol
+ *   model test) content shares it; the protocol is the same.
+ * - Two databases cannot change in one batch, so a commit that adds or drops
+ *   chunks is three or four writes:
+ *   1. an intent {b, a: added, d: dropped} put in the main database;
+ *   2. the added chunks, in one content batch;
+ *   3. the commit batch in the main database, which deletes the intent, or,
+ *      if the commit drops versions, marks it committed (c) and keeps only
+ *      the dropped ones;
+ *   4. if it dropped versions: their chunks deleted in one content batch;
+ *      the intent's delete then waits for the next main write of step 1 (or
+ *      a timer, or flush).
+ *   So chunks are written before any head names them and deleted only after
+ *   no head names them.
+ * - Invariant: every chunk is named by a live head, or by an intent in the
+ *   main database. `recover` at open settles each intent a crash left: not
+ *   committed (its commit batch never landed, or it would have been changed
+ *   with it): the added chunks go and the dropped stay; committed: the
+ *   dropped chunks go. Both are idempotent. Data ids are never reused.
  */
 import { writeBatch, type BatchOp, type Database, type DatabaseTuning } from './database'
 import * as keys from './keys'
@@ -60,50 +66,72 @@ export function contentTuning (main: DatabaseTuning): DatabaseTuning {
 /** A version's chunks, named in an intent: [objectKey, dataId, chunks]. */
 export type ContentRef = [key: string, dataId: string, chunks: number]
 
-/** What an intent record holds. */
-interface IntentRecord { b: string, r: ContentRef[] }
+/** An intent record (main database, w!<seq>): bucket id, added and dropped versions, committed. */
+interface IntentRecord { b: string, a?: ContentRef[], d: ContentRef[], c?: true }
 
 /** A commit's intent, between writeAhead and settle. */
-export interface Intent { key: string, record: IntentRecord }
+export interface Intent { key: string, added: ContentRef[], dropped: ContentRef[], bucketId: string }
 
-/** How long settled work may wait for the next content write before it is written on its own. */
+/** How long the delete of a settled intent may wait for the next intent write. */
 const SETTLE_DELAY_MS = 200
 /** Chunks moved per batch when content is migrated out of the main database. */
 const MIGRATE_PAGE = 1000
 
 export class ContentStore {
   private seq = 0
-  /** Deletes of settled intents (and the chunks they drop), written with the next content batch. */
+  /** Deletes of settled intents, written with the next intent (main database). */
   private deferred: BatchOp[] = []
   private timer: NodeJS.Timeout | undefined
   private flushing: Promise<void> = Promise.resolve()
 
-  /** `db` is the content database; `main` holds the heads (may be the same database). */
+  /** `db` is the content database; `main` holds the heads and intents (may be the same database). */
   constructor (readonly db: Database, private readonly main: Database) {}
 
   get separate (): boolean { return this.db !== this.main }
 
   /**
-   * Before a commit batch: writes `chunks` (puts of d! keys) and the intent
-   * naming `refs` of bucket `bucketId`, in one batch, with any settled work.
+   * Before a commit batch: puts the intent naming the versions the commit
+   * adds and drops (with the deletes of settled intents), then writes the
+   * added chunks (puts of d! keys).
    */
-  async writeAhead (bucketId: string, refs: ContentRef[], chunks: BatchOp[]): Promise<Intent> {
-    const intent: Intent = { key: keys.intentKey(this.seq++), record: { b: bucketId, r: refs } }
+  async writeAhead (bucketId: string, added: ContentRef[], dropped: ContentRef[], chunks: BatchOp[]): Promise<Intent> {
+    const intent: Intent = { key: keys.intentKey(this.seq++), added, dropped, bucketId }
     const settled = this.takeDeferred()
-    const ops = settled.concat(chunks)
-    ops.push({ type: 'put', key: intent.key, value: intent.record })
+    const record: IntentRecord = { b: bucketId, a: added, d: dropped }
     try {
-      await writeBatch(this.db, ops)
+      await writeBatch(this.main, settled.concat({ type: 'put', key: intent.key, value: record }))
     } catch (err) {
       this.deferred = settled.concat(this.deferred)
       throw err
     }
+    if (chunks.length > 0) {
+      try {
+        await writeBatch(this.db, chunks)
+      } catch (err) {
+        await this.abandon(intent)
+        throw err
+      }
+    }
     return intent
   }
 
-  /** After the commit batch is durable: its dropped chunks and the intent go with a later write. */
-  settle (intent: Intent, dropped: ContentRef[]): void {
-    for (const [, dataId, chunks] of dropped) pushChunkDeletes(this.deferred, dataId, chunks)
+  /** The ops the commit batch carries for its intent: it is deleted, or keeps the dropped versions, committed. */
+  commitOps (intent: Intent): BatchOp[] {
+    if (intent.dropped.length === 0) return [{ type: 'del', key: intent.key }]
+    const record: IntentRecord = { b: intent.bucketId, d: intent.dropped, c: true }
+    return [{ type: 'put', key: intent.key, value: record }]
+  }
+
+  /**
+   * After the commit batch is durable: the dropped chunks are deleted, and
+   * the intent's delete goes with a later intent write. If the delete of the
+   * chunks fails, the intent stays for the next open.
+   */
+  async settle (intent: Intent): Promise<void> {
+    if (intent.dropped.length === 0) return
+    const ops: BatchOp[] = []
+    for (const [, dataId, chunks] of intent.dropped) pushChunkDeletes(ops, dataId, chunks)
+    await writeBatch(this.db, ops)
     this.deferred.push({ type: 'del', key: intent.key })
     if (this.timer === undefined) {
       this.timer = setTimeout(() => { this.timer = undefined; void this.flush() }, SETTLE_DELAY_MS)
@@ -112,27 +140,27 @@ export class ContentStore {
   }
 
   /**
-   * When the commit batch failed: the intent is settled now by the heads
-   * (the caller holds the bucket's writer lock, so they cannot change).
-   * Best effort: what fails here is settled at the next open.
+   * When writing the added chunks failed (the commit batch was never
+   * written): they and the intent go now. Best effort: what fails here is
+   * settled at the next open.
    */
-  async abandon (intent: Intent): Promise<void> {
+  private async abandon (intent: Intent): Promise<void> {
     try {
-      await this.settleByHeads(intent.key, intent.record)
+      await this.settleIntent(intent.key, { b: intent.bucketId, a: intent.added, d: intent.dropped })
     } catch {}
   }
 
-  /** Writes settled work now; resolves once it is durable. */
+  /** Writes the deletes of settled intents now; resolves once they are durable. */
   async flush (): Promise<void> {
     if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined }
     const run = this.flushing.then(async () => {
       const ops = this.takeDeferred()
       if (ops.length === 0) return
       try {
-        await writeBatch(this.db, ops)
+        await writeBatch(this.main, ops)
       } catch {
-        // Kept for the next write (whose failure the writer reports); the
-        // intents also cover a crash meanwhile.
+        // Kept for the next intent write; a crash meanwhile leaves only
+        // intents whose settling the next open repeats.
         this.deferred = ops.concat(this.deferred)
       }
     })
@@ -157,24 +185,20 @@ export class ContentStore {
   async recover (): Promise<{ migrated: number, intents: number }> {
     const migrated = this.separate ? await this.migrateChunks() : 0
     let intents = 0
-    for await (const [key, value] of this.db.iterator(keys.prefixRange(keys.INTENTS_PREFIX))) {
-      await this.settleByHeads(key, value as IntentRecord)
+    for await (const [key, value] of this.main.iterator(keys.prefixRange(keys.INTENTS_PREFIX))) {
+      await this.settleIntent(key, value as IntentRecord)
       intents++
     }
     this.seq = 0
     return { migrated, intents }
   }
 
-  private async settleByHeads (intentKey: string, record: IntentRecord): Promise<void> {
-    const heads = await this.main.getMany(record.r.map(([key]) => keys.headKey(record.b, key))) as Array<ObjectHead | undefined>
+  /** Not committed: the added chunks go; committed: the dropped ones. Then the intent. */
+  private async settleIntent (intentKey: string, record: IntentRecord): Promise<void> {
     const ops: BatchOp[] = []
-    record.r.forEach(([, dataId, chunks], i) => {
-      const head = heads[i]
-      const named = head !== undefined && head.deleted !== true && head.dataId === dataId
-      if (!named) pushChunkDeletes(ops, dataId, chunks)
-    })
-    ops.push({ type: 'del', key: intentKey })
-    await writeBatch(this.db, ops)
+    for (const [, dataId, chunks] of record.c === true ? record.d : record.a ?? []) pushChunkDeletes(ops, dataId, chunks)
+    if (ops.length > 0) await writeBatch(this.db, ops)
+    await writeBatch(this.main, [{ type: 'del', key: intentKey }])
   }
 
   /**

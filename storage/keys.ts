@@ -1,7 +1,7 @@
 /**
  * Every LevelDB key of a shardsync node is built here, and only here.
  *
- * Layout (one LevelDB per node; '!' separates fields; numbers are fixed-width
+ * Layout (the node's main LevelDB; '!' separates fields; numbers are fixed-width
  * lower-case hex so that byte order is numeric order; object keys come last
  * so that they may contain any character):
  *
@@ -16,13 +16,13 @@
  *   l!<bucketId>!<shard:8>!<seq:16>       sync log entry, on the shard where the change happened
  *   p!<siteId>!<srcBucketId>!<srcShard:8> sync progress object (target side), named as in the seed
  *   r!<siteId>!<srcBucketId>              source bucket record (target side): name, local bucket
+ *   w!<seq:16>                            write-ahead intent of a commit that adds or drops content:
+ *                                         {b: bucketId, a: added, d: dropped, c: committed} (storage/content-store.ts)
  *   x!<peerId>!<seq:16>                   outbox: split notice waiting for the peer's ack
  *   peer!<peerId>                         peer added at run time
  *
- * The content database (DIR/content, storage/content-store.ts) holds the
- * d! chunks and:
- *
- *   w!<seq:16>                            write-ahead intent of a commit: {b: bucketId, r: [[objectKey, dataId, chunks]]}
+ * The d! chunks are in the content database (DIR/content,
+ * storage/content-store.ts), which holds nothing else.
  *
  * Bucket ids, data ids and site ids never contain '!' or ':' (see
  * storage/validate.ts); bucket names cannot by the S3 rules.

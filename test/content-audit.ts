@@ -2,7 +2,8 @@
  * Test helper: audits a stopped node's small-object content against its
  * heads (storage/content-store.ts). Chunks live in DIR/content; every chunk
  * must belong to a live head, every live head must have all its chunks, and
- * once the node stopped cleanly no write-ahead intent may be left.
+ * once the node stopped cleanly no write-ahead intent (main database) may be
+ * left.
  */
 import path from 'node:path'
 import { CONTENT_DIR } from '../storage/content-store'
@@ -19,7 +20,7 @@ export interface ContentAudit {
   orphans: string[]
   /** Live heads missing a chunk (first 10). */
   missing: string[]
-  /** Write-ahead intents left in the content database. */
+  /** Write-ahead intents left (main database). */
   intents: number
   /** Chunk keys left in the main database (a former layout). */
   chunksInMain: number
@@ -47,7 +48,7 @@ export async function auditContent (dataDir: string): Promise<ContentAudit> {
     }
     const missing = [...live.values()].filter(l => l.seen !== l.chunks).slice(0, 10).map(l => `${l.key}: ${l.seen} of ${l.chunks} chunks`)
     let intents = 0
-    for await (const _ of content.keys(keys.prefixRange(keys.INTENTS_PREFIX))) intents++
+    for await (const _ of db.keys(keys.prefixRange(keys.INTENTS_PREFIX))) intents++
     let chunksInMain = 0
     for await (const _ of db.keys(keys.prefixRange(keys.CHUNKS_PREFIX))) chunksInMain++
     return { liveHeads: live.size, chunkKeys, orphans, missing, intents, chunksInMain }

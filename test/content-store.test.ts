@@ -87,7 +87,8 @@ t.test('content goes to the content database; overwrites and deletes leave no ch
   for (const k of bodies.keys()) live.add(keys.chunkKey((await head(o, id, k)).dataId as string, 0))
   t.same((await keysOf(o.content, keys.CHUNKS_PREFIX)).filter(k => !live.has(k)), [], 'after the settle: every chunk is a live head\'s')
   t.equal((await keysOf(o.content, keys.CHUNKS_PREFIX)).length, live.size, 'and every live head has its chunk')
-  t.same(await keysOf(o.content, keys.INTENTS_PREFIX), [], 'no intent left after flush')
+  t.same(await keysOf(o.db, keys.INTENTS_PREFIX), [], 'no intent left after flush')
+  t.same(await o.content.keys().all(), await keysOf(o.content, keys.CHUNKS_PREFIX), 'the content database holds chunks only')
   await closeAll(o)
   o = await openDir(dir)
   for (const [k, b] of bodies) t.ok((await read(o.store, k)).equals(b), `${k} reads back after reopen`)
@@ -103,11 +104,14 @@ t.test('crash after the write ahead, before the commit batch: the new chunks go,
   const old = await head(o, id, 'obj')
   // The write ahead of an overwrite that never committed (the process died).
   const chunk: BatchOp = { type: 'put', key: keys.chunkKey('new-version', 0), value: crypto.randomBytes(500), valueEncoding: 'buffer' } as BatchOp
-  await o.store.content.writeAhead(id, [['obj', 'new-version', 1], ['obj', old.dataId as string, 1]], [chunk])
-  t.equal((await keysOf(o.content, keys.INTENTS_PREFIX)).length > 0, true, 'an intent is on disk')
-  await closeAll(o)
+  await o.store.content.writeAhead(id, [['obj', 'new-version', 1]], [['obj', old.dataId as string, 1]], [chunk])
+  t.equal((await keysOf(o.db, keys.INTENTS_PREFIX)).length, 1, 'an intent is on disk')
+  t.ok(Buffer.isBuffer(await o.content.get(keys.chunkKey('new-version', 0), { valueEncoding: 'buffer' })), 'and the new chunk')
+  o.store.close()
+  await o.content.close()
+  await o.db.close()
   o = await openDir(dir)
-  t.same(await keysOf(o.content, keys.INTENTS_PREFIX), [], 'the open settled the intent')
+  t.same(await keysOf(o.db, keys.INTENTS_PREFIX), [], 'the open settled the intent')
   t.equal(await o.content.get(keys.chunkKey('new-version', 0), { valueEncoding: 'buffer' }), undefined, 'the uncommitted version\'s chunk is gone')
   t.ok((await read(o.store, 'obj')).equals(v1), 'the committed version still reads back')
   await closeAll(o)
@@ -124,18 +128,19 @@ t.test('crash after the commit batch, before the settle: the old chunks go, the 
   const oldGone = await head(o, id, 'gone')
   const v2 = crypto.randomBytes(700)
   const chunk: BatchOp = { type: 'put', key: keys.chunkKey('v2', 0), value: v2, valueEncoding: 'buffer' } as BatchOp
-  await o.store.content.writeAhead(id, [['obj', 'v2', 1], ['obj', old.dataId as string, 1], ['gone', oldGone.dataId as string, 1]], [chunk])
+  const intent = await o.store.content.writeAhead(id, [['obj', 'v2', 1]], [['obj', old.dataId as string, 1], ['gone', oldGone.dataId as string, 1]], [chunk])
   // The commit batch landed: obj names v2, gone is a tombstone. No settle.
   await writeBatch(o.db, [
     { type: 'put', key: keys.headKey(id, 'obj'), value: { ...old, size: v2.length, dataId: 'v2', etag: crypto.createHash('md5').update(v2).digest('hex') } },
-    { type: 'put', key: keys.headKey(id, 'gone'), value: { size: 0, etag: '', mtime: oldGone.mtime + 1, site: 'A', chunks: 0, deleted: true } }
+    { type: 'put', key: keys.headKey(id, 'gone'), value: { size: 0, etag: '', mtime: oldGone.mtime + 1, site: 'A', chunks: 0, deleted: true } },
+    ...o.store.content.commitOps(intent)
   ])
   // Kill before the settle: close the databases under the store.
   o.store.close()
   await o.content.close()
   await o.db.close()
   o = await openDir(dir)
-  t.same(await keysOf(o.content, keys.INTENTS_PREFIX), [], 'the open settled the intent')
+  t.same(await keysOf(o.db, keys.INTENTS_PREFIX), [], 'the open settled the intent')
   t.equal(await o.content.get(keys.chunkKey(old.dataId as string, 0), { valueEncoding: 'buffer' }), undefined, 'the replaced version\'s chunk is gone')
   t.equal(await o.content.get(keys.chunkKey(oldGone.dataId as string, 0), { valueEncoding: 'buffer' }), undefined, 'the deleted object\'s chunk is gone')
   const got = await o.content.get(keys.chunkKey('v2', 0), { valueEncoding: 'buffer' }) as unknown as Buffer
@@ -143,22 +148,34 @@ t.test('crash after the commit batch, before the settle: the old chunks go, the 
   await closeAll(o)
 })
 
-t.test('a failed commit batch settles its intent at once', async (t) => {
+t.test('a commit batch that fails leaves its intent, and the next open removes the chunks it added', async (t) => {
   const dir = scratch(t)
-  const o = await openDir(dir)
+  let o = await openDir(dir)
   await o.store.createBucket({ name: 'bkt' })
+  const v1 = crypto.randomBytes(300)
+  await o.store.putObject('bkt', 'obj', v1)
+  await o.store.content.flush()
+  const chunksBefore = await keysOf(o.content, keys.CHUNKS_PREFIX)
   const realBatch = o.db.batch.bind(o.db)
-  // Every main-database batch fails from here on (the content one still works).
+  // The next commit batch of the main database fails (intent writes still work).
   o.db.batch = ((...args: unknown[]) => {
     if (args.length > 0) return realBatch(...(args as [])) as never
     const b = realBatch()
-    b.write = async () => { await b.close(); throw new Error('disk full') }
+    const write = b.write.bind(b)
+    b.write = async () => {
+      if ((b as unknown as { length: number }).length > 1) { await b.close(); throw new Error('disk full') }
+      return await write()
+    }
     return b
   }) as typeof o.db.batch
   await t.rejects(o.store.putObject('bkt', 'obj', crypto.randomBytes(500)))
   o.db.batch = realBatch
-  t.same(await keysOf(o.content, keys.CHUNKS_PREFIX), [], 'no chunk left by the failed commit')
-  t.same(await keysOf(o.content, keys.INTENTS_PREFIX), [], 'no intent left')
+  t.equal((await keysOf(o.db, keys.INTENTS_PREFIX)).length, 1, 'the intent stays')
+  await closeAll(o)
+  o = await openDir(dir)
+  t.same(await keysOf(o.content, keys.CHUNKS_PREFIX), chunksBefore, 'the open removed the chunk the failed commit added')
+  t.same(await keysOf(o.db, keys.INTENTS_PREFIX), [], 'and the intent')
+  t.ok((await read(o.store, 'obj')).equals(v1), 'the committed version reads back')
   await closeAll(o)
 })
 
