@@ -11,6 +11,7 @@ import fs from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import client from 'prom-client'
+import { CONTENT_DIR } from '../storage/content-store'
 import { mappedTableFiles } from '../storage/database'
 import type { BucketRecord } from '../storage/records'
 import type { ShardsyncNode } from './shardsync-node'
@@ -94,8 +95,8 @@ export class NodeMetrics {
     void received
     // eslint-disable-next-line no-new
     new client.Gauge({
-      name: 'shardsync_leveldb_size_bytes', help: 'Size of the node\'s LevelDB files', registers,
-      collect () { this.set(dirSize(node.options.dataDir)) }
+      name: 'shardsync_leveldb_size_bytes', help: 'Size of the node\'s LevelDB files (main and content databases)', registers,
+      collect () { this.set(leveldbBytes(node.options.dataDir)) }
     })
   }
 
@@ -121,6 +122,11 @@ export class NodeMetrics {
 }
 
 interface PeerSnapshot { peer: string, objects: number, bytes: number, fullShards: number, lagEntries: number, lagSeconds: number, outbox: number, sent: number, retried: number }
+
+/** Bytes of the files of both LevelDBs of a data directory (storage/content-store.ts). */
+export function leveldbBytes (dataDir: string): number {
+  return dirSize(dataDir) + dirSize(path.join(dataDir, CONTENT_DIR))
+}
 
 function dirSize (dir: string): number {
   let total = 0
