@@ -39,7 +39,6 @@
  */
 import { writeBatch, type BatchOp, type Database, type DatabaseTuning } from './database'
 import * as keys from './keys'
-import type { ObjectHead } from './records'
 
 /** The content database's directory, inside the main database's. */
 export const CONTENT_DIR = 'content'

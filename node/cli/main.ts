@@ -96,8 +96,8 @@ export function buildProgram (): Command {
     .option('--max-message-bytes <n>', 'largest gRPC message', int('--max-message-bytes', 1), DEFAULT_NODE_OPTIONS.maxMessageBytes)
     .option('--max-concurrent-streams <n>', 'concurrent streams per client connection', int('--max-concurrent-streams', 1), DEFAULT_NODE_OPTIONS.maxConcurrentStreams)
     .option('--max-inflight <n>', 'calls in flight before the node sheds load (RESOURCE_EXHAUSTED)', int('--max-inflight', 1), DEFAULT_NODE_OPTIONS.maxInflight)
-    .option('--db-max-open-files <n>', 'LevelDB table files kept open (file descriptors and their index blocks)', int('--db-max-open-files', 74), DEFAULT_NODE_OPTIONS.dbMaxOpenFiles)
-    .option('--db-cache-mib <n>', 'LevelDB block cache in MiB', int('--db-cache-mib', 1), DEFAULT_NODE_OPTIONS.dbCacheMiB)
+    .option('--db-max-open-files <n>', 'LevelDB table files kept open by each of the node\'s two LevelDBs (file descriptors and their index blocks)', int('--db-max-open-files', 74), DEFAULT_NODE_OPTIONS.dbMaxOpenFiles)
+    .option('--db-cache-mib <n>', 'main LevelDB block cache in MiB (the content LevelDB gets an eighth, at least 1)', int('--db-cache-mib', 1), DEFAULT_NODE_OPTIONS.dbCacheMiB)
     .option('--heap-growth-percent <n>', 'V8 heap headroom over live data between major collections, percent (0: V8 decides, up to 300); widened to 300 while large objects move unless set higher; at most 400; lower trades CPU for memory, higher the reverse', int('--heap-growth-percent', 0), DEFAULT_NODE_OPTIONS.heapGrowthPercent)
     .option('--peer-deadline-ms <ms>', 'deadline of calls to peers', int('--peer-deadline-ms', 100), DEFAULT_NODE_OPTIONS.peerDeadlineMs)
     .action(async (o) => {
