@@ -22,11 +22,12 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import t, { type Test } from 'tap'
-import { createBucket, putObject, getObject } from '../node/cli/object-commands'
+import { createBucket, putObject } from '../node/cli/object-commands'
 import { callUnary } from '../node/rpc/clients'
 import { connectOneWay, NodeProcess, runCli, waitFor } from '../scripts/lib/cluster'
 import { openDatabase } from '../storage/database'
 import type { ObjectHead } from '../storage/records'
+import { AckedWrites } from './acked-writes'
 import { blobFiles } from './blob-files'
 
 t.setTimeout(240_000)
@@ -34,7 +35,6 @@ t.setTimeout(240_000)
 const BUCKET = 'blobs'
 const KEYS = 12
 const CYCLES = 3
-const md5 = (b: Buffer): string => crypto.createHash('md5').update(b).digest('hex')
 
 const logFile = path.join(os.tmpdir(), `shardsync-crash-blobs-${process.pid}.log`)
 const node = new NodeProcess({ site: 'A', logFile, args: ['--shards', '2'] })
@@ -71,38 +71,7 @@ async function assertBlobsClean (t: Test, dataDir: string): Promise<number> {
   }
 }
 
-/** Per key: the etag of the last acknowledged write (null: deleted), and one in flight. */
-const acked = new Map<string, string | null>()
-const inFlight = new Map<string, string | null>()
-let acks = 0
-
-async function writer (key: string, stop: { now: boolean }): Promise<void> {
-  while (!stop.now) {
-    const remove = acked.get(key) != null && Math.random() < 0.2
-    const body = remove ? undefined : crypto.randomBytes(1024 * 1024 + 1 + Math.floor(Math.random() * 3 * 1024 * 1024))
-    inFlight.set(key, body === undefined ? null : md5(body))
-    try {
-      if (body === undefined) await callUnary(node.clients.object, 'DeleteObject', { bucket: BUCKET, key })
-      else await putObject(node.clients, BUCKET, key, body)
-      acked.set(key, body === undefined ? null : md5(body))
-      inFlight.delete(key)
-      acks++
-    } catch {
-      return // the node was killed: the write stays in flight
-    }
-  }
-}
-
-async function etagOf (key: string): Promise<string | null> {
-  try {
-    const g = await getObject(node.clients, BUCKET, key, undefined, 20_000)
-    if (g.data === undefined || g.info.etag !== md5(g.data)) throw new Error(`${key}: content does not match its etag`)
-    return g.info.etag
-  } catch (err) {
-    if ((err as { code?: string }).code === 'OBJECT_NOT_FOUND') return null
-    throw err
-  }
-}
+const writes = new AckedWrites(node, BUCKET, () => crypto.randomBytes(1024 * 1024 + 1 + Math.floor(Math.random() * 3 * 1024 * 1024)))
 
 t.test('kill -9 during large writes: acknowledged objects intact, no orphan blob files', async t => {
   await node.start()
@@ -110,10 +79,10 @@ t.test('kill -9 during large writes: acknowledged objects intact, no orphan blob
   const keys = Array.from({ length: KEYS }, (_, i) => `big-${i}`)
   for (let cycle = 0; cycle < CYCLES; cycle++) {
     const stop = { now: false }
-    const writers = keys.map(async k => await writer(k, stop))
+    const writers = keys.map(async k => await writes.writer(k, stop))
     // Let some writes complete and others be mid-stream, then kill.
-    const target = acks + KEYS
-    await waitFor(() => acks >= target, { timeoutMs: 60_000, intervalMs: 20, what: `${KEYS} more acknowledged writes` })
+    const target = writes.acks + KEYS
+    await waitFor(() => writes.acks >= target, { timeoutMs: 60_000, intervalMs: 20, what: `${KEYS} more acknowledged writes` })
     await new Promise(resolve => setTimeout(resolve, 100 + Math.floor(Math.random() * 200)))
     await node.kill9()
     stop.now = true
@@ -121,14 +90,7 @@ t.test('kill -9 during large writes: acknowledged objects intact, no orphan blob
     await node.restart()
     // The client's channel may still be backing off from the kill.
     await waitFor(async () => await callUnary(node.clients.object, 'ListBuckets', {}).then(() => true), { timeoutMs: 20_000, what: 'the node to answer after restart' })
-    const wrong: string[] = []
-    for (const k of keys) {
-      const now = await etagOf(k)
-      const ok = now === (acked.get(k) ?? null) || (inFlight.has(k) && now === inFlight.get(k))
-      if (!ok) wrong.push(`${k}: ${String(now)}`)
-      else acked.set(k, now)
-      inFlight.delete(k)
-    }
+    const wrong = await writes.wrongAfterRestart(keys)
     t.same(wrong, [], `cycle ${cycle + 1}: every key holds its acknowledged version (or the one in flight at the kill)`)
   }
 

@@ -16,9 +16,10 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
-import { createBucket, putObject, getObject } from '../node/cli/object-commands'
+import { createBucket } from '../node/cli/object-commands'
 import { callUnary } from '../node/rpc/clients'
 import { NodeProcess, waitFor } from '../scripts/lib/cluster'
+import { AckedWrites } from './acked-writes'
 import { auditContent } from './content-audit'
 
 t.setTimeout(180_000)
@@ -26,7 +27,6 @@ t.setTimeout(180_000)
 const BUCKET = 'small'
 const KEYS = 64
 const CYCLES = 4
-const md5 = (b: Buffer): string => crypto.createHash('md5').update(b).digest('hex')
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'shardsync-crash-content-'))
 const node = new NodeProcess({ site: 'A', logFile: path.join(scratch, 'node.log'), dataDir: path.join(scratch, 'data'), args: ['--shards', '4'] })
@@ -36,38 +36,7 @@ t.teardown(async () => {
   fs.rmSync(scratch, { recursive: true, force: true })
 })
 
-/** Per key: the etag of the last acknowledged write (null: deleted), and one in flight. */
-const acked = new Map<string, string | null>()
-const inFlight = new Map<string, string | null>()
-let acks = 0
-
-async function writer (key: string, stop: { now: boolean }): Promise<void> {
-  while (!stop.now) {
-    const remove = acked.get(key) != null && Math.random() < 0.2
-    const body = remove ? undefined : crypto.randomBytes(1 + Math.floor(Math.random() * 4096))
-    inFlight.set(key, body === undefined ? null : md5(body))
-    try {
-      if (body === undefined) await callUnary(node.clients.object, 'DeleteObject', { bucket: BUCKET, key })
-      else await putObject(node.clients, BUCKET, key, body)
-      acked.set(key, body === undefined ? null : md5(body))
-      inFlight.delete(key)
-      acks++
-    } catch {
-      return // the node was killed: the write stays in flight
-    }
-  }
-}
-
-async function etagOf (key: string): Promise<string | null> {
-  try {
-    const g = await getObject(node.clients, BUCKET, key, undefined, 20_000)
-    if (g.data === undefined || g.info.etag !== md5(g.data)) throw new Error(`${key}: content does not match its etag`)
-    return g.info.etag
-  } catch (err) {
-    if ((err as { code?: string }).code === 'OBJECT_NOT_FOUND') return null
-    throw err
-  }
-}
+const writes = new AckedWrites(node, BUCKET, () => crypto.randomBytes(1 + Math.floor(Math.random() * 4096)))
 
 t.test('kill -9 during small writes: acknowledged objects intact, no orphan chunk, no intent left', async t => {
   await node.start()
@@ -76,9 +45,9 @@ t.test('kill -9 during small writes: acknowledged objects intact, no orphan chun
   let leftByCrashes = 0
   for (let cycle = 0; cycle < CYCLES; cycle++) {
     const stop = { now: false }
-    const writers = names.map(async k => await writer(k, stop))
-    const target = acks + 4 * KEYS
-    await waitFor(() => acks >= target, { timeoutMs: 60_000, intervalMs: 5, what: `${4 * KEYS} more acknowledged writes` })
+    const writers = names.map(async k => await writes.writer(k, stop))
+    const target = writes.acks + 4 * KEYS
+    await waitFor(() => writes.acks >= target, { timeoutMs: 60_000, intervalMs: 5, what: `${4 * KEYS} more acknowledged writes` })
     await node.kill9()
     stop.now = true
     await Promise.all(writers)
@@ -94,14 +63,7 @@ t.test('kill -9 during small writes: acknowledged objects intact, no orphan chun
 
     await node.restart()
     await waitFor(async () => await callUnary(node.clients.object, 'ListBuckets', {}).then(() => true), { timeoutMs: 20_000, what: 'the node to answer after restart' })
-    const wrong: string[] = []
-    for (const k of names) {
-      const now = await etagOf(k)
-      const ok = now === (acked.get(k) ?? null) || (inFlight.has(k) && now === inFlight.get(k))
-      if (!ok) wrong.push(`${k}: ${String(now)}`)
-      else acked.set(k, now)
-      inFlight.delete(k)
-    }
+    const wrong = await writes.wrongAfterRestart(names)
     t.same(wrong, [], `cycle ${cycle + 1}: every key holds its acknowledged version (or the one in flight at the kill)`)
   }
   t.ok(leftByCrashes > 0, `${leftByCrashes} of ${CYCLES} kills left intents or unsettled chunks for the restart to settle`)
@@ -110,7 +72,7 @@ t.test('kill -9 during small writes: acknowledged objects intact, no orphan chun
   const audit = await auditContent(node.dataDir)
   t.same(audit.orphans, [], 'every chunk belongs to a live head')
   t.same(audit.missing, [], 'every live head has all its chunks')
-  t.equal(audit.liveHeads, [...acked.values()].filter(v => v !== null).length, 'one live head per live key')
+  t.equal(audit.liveHeads, [...writes.acked.values()].filter(v => v !== null).length, 'one live head per live key')
   t.equal(audit.intents, 0, 'no intent left')
   t.equal(audit.chunksInMain, 0, 'no chunk in the main database')
 })
