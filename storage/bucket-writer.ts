@@ -249,7 +249,7 @@ export class BucketWriter {
         m.mtime = Math.max(now, (old?.mtime ?? 0) + 1)
       } else if (old !== undefined && compareVersions(m, old) <= 0) {
         // Not newer than what we hold: drop it, and any chunks it uploaded.
-        if (m.kind === 'put' && m.uploaded) dropData(ops, dropped, garbage, m.key, m.dataId, m.chunks, m.blob, true)
+        if (m.kind === 'put' && m.uploaded) dropData(ops, dropped, garbage, m.dataId, m.chunks, m.blob, true)
         outcomes.push({ p, result: { applied: false, version: versionOf(old), shard, existed: live } })
         continue
       }
@@ -258,7 +258,7 @@ export class BucketWriter {
         continue
       }
 
-      if (live && old.dataId !== undefined) dropData(ops, dropped, garbage, m.key, old.dataId, old.chunks, old.blob === true, false)
+      if (live && old.dataId !== undefined) dropData(ops, dropped, garbage, old.dataId, old.chunks, old.blob === true, false)
       if (from >= 0 && inOldShard.delete(m.key)) {
         // A moving key the migration has not reached: move its entry now.
         const fromHeader = headerOf(from)
@@ -276,7 +276,7 @@ export class BucketWriter {
           // Inline chunks are the last ones: earlier chunks were written ahead.
           chunkPuts.push({ type: 'put', key: keys.chunkKey(m.dataId, m.chunks - m.inlineChunks.length + c), value: m.inlineChunks[c], valueEncoding: 'buffer' } as BatchOp)
         }
-        if (m.chunks > 0 && !m.blob) added.push([m.key, m.dataId, m.chunks])
+        if (m.chunks > 0 && !m.blob) added.push([m.dataId, m.chunks])
         if (m.uploaded) ops.push({ type: 'del', key: keys.uploadKey(m.dataId) })
         const entry: IndexEntry = { size: m.size, etag: m.etag, mtime: m.mtime, site: m.site }
         ops.push({ type: 'put', key: keys.indexKey(record.id, shard, m.key), value: entry })
@@ -306,7 +306,7 @@ export class BucketWriter {
       for (const shard of changed) ops.push({ type: 'put', key: keys.shardKey(record.id, shard), value: headers.get(shard) })
       if (newRecord !== record) ops.push({ type: 'put', key: keys.bucketKey(record.name), value: newRecord })
       try {
-        if (added.length > 0 || dropped.length > 0) intent = await this.content.writeAhead(record.id, added, dropped, chunkPuts)
+        if (added.length > 0 || dropped.length > 0) intent = await this.content.writeAhead(added, dropped, chunkPuts)
       } catch (err) {
         for (const o of outcomes) o.p.reject(err)
         return
@@ -346,8 +346,8 @@ function versionOf (head: ObjectHead): ObjectVersion {
  * in the commit's intent, storage/content-store.ts); a blob file gets a
  * garbage marker in the batch and is removed once the batch is durable.
  */
-function dropData (ops: BatchOp[], dropped: ContentRef[], garbage: string[], key: string, dataId: string, chunks: number, blob: boolean, withMarker: boolean): void {
-  if (chunks > 0 && !blob) dropped.push([key, dataId, chunks])
+function dropData (ops: BatchOp[], dropped: ContentRef[], garbage: string[], dataId: string, chunks: number, blob: boolean, withMarker: boolean): void {
+  if (chunks > 0 && !blob) dropped.push([dataId, chunks])
   if (withMarker) ops.push({ type: 'del', key: keys.uploadKey(dataId) })
   if (blob) {
     ops.push({ type: 'put', key: keys.garbageKey(dataId), value: {} })

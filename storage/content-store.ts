@@ -21,7 +21,7 @@
  *   model test) content shares it; the protocol is the same.
  * - Two databases cannot change in one batch, so a commit that adds or drops
  *   chunks is three or four writes:
- *   1. an intent {b, a: added, d: dropped} put in the main database;
+ *   1. an intent {a: added, d: dropped} put in the main database;
  *   2. the added chunks, in one content batch;
  *   3. the commit batch in the main database, which deletes the intent, or,
  *      if the commit drops versions, marks it committed (c) and keeps only
@@ -62,14 +62,14 @@ export function contentTuning (main: DatabaseTuning): DatabaseTuning {
   }
 }
 
-/** A version's chunks, named in an intent: [objectKey, dataId, chunks]. */
-export type ContentRef = [key: string, dataId: string, chunks: number]
+/** A version's chunks, named in an intent: [dataId, chunks]. */
+export type ContentRef = [dataId: string, chunks: number]
 
-/** An intent record (main database, w!<seq>): bucket id, added and dropped versions, committed. */
-interface IntentRecord { b: string, a?: ContentRef[], d: ContentRef[], c?: true }
+/** An intent record (main database, w!<seq>): added and dropped versions, committed. */
+interface IntentRecord { a?: ContentRef[], d: ContentRef[], c?: true }
 
 /** A commit's intent, between writeAhead and settle. */
-export interface Intent { key: string, added: ContentRef[], dropped: ContentRef[], bucketId: string }
+export interface Intent { key: string, added: ContentRef[], dropped: ContentRef[] }
 
 /** How long the delete of a settled intent may wait for the next intent write. */
 const SETTLE_DELAY_MS = 200
@@ -93,10 +93,10 @@ export class ContentStore {
    * adds and drops (with the deletes of settled intents), then writes the
    * added chunks (puts of d! keys).
    */
-  async writeAhead (bucketId: string, added: ContentRef[], dropped: ContentRef[], chunks: BatchOp[]): Promise<Intent> {
-    const intent: Intent = { key: keys.intentKey(this.seq++), added, dropped, bucketId }
+  async writeAhead (added: ContentRef[], dropped: ContentRef[], chunks: BatchOp[]): Promise<Intent> {
+    const intent: Intent = { key: keys.intentKey(this.seq++), added, dropped }
     const settled = this.takeDeferred()
-    const record: IntentRecord = { b: bucketId, a: added, d: dropped }
+    const record: IntentRecord = { a: added, d: dropped }
     try {
       await writeBatch(this.main, settled.concat({ type: 'put', key: intent.key, value: record }))
     } catch (err) {
@@ -117,7 +117,7 @@ export class ContentStore {
   /** The ops the commit batch carries for its intent: it is deleted, or keeps the dropped versions, committed. */
   commitOps (intent: Intent): BatchOp[] {
     if (intent.dropped.length === 0) return [{ type: 'del', key: intent.key }]
-    const record: IntentRecord = { b: intent.bucketId, d: intent.dropped, c: true }
+    const record: IntentRecord = { d: intent.dropped, c: true }
     return [{ type: 'put', key: intent.key, value: record }]
   }
 
@@ -129,7 +129,7 @@ export class ContentStore {
   async settle (intent: Intent): Promise<void> {
     if (intent.dropped.length === 0) return
     const ops: BatchOp[] = []
-    for (const [, dataId, chunks] of intent.dropped) pushChunkDeletes(ops, dataId, chunks)
+    for (const [dataId, chunks] of intent.dropped) pushChunkDeletes(ops, dataId, chunks)
     await writeBatch(this.db, ops)
     this.deferred.push({ type: 'del', key: intent.key })
     if (this.timer === undefined) {
@@ -145,7 +145,7 @@ export class ContentStore {
    */
   private async abandon (intent: Intent): Promise<void> {
     try {
-      await this.settleIntent(intent.key, { b: intent.bucketId, a: intent.added, d: intent.dropped })
+      await this.settleIntent(intent.key, { a: intent.added, d: intent.dropped })
     } catch {}
   }
 
@@ -195,7 +195,7 @@ export class ContentStore {
   /** Not committed: the added chunks go; committed: the dropped ones. Then the intent. */
   private async settleIntent (intentKey: string, record: IntentRecord): Promise<void> {
     const ops: BatchOp[] = []
-    for (const [, dataId, chunks] of record.c === true ? record.d : record.a ?? []) pushChunkDeletes(ops, dataId, chunks)
+    for (const [dataId, chunks] of record.c === true ? record.d : record.a ?? []) pushChunkDeletes(ops, dataId, chunks)
     if (ops.length > 0) await writeBatch(this.db, ops)
     await writeBatch(this.main, [{ type: 'del', key: intentKey }])
   }

@@ -17,7 +17,7 @@
  *   p!<siteId>!<srcBucketId>!<srcShard:8> sync progress object (target side), named as in the seed
  *   r!<siteId>!<srcBucketId>              source bucket record (target side): name, local bucket
  *   w!<seq:16>                            write-ahead intent of a commit that adds or drops content:
- *                                         {b: bucketId, a: added, d: dropped, c: committed} (storage/content-store.ts)
+ *                                         {a: added, d: dropped: [[dataId, chunks]], c: committed} (storage/content-store.ts)
  *   x!<peerId>!<seq:16>                   outbox: split notice waiting for the peer's ack
  *   peer!<peerId>                         peer added at run time
  *

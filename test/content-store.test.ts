@@ -104,7 +104,7 @@ t.test('crash after the write ahead, before the commit batch: the new chunks go,
   const old = await head(o, id, 'obj')
   // The write ahead of an overwrite that never committed (the process died).
   const chunk: BatchOp = { type: 'put', key: keys.chunkKey('new-version', 0), value: crypto.randomBytes(500), valueEncoding: 'buffer' } as BatchOp
-  await o.store.content.writeAhead(id, [['obj', 'new-version', 1]], [['obj', old.dataId as string, 1]], [chunk])
+  await o.store.content.writeAhead([['new-version', 1]], [[old.dataId as string, 1]], [chunk])
   t.equal((await keysOf(o.db, keys.INTENTS_PREFIX)).length, 1, 'an intent is on disk')
   t.ok(Buffer.isBuffer(await o.content.get(keys.chunkKey('new-version', 0), { valueEncoding: 'buffer' })), 'and the new chunk')
   o.store.close()
@@ -128,7 +128,7 @@ t.test('crash after the commit batch, before the settle: the old chunks go, the 
   const oldGone = await head(o, id, 'gone')
   const v2 = crypto.randomBytes(700)
   const chunk: BatchOp = { type: 'put', key: keys.chunkKey('v2', 0), value: v2, valueEncoding: 'buffer' } as BatchOp
-  const intent = await o.store.content.writeAhead(id, [['obj', 'v2', 1]], [['obj', old.dataId as string, 1], ['gone', oldGone.dataId as string, 1]], [chunk])
+  const intent = await o.store.content.writeAhead([['v2', 1]], [[old.dataId as string, 1], [oldGone.dataId as string, 1]], [chunk])
   // The commit batch landed: obj names v2, gone is a tombstone. No settle.
   await writeBatch(o.db, [
     { type: 'put', key: keys.headKey(id, 'obj'), value: { ...old, size: v2.length, dataId: 'v2', etag: crypto.createHash('md5').update(v2).digest('hex') } },
