@@ -49,8 +49,6 @@ export class ShardsyncNode {
   private constructor (
     readonly options: NodeOptions,
     readonly db: Database,
-    /** Small objects' content (storage/content-store.ts). */
-    readonly contentDb: Database,
     readonly store: ObjectStore,
     readonly splitter: Splitter,
     readonly outbox: Outbox,
@@ -93,7 +91,7 @@ export class ShardsyncNode {
           ? []
           : outbox.noticeOps(node.peerIds(), formatNotice({ site: options.siteId, bucketId: record.id, srcShard: shard, newShard }))
       })
-      node = new ShardsyncNode(options, db, contentDb, store, splitter, outbox, new ProgressStore(db), new PeerStore(db), deps.connectPeer, deps.log)
+      node = new ShardsyncNode(options, db, store, splitter, outbox, new ProgressStore(db), new PeerStore(db), deps.connectPeer, deps.log)
       return node
     } catch (err) {
       await contentDb?.close()
@@ -125,8 +123,9 @@ export class ShardsyncNode {
     await Promise.all([...this.peers.values()].map(async p => await this.detachPeer(p)))
     this.store.close()
     await this.store.blobs.settled()
+    // The content database was opened here and handed to the store.
     await this.store.content.flush()
-    await this.contentDb.close()
+    await this.store.content.db.close()
     await this.db.close()
   }
 

@@ -38,6 +38,13 @@ async function closeAll (o: Opened): Promise<void> {
   await o.db.close()
 }
 
+/** As a kill leaves it: the databases closed under the store, nothing settled or flushed. */
+async function closeUnderStore (o: Opened): Promise<void> {
+  o.store.close()
+  await o.content.close()
+  await o.db.close()
+}
+
 function scratch (t: Test): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardsync-content-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
@@ -107,9 +114,7 @@ t.test('crash after the write ahead, before the commit batch: the new chunks go,
   await o.store.content.writeAhead([['new-version', 1]], [[old.dataId as string, 1]], [chunk])
   t.equal((await keysOf(o.db, keys.INTENTS_PREFIX)).length, 1, 'an intent is on disk')
   t.ok(Buffer.isBuffer(await o.content.get(keys.chunkKey('new-version', 0), { valueEncoding: 'buffer' })), 'and the new chunk')
-  o.store.close()
-  await o.content.close()
-  await o.db.close()
+  await closeUnderStore(o)
   o = await openDir(dir)
   t.same(await keysOf(o.db, keys.INTENTS_PREFIX), [], 'the open settled the intent')
   t.equal(await o.content.get(keys.chunkKey('new-version', 0), { valueEncoding: 'buffer' }), undefined, 'the uncommitted version\'s chunk is gone')
@@ -135,10 +140,8 @@ t.test('crash after the commit batch, before the settle: the old chunks go, the 
     { type: 'put', key: keys.headKey(id, 'gone'), value: { size: 0, etag: '', mtime: oldGone.mtime + 1, site: 'A', chunks: 0, deleted: true } },
     ...o.store.content.commitOps(intent)
   ])
-  // Kill before the settle: close the databases under the store.
-  o.store.close()
-  await o.content.close()
-  await o.db.close()
+  // Kill before the settle.
+  await closeUnderStore(o)
   o = await openDir(dir)
   t.same(await keysOf(o.db, keys.INTENTS_PREFIX), [], 'the open settled the intent')
   t.equal(await o.content.get(keys.chunkKey(old.dataId as string, 0), { valueEncoding: 'buffer' }), undefined, 'the replaced version\'s chunk is gone')
