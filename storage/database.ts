@@ -87,19 +87,28 @@ export async function writeBatch (db: Database, ops: readonly BatchOp[]): Promis
 }
 
 /**
+ * The patch set classic-level was rebuilt with by scripts/build-leveldb.js
+ * (its marker file), e.g. 'mmap-limit-env-1+…'; undefined for the stock
+ * prebuilt binary.
+ */
+export function leveldbPatches (): string | undefined {
+  try {
+    const marker = path.join(path.dirname(require.resolve('classic-level/package.json')), 'build', 'shardsync-leveldb.json')
+    const patch = (JSON.parse(fs.readFileSync(marker, 'utf8')) as { patch?: unknown }).patch
+    return typeof patch === 'string' ? patch : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * How this process's LevelDB reads table files: 'pread' when classic-level
  * was rebuilt by scripts/build-leveldb.js (its marker file is there) and
  * LEVELDB_MMAP_LIMIT does not ask for maps; 'mmap' otherwise (the stock
  * prebuilt binary maps up to 1000 tables, and their pages count in RSS).
  */
 export function leveldbTableReads (env: NodeJS.ProcessEnv = process.env): 'pread' | 'mmap' {
-  let marker: string
-  try {
-    marker = path.join(path.dirname(require.resolve('classic-level/package.json')), 'build', 'shardsync-leveldb.json')
-  } catch {
-    return 'mmap'
-  }
-  if (!fs.existsSync(marker)) return 'mmap'
+  if (leveldbPatches() === undefined) return 'mmap'
   // The patched LevelDB reads it with atoi(): anything but a positive
   // number means no maps.
   const limit = env.LEVELDB_MMAP_LIMIT

@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
+import { leveldbPatches } from '../storage/database'
 
 const ROOT = path.join(__dirname, '..', '..')
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -84,6 +85,7 @@ t.test('the installed binding carries the patch, and patchMallocTuning is idempo
   const source = fs.readFileSync(file, 'utf8')
   t.equal(patchMallocTuning(source), source, 'already patched: nothing to change')
   t.match(source, /shardsync \(mmap-threshold-1\)/)
+  t.match(leveldbPatches(), /(^|\+)mmap-threshold-1(\+|$)/, 'the build marker names it (the start-up log and the bench JSON show it)')
 })
 
 t.test('patchMallocTuning calls the tuning first in the module init and refuses an unknown source', async (t) => {

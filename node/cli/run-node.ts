@@ -10,7 +10,7 @@ import { startServer, type RunningServer } from '../rpc/server'
 import { NodeMetrics, serveMetrics } from '../metrics'
 import { authMetadata, channelCredentials, loadSecurity, serverCredentials } from '../rpc/security'
 import { ShardsyncNode } from '../shardsync-node'
-import { leveldbTableReads } from '../../storage/database'
+import { leveldbPatches, leveldbTableReads } from '../../storage/database'
 
 /** JSON lines, or pretty output when stdout is a terminal. Secrets are redacted. */
 export function createLogger (level: string): Logger {
@@ -54,7 +54,7 @@ export async function runNode (options: NodeOptions, log: Logger = createLogger(
   const tableReads = leveldbTableReads()
   if (tableReads === 'mmap') nodeLog.warn('LevelDB memory-maps its table files (prebuilt binary, or LEVELDB_MMAP_LIMIT set): pages read stay in this process\'s RSS; see README, Install')
   // The "listening" line is printed at any --log-level: scripts wait for it.
-  nodeLog.child({}, { level: 'info' }).info({ address: server.address, leveldbTableReads: tableReads, metrics: metricsServer?.address, tls: security.cert !== undefined, mutualTls: security.ca !== undefined, auth: security.token !== undefined, data: options.dataDir, peers: options.peers.map(p => p.id), syncMode: options.syncMode }, 'listening')
+  nodeLog.child({}, { level: 'info' }).info({ address: server.address, leveldbTableReads: tableReads, leveldbPatches: leveldbPatches() ?? 'stock', metrics: metricsServer?.address, tls: security.cert !== undefined, mutualTls: security.ca !== undefined, auth: security.token !== undefined, data: options.dataDir, peers: options.peers.map(p => p.id), syncMode: options.syncMode }, 'listening')
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks'
 import http2 from 'node:http2'
 import * as grpc from '@grpc/grpc-js'
 import { callUnary } from '../../node/rpc/clients'
-import { leveldbTableReads } from '../../storage/database'
+import { leveldbPatches, leveldbTableReads } from '../../storage/database'
 import type { NodeInfoResponse__Output } from '../../node/rpc/generated/shardsync/v1/NodeInfoResponse'
 import type { ListShardsResponse__Output } from '../../node/rpc/generated/shardsync/v1/ListShardsResponse'
 import type { ObjectInfo__Output } from '../../node/rpc/generated/shardsync/v1/ObjectInfo'
@@ -621,6 +621,8 @@ export function machine (nodeEnv: Record<string, string> = {}): Record<string, u
     cpuModel: cpus[0]?.model ?? 'unknown',
     totalMemGiB: round(os.totalmem() / 2 ** 30, 1),
     // How the measured nodes read LevelDB tables: mapped ones count in RSS.
-    leveldbTableReads: leveldbTableReads({ ...process.env, ...nodeEnv })
+    leveldbTableReads: leveldbTableReads({ ...process.env, ...nodeEnv }),
+    // Which of scripts/build-leveldb.js's changes the measured nodes run with.
+    leveldbPatches: leveldbPatches() ?? 'stock prebuilt binary'
   }
 }
