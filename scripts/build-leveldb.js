@@ -5,7 +5,7 @@
  *   1. table files are read with pread(2) instead of being memory-mapped;
  *   2. a chained batch gives its buffer back as soon as it is written;
  *   3. on x86-64, CRC-32C is computed with the SSE 4.2 instruction;
- *   4. under glibc, the process maps every allocation of 128 KiB or more.
+ *   4. under glibc, malloc's mmap threshold is fixed at 2 MiB.
  *
  * Why 1: stock LevelDB maps up to 1000 table files (2 MiB each) for reads and
  * offers no switch. Every page a read touches then stays in the node's RSS
@@ -51,24 +51,27 @@
  * Why 4: glibc serves an allocation of at least its mmap threshold with a
  * mapping of its own, unmapped (given back to the kernel) when freed. The
  * threshold starts at 128 KiB but rises to the size of each mapped block that
- * is freed, up to 32 MiB, so once a node has freed one large buffer (a
- * gRPC message, a group commit's batch, a table's index block) later ones
- * come from malloc's heaps instead, where freed memory stays resident
- * wherever something smaller still lives above it. The longer a node
- * runs, the more of those holes its RSS carries: the RSS of a target grew
- * from a 100,000- to a 1,000,000-object full sync by more than its live
- * heap and LevelDB's caches explain. The patched module init sets the
- * threshold to 128 KiB with mallopt(M_MMAP_THRESHOLD), which also stops it
- * moving, unless MALLOC_MMAP_THRESHOLD_ or a GLIBC_TUNABLES mmap_threshold
- * in the environment has set one already (so either overrides it). The
- * same setting as MALLOC_MMAP_THRESHOLD_=131072 in the environment
- * (measured that way: README, Performance): a target's peak RSS at
- * 1,000,000 objects fell by 10-17 MiB, with full sync as fast as before.
- * test/malloc-tuning.test.ts shows the effect on freed buffers.
+ * is freed, up to 32 MiB. A node frees large blocks all the time (gRPC
+ * messages of up to 8 MiB, group-commit batches of megabytes), so the
+ * threshold soon sits at several MiB and those blocks come from malloc's
+ * heaps instead, where freed memory stays resident wherever something
+ * smaller still lives above it: the longer a node runs, the more of those
+ * holes its RSS carries. The patched module init fixes the threshold at
+ * 2 MiB with mallopt(M_MMAP_THRESHOLD), which also stops it moving, unless
+ * MALLOC_MMAP_THRESHOLD_ or a GLIBC_TUNABLES mmap_threshold in the
+ * environment has set one already (so either overrides it). Why 2 MiB:
+ * large objects move in pieces of 1 MiB (blob reads and writes, data
+ * messages), which must stay below it: mapped, every piece is a fresh
+ * mapping that faults in each page, and a source serving 8 MiB objects
+ * spent 40 % more CPU (at 128 KiB). Measured as MALLOC_MMAP_THRESHOLD_=
+ * 2097152 in the environment, the same setting (README, Performance): a
+ * target's peak RSS at 1,000,000 objects fell by about 14 MiB, large
+ * objects as fast as before. test/malloc-tuning.test.ts shows the effect
+ * on freed blocks.
  *
  * SHARDSYNC_LEVELDB_PREBUILT=1 skips all of this and keeps the prebuilt
  * binary (tables mapped, batches freed on GC, CRC-32C by table, glibc's
- * moving threshold, which MALLOC_MMAP_THRESHOLD_=131072 in a node's
+ * moving threshold, which MALLOC_MMAP_THRESHOLD_=2097152 in a node's
  * environment fixes all the same), for machines without python3, make and
  * a C++ compiler. test/leveldb-reads.test.ts,
  * test/leveldb-batch-release.test.ts, test/leveldb-crc32c.test.ts and
@@ -82,7 +85,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 
-const PATCH_ID = 'mmap-limit-env-1+batch-release-1+crc32c-sse42-1+mmap-threshold-1'
+const PATCH_ID = 'mmap-limit-env-1+batch-release-1+crc32c-sse42-1+mmap-threshold-2'
 const RELATIVE_SOURCE = path.join('deps', 'leveldb', 'leveldb-1.20', 'util', 'env_posix.cc')
 const ORIGINAL = '  mmap_limit = sizeof(void*) >= 8 ? 1000 : 0;\n'
 const PATCHED = [
@@ -120,8 +123,8 @@ const BINDING_PATCHED = [
 
 const INIT_ORIGINAL = 'NAPI_INIT() {\n'
 const INIT_PATCHED = [
-  '// shardsync (mmap-threshold-1): under glibc, allocations of 128 KiB and more',
-  '// are mapped and given back when freed, at a fixed threshold, unless the',
+  '// shardsync (mmap-threshold-2): under glibc, allocations of 2 MiB and more are',
+  '// mapped and given back when freed, at a fixed threshold, unless the',
   '// environment sets one (see shardsync scripts/build-leveldb.js).',
   '#if defined(__GLIBC__)',
   '#include <malloc.h>',
@@ -131,7 +134,7 @@ const INIT_PATCHED = [
   '  const char* tunables = getenv("GLIBC_TUNABLES");',
   '  if (getenv("MALLOC_MMAP_THRESHOLD_") != NULL) return;',
   '  if (tunables != NULL && strstr(tunables, "mmap_threshold") != NULL) return;',
-  '  mallopt(M_MMAP_THRESHOLD, 128 * 1024);',
+  '  mallopt(M_MMAP_THRESHOLD, 2 * 1024 * 1024);',
   '}',
   '#else',
   'static void ShardsyncMallocTuning () {}',
@@ -197,9 +200,13 @@ function patchBinding (source) {
   return replaceOnce(source, BINDING_ORIGINAL, BINDING_PATCHED, RELATIVE_BINDING)
 }
 
-/** binding.cc with the malloc tuning called when the module loads; throws likewise. */
+/** An earlier version of the malloc tuning (a node_modules patched before it changed). */
+const INIT_EARLIER = /\/\/ shardsync \(mmap-threshold-\d+\)[\s\S]*?NAPI_INIT\(\) \{\n {2}ShardsyncMallocTuning\(\);\n/
+
+/** binding.cc with the malloc tuning called when the module loads (an earlier one replaced); throws likewise. */
 function patchMallocTuning (source) {
-  return replaceOnce(source, INIT_ORIGINAL, INIT_PATCHED, RELATIVE_BINDING)
+  const unpatched = source.includes(INIT_PATCHED) ? source : source.replace(INIT_EARLIER, INIT_ORIGINAL)
+  return replaceOnce(unpatched, INIT_ORIGINAL, INIT_PATCHED, RELATIVE_BINDING)
 }
 
 /** The patched text of LevelDB's port_posix_sse.cc; throws likewise. */
@@ -255,7 +262,7 @@ function main () {
     return 1
   }
   fs.writeFileSync(marker, JSON.stringify({ patch: PATCH_ID, builtAt: new Date().toISOString() }) + '\n')
-  console.log(`shardsync: built LevelDB with pread table reads, prompt batch release, SSE 4.2 CRC-32C and mapped large allocations in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  console.log(`shardsync: built LevelDB with pread table reads, prompt batch release, SSE 4.2 CRC-32C and a fixed mmap threshold in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   return 0
 }
 
