@@ -64,9 +64,9 @@
  * messages), which must stay below it: mapped, every piece is a fresh
  * mapping that faults in each page, and a source serving 8 MiB objects
  * spent 40 % more CPU (at 128 KiB). Measured as MALLOC_MMAP_THRESHOLD_=
- * 2097152 in the environment, the same setting (README, Performance): a
- * target's peak RSS at 1,000,000 objects fell by about 14 MiB, large
- * objects as fast as before. test/malloc-tuning.test.ts shows the effect
+ * 2097152 in the environment, the same setting, and then as built
+ * (README, Performance): the peak RSS at 1,000,000 objects fell by 9-14
+ * MiB, large objects as fast as before. test/malloc-tuning.test.ts shows the effect
  * on freed blocks.
  *
  * SHARDSYNC_LEVELDB_PREBUILT=1 skips all of this and keeps the prebuilt
