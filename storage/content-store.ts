@@ -65,8 +65,13 @@ export function contentTuning (main: DatabaseTuning): DatabaseTuning {
 /** A version's chunks, named in an intent: [dataId, chunks]. */
 export type ContentRef = [dataId: string, chunks: number]
 
-/** An intent record (main database, w!<seq>): added and dropped versions, committed. */
-interface IntentRecord { a?: ContentRef[], d: ContentRef[], c?: true }
+/**
+ * An intent record (main database, w!<seq>): added and dropped versions,
+ * committed. Nodes before 68b8e7b also wrote a bucket id (b) and named each
+ * version [objectKey, dataId, chunks]; recovery reads both forms.
+ */
+interface IntentRecord { a?: StoredRef[], d: StoredRef[], c?: true }
+type StoredRef = ContentRef | [key: string, dataId: string, chunks: number]
 
 /** A commit's intent, between writeAhead and settle. */
 export interface Intent { key: string, added: ContentRef[], dropped: ContentRef[] }
@@ -195,7 +200,7 @@ export class ContentStore {
   /** Not committed: the added chunks go; committed: the dropped ones. Then the intent. */
   private async settleIntent (intentKey: string, record: IntentRecord): Promise<void> {
     const ops: BatchOp[] = []
-    for (const [dataId, chunks] of record.c === true ? record.d : record.a ?? []) pushChunkDeletes(ops, dataId, chunks)
+    for (const ref of record.c === true ? record.d : record.a ?? []) pushChunkDeletes(ops, ref[ref.length - 2] as string, ref[ref.length - 1] as number)
     if (ops.length > 0) await writeBatch(this.db, ops)
     await writeBatch(this.main, [{ type: 'del', key: intentKey }])
   }

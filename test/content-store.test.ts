@@ -244,3 +244,19 @@ t.test('ContentStore.recover on an empty database does nothing', async (t) => {
   t.teardown(async () => { await content.close(); await db.close() })
   t.same(await new ContentStore(content, db).recover(), { migrated: 0, intents: 0 })
 })
+
+t.test('intents in the form nodes wrote before 68b8e7b ([key, dataId, chunks] and a bucket id) are settled at open', async (t) => {
+  const dir = scratch(t)
+  const db = await openDatabase(dir)
+  const content = await openDatabase(path.join(dir, CONTENT_DIR))
+  t.teardown(async () => { await content.close(); await db.close() })
+  const chunk = (id: string, c: number): BatchOp => ({ type: 'put', key: keys.chunkKey(id, c), value: Buffer.from('x'), valueEncoding: 'buffer' } as BatchOp)
+  await writeBatch(content, [chunk('added', 0), chunk('added', 1), chunk('dropped', 0), chunk('kept', 0)])
+  await writeBatch(db, [
+    { type: 'put', key: keys.intentKey(0), value: { b: 'bkt1', a: [['k1', 'added', 2]], d: [['k2', 'kept', 1]] } },
+    { type: 'put', key: keys.intentKey(1), value: { b: 'bkt1', d: [['k3', 'dropped', 1]], c: true } }
+  ])
+  t.same(await new ContentStore(content, db).recover(), { migrated: 0, intents: 2 })
+  t.same(await keysOf(content, keys.CHUNKS_PREFIX), [keys.chunkKey('kept', 0)], 'not committed: its added chunks went; committed: its dropped chunk went')
+  t.same(await keysOf(db, keys.INTENTS_PREFIX), [], 'both intents settled')
+})
