@@ -15,6 +15,7 @@ import type { Logger } from 'pino'
 import { CONTENT_DIR, contentTuning } from '../storage/content-store'
 import { openDatabase, type Database } from '../storage/database'
 import { ShardsyncError } from '../storage/errors'
+import { SCANNED_KEY_KINDS } from '../storage/keys'
 import { ObjectStore } from '../storage/object-store'
 import { Outbox } from '../storage/outbox'
 import { PeerStore } from '../storage/peer-store'
@@ -70,7 +71,8 @@ export class ShardsyncNode {
 
   static async open (options: NodeOptions, deps: { log: Logger, connectPeer: ConnectPeer }): Promise<ShardsyncNode> {
     const tuning = { maxOpenFiles: options.dbMaxOpenFiles, cacheBytes: options.dbCacheMiB * 1024 * 1024 }
-    const db = await openDatabase(options.dataDir, tuning)
+    // Bloom filters only over the keys that are read by key (storage/keys.ts).
+    const db = await openDatabase(options.dataDir, { ...tuning, keyFilter: { skipFirstChars: SCANNED_KEY_KINDS } })
     let contentDb: Database | undefined
     try {
       // Small objects' content: a LevelDB of its own (storage/content-store.ts).

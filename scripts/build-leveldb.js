@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
  * postinstall: rebuilds classic-level (the LevelDB 1.20 binding behind
- * `level`) from its bundled sources with four changes:
+ * `level`) from its bundled sources with five changes:
  *   1. table files are read with pread(2) instead of being memory-mapped;
  *   2. a chained batch gives its buffer back as soon as it is written;
  *   3. on x86-64, CRC-32C is computed with the SSE 4.2 instruction;
- *   4. under glibc, malloc's mmap threshold is fixed at 2 MiB.
+ *   4. under glibc, malloc's mmap threshold is fixed at 2 MiB;
+ *   5. an open option chooses which keys the Bloom filters cover.
  *
  * Why 1: stock LevelDB maps up to 1000 table files (2 MiB each) for reads and
  * offers no switch. Every page a read touches then stays in the node's RSS
@@ -69,13 +70,37 @@
  * MiB, large objects as fast as before. test/malloc-tuning.test.ts shows the effect
  * on freed blocks.
  *
+ * Why 5: LevelDB keeps the Bloom filter of every open table in memory (10
+ * bits a key) for as long as the table is in its table cache, so it grows
+ * with the data: at 1,000,000 objects about 5.5 MiB a node, the largest part
+ * of what LevelDB holds per table. A filter only spares a point read of a
+ * key that is not there, yet classic-level builds one over every key. Most
+ * of a node's keys are never read by key: index and log entries are scanned
+ * (storage/keys.ts), and the content database's chunks are read only by the
+ * data ids that heads name, which exist. The patched db_open reads a string
+ * option, `shardsyncKeyFilter`:
+ *   absent or ''     LevelDB's Bloom filter over every key (stock);
+ *   'none'           no filter;
+ *   'skip:<bytes>'   a Bloom filter (10 bits a key) over the keys whose
+ *                    first byte is not one of <bytes>; a key that starts
+ *                    with one of them always "may match".
+ * The policy's name, which LevelDB writes into each table and looks up by,
+ * names the skipped bytes ("shardsync.SkipBloom10:<bytes>"). A table is
+ * therefore only ever checked against a filter built by the same policy:
+ * a database opened with another policy (or by stock LevelDB) reads such a
+ * table as if it had no filter, and tables written before reads them the
+ * same way until they are compacted. Results are the same either way; only
+ * gets of absent keys in such tables cost a block read
+ * (test/leveldb-key-filter.test.ts).
+ *
  * SHARDSYNC_LEVELDB_PREBUILT=1 skips all of this and keeps the prebuilt
  * binary (tables mapped, batches freed on GC, CRC-32C by table, glibc's
  * moving threshold, which MALLOC_MMAP_THRESHOLD_=2097152 in a node's
  * environment fixes all the same), for machines without python3, make and
- * a C++ compiler. test/leveldb-reads.test.ts,
- * test/leveldb-batch-release.test.ts, test/leveldb-crc32c.test.ts and
- * test/malloc-tuning.test.ts fail on such an install.
+ * a C++ compiler (the key filter option is then ignored: stock filters).
+ * test/leveldb-reads.test.ts, test/leveldb-batch-release.test.ts,
+ * test/leveldb-crc32c.test.ts, test/malloc-tuning.test.ts and
+ * test/leveldb-key-filter.test.ts fail on such an install.
  *
  * Idempotent: each source file is patched once, and the build is skipped
  * when build/shardsync-leveldb.json names the current patch set.
@@ -85,7 +110,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 
-const PATCH_ID = 'mmap-limit-env-1+batch-release-1+crc32c-sse42-1+mmap-threshold-2'
+const PATCH_ID = 'mmap-limit-env-1+batch-release-1+crc32c-sse42-1+mmap-threshold-2+key-filter-1'
 const RELATIVE_SOURCE = path.join('deps', 'leveldb', 'leveldb-1.20', 'util', 'env_posix.cc')
 const ORIGINAL = '  mmap_limit = sizeof(void*) >= 8 ? 1000 : 0;\n'
 const PATCHED = [
@@ -142,6 +167,71 @@ const INIT_PATCHED = [
   '',
   'NAPI_INIT() {',
   '  ShardsyncMallocTuning();',
+  ''
+].join('\n')
+
+const FILTER_CLASS_ORIGINAL = [
+  '/**',
+  ' * Owns the LevelDB storage, cache, filter policy and resources.',
+  ' */',
+  'struct Database {',
+  ''
+].join('\n')
+const FILTER_CLASS_PATCHED = [
+  '// shardsync (key-filter-1): a Bloom filter over the keys whose first byte',
+  '// is not one of `skip`; the others always may match. Its name names `skip`,',
+  '// so a table is only checked by the policy that built its filter',
+  '// (see shardsync scripts/build-leveldb.js).',
+  'class ShardsyncSkipBloom : public leveldb::FilterPolicy {',
+  ' public:',
+  '  explicit ShardsyncSkipBloom (const std::string& skip)',
+  '    : bloom_(leveldb::NewBloomFilterPolicy(10)), skip_(skip),',
+  '      name_("shardsync.SkipBloom10:" + skip) {}',
+  '  ~ShardsyncSkipBloom () { delete bloom_; }',
+  '  const char* Name () const { return name_.c_str(); }',
+  '  void CreateFilter (const leveldb::Slice* keys, int n, std::string* dst) const {',
+  '    std::vector<leveldb::Slice> kept;',
+  '    kept.reserve(n);',
+  '    for (int i = 0; i < n; i++) if (!Skipped(keys[i])) kept.push_back(keys[i]);',
+  '    // None kept: an empty filter, which matches no key but the skipped ones.',
+  '    if (kept.empty()) return;',
+  '    bloom_->CreateFilter(&kept[0], static_cast<int>(kept.size()), dst);',
+  '  }',
+  '  bool KeyMayMatch (const leveldb::Slice& key, const leveldb::Slice& filter) const {',
+  '    return Skipped(key) || bloom_->KeyMayMatch(key, filter);',
+  '  }',
+  ' private:',
+  '  bool Skipped (const leveldb::Slice& key) const {',
+  '    return key.size() > 0 && skip_.find(key[0]) != std::string::npos;',
+  '  }',
+  '  const leveldb::FilterPolicy* bloom_;',
+  '  const std::string skip_;',
+  '  const std::string name_;',
+  '};',
+  '',
+  '// The filter policy an open asks for (see ShardsyncSkipBloom).',
+  'static const leveldb::FilterPolicy* ShardsyncFilterPolicy (const std::string& spec) {',
+  '  if (spec == "none") return NULL;',
+  '  if (spec.compare(0, 5, "skip:") == 0 && spec.size() > 5) return new ShardsyncSkipBloom(spec.substr(5));',
+  '  return leveldb::NewBloomFilterPolicy(10);',
+  '}',
+  '',
+  '/**',
+  ' * Owns the LevelDB storage, cache, filter policy and resources.',
+  ' */',
+  'struct Database {',
+  ''
+].join('\n')
+const FILTER_OPEN_ORIGINAL = [
+  '  database->blockCache_ = leveldb::NewLRUCache(cacheSize);',
+  ''
+].join('\n')
+const FILTER_OPEN_PATCHED = [
+  '  database->blockCache_ = leveldb::NewLRUCache(cacheSize);',
+  '  // shardsync (key-filter-1): the filter policy this open asks for; the',
+  '  // database is closed, so the one it had is no longer used.',
+  '  delete database->filterPolicy_;',
+  '  database->filterPolicy_ = ShardsyncFilterPolicy(StringProperty(env, options, "shardsyncKeyFilter"));',
   ''
 ].join('\n')
 
@@ -209,6 +299,12 @@ function patchMallocTuning (source) {
   return replaceOnce(unpatched, INIT_ORIGINAL, INIT_PATCHED, RELATIVE_BINDING)
 }
 
+/** binding.cc with the key filter policy chosen at open (shardsyncKeyFilter); throws likewise. */
+function patchKeyFilter (source) {
+  const withClass = replaceOnce(source, FILTER_CLASS_ORIGINAL, FILTER_CLASS_PATCHED, RELATIVE_BINDING)
+  return replaceOnce(withClass, FILTER_OPEN_ORIGINAL, FILTER_OPEN_PATCHED, RELATIVE_BINDING)
+}
+
 /** The patched text of LevelDB's port_posix_sse.cc; throws likewise. */
 function patchCrc32c (source) {
   const header = replaceOnce(source, CRC_HEADER_ORIGINAL, CRC_HEADER_PATCHED, RELATIVE_CRC)
@@ -246,6 +342,7 @@ function main () {
   patchFile(path.join(dir, RELATIVE_SOURCE), patchEnvPosix)
   patchFile(path.join(dir, RELATIVE_BINDING), patchBinding)
   patchFile(path.join(dir, RELATIVE_BINDING), patchMallocTuning)
+  patchFile(path.join(dir, RELATIVE_BINDING), patchKeyFilter)
   patchFile(path.join(dir, RELATIVE_CRC), patchCrc32c)
 
   let built
@@ -262,10 +359,10 @@ function main () {
     return 1
   }
   fs.writeFileSync(marker, JSON.stringify({ patch: PATCH_ID, builtAt: new Date().toISOString() }) + '\n')
-  console.log(`shardsync: built LevelDB with pread table reads, prompt batch release, SSE 4.2 CRC-32C and a fixed mmap threshold in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  console.log(`shardsync: built LevelDB with pread table reads, prompt batch release, SSE 4.2 CRC-32C, a fixed mmap threshold and chosen key filters in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   return 0
 }
 
-module.exports = { patchEnvPosix, patchBinding, patchMallocTuning, patchCrc32c, PATCH_ID }
+module.exports = { patchEnvPosix, patchBinding, patchMallocTuning, patchKeyFilter, patchCrc32c, PATCH_ID }
 
 if (require.main === module) process.exitCode = main()

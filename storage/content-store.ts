@@ -58,7 +58,10 @@ export function contentTuning (main: DatabaseTuning): DatabaseTuning {
   return {
     maxOpenFiles: main.maxOpenFiles,
     cacheBytes: Math.max(MiB, Math.floor((main.cacheBytes ?? 8 * MiB) / 8)),
-    writeBufferBytes: 2 * MiB
+    writeBufferBytes: 2 * MiB,
+    // Chunks are read only by the data ids heads name, which exist: a Bloom
+    // filter would never spare a read (scripts/build-leveldb.js, change 5).
+    keyFilter: 'none'
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * Opens the node's one LevelDB and turns open failures into clear, coded
- * errors (locked by another process, corrupt) instead of stack dumps.
+ * Opens a node's LevelDBs (the main one and the content database) and turns
+ * open failures into clear, coded errors (locked by another process,
+ * corrupt) instead of stack dumps.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -16,7 +17,8 @@ export type BatchOp = AbstractBatchOperation<Database, string, unknown>
 export interface DatabaseTuning {
   /**
    * Table files LevelDB keeps open (its table cache): file descriptors, and
-   * each open table's index block in private memory. Tables are read with
+   * each open table's index block and Bloom filter (see keyFilter) in
+   * private memory. Tables are read with
    * pread, not mapped (scripts/build-leveldb.js), unless the process runs
    * with LEVELDB_MMAP_LIMIT set, or on the stock prebuilt binary; then each
    * open table is mapped and this also bounds the mapped pages in the RSS
@@ -27,7 +29,18 @@ export interface DatabaseTuning {
   cacheBytes?: number
   /** LevelDB write buffer (memtable), bytes; LevelDB's default 4 MiB if unset. */
   writeBufferBytes?: number
+  /**
+   * Which keys the tables' Bloom filters cover (in memory while a table is
+   * open, 10 bits a key; they spare point reads of absent keys only):
+   * 'all' (LevelDB's default), 'none', or every key but those whose first
+   * character is in `skipFirstChars` (ASCII). Needs the LevelDB build of
+   * scripts/build-leveldb.js (change 5); the stock binary filters all keys.
+   * Results never depend on it.
+   */
+  keyFilter?: KeyFilter
 }
+
+export type KeyFilter = 'all' | 'none' | { skipFirstChars: string }
 
 export async function openDatabase (dir: string, tuning: DatabaseTuning = {}): Promise<Database> {
   const db = new Level<string, unknown>(dir, { valueEncoding: 'json', ...levelOptions(tuning) })
@@ -48,12 +61,24 @@ export async function openDatabase (dir: string, tuning: DatabaseTuning = {}): P
  * check the result, so an option present as `undefined` becomes whatever was
  * on the stack instead of LevelDB's default.
  */
-export function levelOptions (tuning: DatabaseTuning): { maxOpenFiles?: number, cacheSize?: number, writeBufferSize?: number } {
-  const out: { maxOpenFiles?: number, cacheSize?: number, writeBufferSize?: number } = {}
+export function levelOptions (tuning: DatabaseTuning): LevelOptions {
+  const out: LevelOptions = {}
   if (tuning.maxOpenFiles !== undefined) out.maxOpenFiles = tuning.maxOpenFiles
   if (tuning.cacheBytes !== undefined) out.cacheSize = tuning.cacheBytes
   if (tuning.writeBufferBytes !== undefined) out.writeBufferSize = tuning.writeBufferBytes
+  if (tuning.keyFilter !== undefined && tuning.keyFilter !== 'all') out.shardsyncKeyFilter = keyFilterSpec(tuning.keyFilter)
   return out
+}
+
+interface LevelOptions { maxOpenFiles?: number, cacheSize?: number, writeBufferSize?: number, shardsyncKeyFilter?: string }
+
+/** The patched binding's `shardsyncKeyFilter` option for `filter`. */
+function keyFilterSpec (filter: Exclude<KeyFilter, 'all'>): string {
+  if (filter === 'none') return 'none'
+  const skip = filter.skipFirstChars
+  // One byte a character: the binding compares each key's first byte.
+  if (!/^[\x21-\x7e]+$/.test(skip)) throw new TypeError('keyFilter.skipFirstChars must be printable ASCII characters')
+  return `skip:${skip}`
 }
 
 /**
