@@ -146,13 +146,14 @@ export class Splitter extends EventEmitter {
       // shard go on during the split (see bucket-writer.ts), so a page read
       // outside it could move an entry a write has just replaced. Values
       // are moved as stored (raw JSON text), not decoded and re-encoded.
+      // The page is read in one native call (iterator.all), not an awaited
+      // next() per entry: the lock is held, and PUTs wait, for less time.
       const page = await state.writer.exclusive(async () => {
-        const entries: Array<[string, string]> = []
-        for await (const [k, v] of db.iterator<string, string>({ gt: after, lt: keys.prefixRange(prefix).lt, limit: this.migratePage, valueEncoding: 'utf8' })) {
-          entries.push([k.slice(prefix.length), v])
-        }
-        if (entries.length === 0) return 0
-        after = prefix + entries[entries.length - 1][0]
+        const read = await db.iterator<string, string>({ gt: after, lt: keys.prefixRange(prefix).lt, limit: this.migratePage, valueEncoding: 'utf8' }).all()
+        if (read.length === 0) return 0
+        const entries: Array<[string, string]> = new Array(read.length)
+        for (let i = 0; i < read.length; i++) entries[i] = [read[i][0].slice(prefix.length), read[i][1]]
+        after = read[read.length - 1][0]
         const moving = entries.filter(([key]) => splitBit(keyHash(key), splitDepth) === 1)
         if (moving.length === 0) return entries.length
         const src: ShardHeader = { ...state.shards[shard], indexCount: state.shards[shard].indexCount - moving.length }
