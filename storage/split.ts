@@ -151,11 +151,13 @@ export class Splitter extends EventEmitter {
       const page = await state.writer.exclusive(async () => {
         const read = await db.iterator<string, string>({ gt: after, lt: keys.prefixRange(prefix).lt, limit: this.migratePage, valueEncoding: 'utf8' }).all()
         if (read.length === 0) return 0
-        const entries: Array<[string, string]> = new Array(read.length)
-        for (let i = 0; i < read.length; i++) entries[i] = [read[i][0].slice(prefix.length), read[i][1]]
         after = read[read.length - 1][0]
-        const moving = entries.filter(([key]) => splitBit(keyHash(key), splitDepth) === 1)
-        if (moving.length === 0) return entries.length
+        const moving: Array<[string, string]> = []
+        for (const [k, raw] of read) {
+          const key = k.slice(prefix.length)
+          if (splitBit(keyHash(key), splitDepth) === 1) moving.push([key, raw])
+        }
+        if (moving.length === 0) return read.length
         const src: ShardHeader = { ...state.shards[shard], indexCount: state.shards[shard].indexCount - moving.length }
         const dst: ShardHeader = { ...state.shards[splitTo], indexCount: state.shards[splitTo].indexCount + moving.length }
         const ops: BatchOp[] = []
@@ -169,7 +171,7 @@ export class Splitter extends EventEmitter {
         state.shards[shard] = src
         state.shards[splitTo] = dst
         moved += moving.length
-        return entries.length
+        return read.length
       })
       if (page === 0) break
       if ((this.options.migratePauseMs ?? 0) > 0) await new Promise(resolve => setTimeout(resolve, this.options.migratePauseMs))
