@@ -64,6 +64,11 @@ export class ShardsyncNode {
     this.notices = new NoticeReceiver({
       progress,
       isPeer: (site) => this.peers.has(site),
+      querySource: async (site, bucket, shard) => {
+        const peer = this.peers.get(site)
+        if (peer === undefined) throw ShardsyncError.unknownPeer(site)
+        return await peer.sync.client.querySplitState(bucket, shard)
+      },
       onRecorded: (n) => this.peers.get(n.site)?.sync.noticeStored(n.bucketId),
       log: log.child({ component: 'notices' })
     })

@@ -9,6 +9,7 @@ import type { ObjectStore } from '../storage/object-store'
 import { clampLimit, isSmall, withHeadroom } from '../storage/object-store'
 import { ShardsyncError } from '../storage/errors'
 import type { ObjectHead } from '../storage/records'
+import { isFilling } from './sync/shard-guard'
 import type { PullAnswer, PullOptions, SourceChange, SourceObjectInfo, SourceShard, SplitStateAnswer } from './sync/source-client'
 
 export const MAX_FETCH_KEYS = 1000
@@ -45,7 +46,7 @@ export class SourceApi {
   querySplitState (bucket: string, shard: number): SplitStateAnswer {
     const state = this.store.bucketState(bucket)
     const h = this.store.shard(bucket, shard)
-    return { state: h.state, newShards: [...h.children], logSeq: h.logSeq, bucketId: state.record.id, shardCount: state.shards.length }
+    return { state: h.state, newShards: [...h.children], logSeq: h.logSeq, bucketId: state.record.id, shardCount: state.shards.length, filling: isFilling(state.shards, h) }
   }
 
   async listIndex (bucket: string, shard: number, marker: string, limit: number): Promise<{ entries: SourceObjectInfo[], nextMarker: string }> {

@@ -120,16 +120,25 @@ export async function buildSyncStatus (node: ShardsyncNode, opts: { peer?: strin
   return { siteId: node.siteId, peers, noticesReceived: r.received, noticesStored: r.recorded, noticesIgnored: r.ignored, noticesRejected: r.rejected }
 }
 
-function bucketStatus (b: BucketSync, recs: ProgressRecord[], now: number, summaryOnly: boolean): BucketStatus {
+/**
+ * Counted against the source's own shard list (BucketSync.view.sourceShards):
+ * progress objects of shards the source does not have are left out, and a
+ * source shard without one (not started yet, e.g. still being filled by its
+ * split) counts as behind. Until the source was listed, nothing is synced.
+ */
+function bucketStatus (b: BucketSync, allRecs: ProgressRecord[], now: number, summaryOnly: boolean): BucketStatus {
+  const sourceShards = b.view.sourceShards
+  const recs = allRecs.filter(r => r.srcShard < sourceShards)
+  const unstarted = sourceShards - recs.length
   const shards = recs.map(rec => shardStatus(b, rec, now))
   const behind = shards.filter(s => s.state === 'full' || s.entriesBehind > 0)
   return {
     bucket: b.source.name,
     sourceBucketId: b.srcBucketId,
-    shards: shards.length,
-    shardsFull: shards.filter(s => s.state === 'full').length,
+    shards: sourceShards,
+    shardsFull: shards.filter(s => s.state === 'full').length + unstarted,
     shardsIncremental: shards.filter(s => s.state === 'incremental').length,
-    shardsBehind: behind.length,
+    shardsBehind: behind.length + unstarted,
     entriesBehind: shards.reduce((n, s) => n + s.entriesBehind, 0),
     secondsBehind: round1(behind.reduce((m, s) => Math.max(m, s.secondsBehind), 0)),
     shardStatus: summaryOnly ? [] : shards

@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'INVALID_KEY',
   'INVALID_ARGUMENT',
   'INVALID_NOTICE',
+  'NOTICE_UNCONFIRMED',
   'BUCKET_NOT_FOUND',
   'BUCKET_EXISTS',
   'BUCKET_NOT_EMPTY',
@@ -57,6 +58,10 @@ export class ShardsyncError extends Error {
 
   static invalidNotice (reason: string): ShardsyncError {
     return new ShardsyncError('INVALID_NOTICE', `malformed source_reshard_sync_info: ${reason}`)
+  }
+
+  static noticeUnconfirmed (reason: string): ShardsyncError {
+    return new ShardsyncError('NOTICE_UNCONFIRMED', `split notice not confirmed by its source: ${reason}`)
   }
 
   static bucketNotFound (name: string): ShardsyncError {

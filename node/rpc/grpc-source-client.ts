@@ -54,7 +54,7 @@ export class GrpcSourceClient implements SourceClient {
 
   async querySplitState (bucket: string, shard: number): Promise<SplitStateAnswer> {
     const res = await callUnary<object, QuerySplitStateResponse__Output>(this.clients.sync, 'QuerySplitState', { bucket, shard }, this.opts.deadlineMs)
-    return { state: fromSplitState(res.state), newShards: res.newShards, logSeq: Number(res.logSeq), bucketId: res.bucketId, shardCount: res.shardCount }
+    return { state: fromSplitState(res.state), newShards: res.newShards, logSeq: Number(res.logSeq), bucketId: res.bucketId, shardCount: res.shardCount, filling: res.filling }
   }
 
   async listIndex (bucket: string, shard: number, marker: string, limit: number): Promise<{ entries: SourceObjectInfo[], nextMarker: string }> {

@@ -70,7 +70,7 @@ export function syncServiceHandlers (node: ShardsyncNode, ctx: RpcContext): Sync
     }),
     QuerySplitState: unary(ctx, 'QuerySplitState', (req) => {
       const s = source.querySplitState(req.bucket, req.shard)
-      return { state: splitStateMessage(s.state), newShards: s.newShards, logSeq: s.logSeq, bucketId: s.bucketId, shardCount: s.shardCount }
+      return { state: splitStateMessage(s.state), newShards: s.newShards, logSeq: s.logSeq, bucketId: s.bucketId, shardCount: s.shardCount, filling: s.filling }
     }),
     NotifyReshardComplete: unary(ctx, 'NotifyReshardComplete', async (req, call) => await node.notices.receive(req.sourceReshardSyncInfo, callerSite(call))),
     PullChanges: unary(ctx, 'PullChanges', async (req, call) => {

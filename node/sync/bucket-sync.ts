@@ -28,6 +28,7 @@ import type { ProgressRecord, ProgressStore, SourceBucketRecord } from '../../st
 import type { SyncMode } from '../config'
 import { fullSyncShard, startNewShards, startShard, type ShardSyncContext } from './shard-sync'
 import { prefetch } from './prefetch'
+import { isFilling } from './shard-guard'
 import type { PullAnswer, SourceBucket, SourceClient } from './source-client'
 import { sleep, Waker } from './sleep'
 import type { ObjectTransfer } from './transfer'
@@ -65,6 +66,13 @@ export interface BucketSyncCounters {
 
 /** What the tail and the rounds last saw of the source, for status and metrics. */
 export interface SourceView {
+  /**
+   * The source's own shard count, from its last ListShards (0: not listed
+   * yet). Status reports a bucket synced only against this list: a shard a
+   * peer merely named is not one, and a source shard with no progress
+   * object yet is behind.
+   */
+  sourceShards: number
   /** Per source shard: index count (from ListShards) and newest log seq. */
   indexCount: Map<number, number>
   logHead: Map<number, number>
@@ -76,7 +84,7 @@ export interface SourceView {
 }
 
 export class BucketSync {
-  readonly view: SourceView = { indexCount: new Map(), logHead: new Map(), behind: new Map(), caughtUpAt: new Map(), lastPollAt: 0 }
+  readonly view: SourceView = { sourceShards: 0, indexCount: new Map(), logHead: new Map(), behind: new Map(), caughtUpAt: new Map(), lastPollAt: 0 }
   readonly counters: BucketSyncCounters = { objectsApplied: 0, bytesApplied: 0, deletesApplied: 0, changesApplied: 0, rounds: 0, lastAppliedMtime: 0 }
   private record: SourceBucketRecord | undefined
   private stopped = false
@@ -145,6 +153,7 @@ export class BucketSync {
     } else {
       const { shards } = await client.listShards(this.source.name)
       this.relatedArtLogSeqs = new Map(shards.map(s => [s.shard, s.logSeq]))
+      this.view.sourceShards = shards.length
       for (const s of shards) this.view.indexCount.set(s.shard, s.indexCount)
     }
 
@@ -193,7 +202,7 @@ export class BucketSync {
     // A shard still being filled by a split is not started now: listed early
     // it would miss the entries that move in later (migration writes no log).
     // It is started with logStart 0 once its parent lists it as a child.
-    const filling = shards.filter(s => s.parent >= 0 && !(shards[s.parent]?.children.includes(s.shard) ?? false)).map(s => s.shard)
+    const filling = shards.filter(s => isFilling(shards, s)).map(s => s.shard)
     await progress.startSourceBucket(record, filling)
     this.log.info({ shards: shards.length }, 'bucket sync started: progress objects created for every source shard')
     return record
@@ -203,6 +212,7 @@ export class BucketSync {
   private async pullShards (ctx: ShardSyncContext): Promise<void> {
     const { progress, client } = this.deps
     const { shards } = await client.listShards(this.source.name)
+    this.view.sourceShards = shards.length
     for (const s of shards) {
       this.view.indexCount.set(s.shard, s.indexCount)
       this.view.logHead.set(s.shard, Math.max(s.logSeq, this.view.logHead.get(s.shard) ?? 0))
@@ -212,8 +222,7 @@ export class BucketSync {
       if (known.has(s.shard)) continue
       // Skip a shard still being filled by its split; it is started when
       // the split is done (its parent then lists it as a child).
-      const parent = s.parent >= 0 ? shards[s.parent] : undefined
-      if (parent !== undefined && !parent.children.includes(s.shard)) continue
+      if (isFilling(shards, s)) continue
       await startShard(ctx, s.shard, 'pull', s.parent)
     }
     this.record = await progress.updateSourceBucket(client.peerId, this.source.id, b => shards.length > b.knownShardCount ? { ...b, knownShardCount: shards.length } : undefined) ?? this.record

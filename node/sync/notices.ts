@@ -3,21 +3,32 @@
  *
  * - formatNotice / parseNotice: the seed's source-reshard-sync-info string
  *   "siteId:bucketId:srcShard:newShard", strictly validated.
- * - NoticeReceiver (target): validates a notice, and if a progress object
- *   exists for the source shard, appends "bucketId:srcShard:newShard" to it;
- *   otherwise ignores it, as the seed says. Called by the SyncService handler.
+ * - NoticeReceiver (target): validates a notice, confirms it with the
+ *   source it names (a notice is a hint, never a fact: anyone holding a
+ *   credential can send one), and if a progress object exists for the
+ *   source shard, appends "bucketId:srcShard:newShard" to it; otherwise
+ *   ignores it, as the seed says. Called by the SyncService handler.
+ *
+ * Invariant (docs/design.md, "notices are hints"): nothing durable changes
+ * for a notice until the source's own QuerySplitState lists the new shard
+ * among the source shard's finished splits (confirmsNotice). An unconfirmed
+ * notice is refused with NOTICE_UNCONFIRMED and stores nothing; a source
+ * that cannot be asked leaves the notice unacknowledged (the sender retries).
+ * Proved by test/sync/forged-notice.test.ts (real processes) and by the
+ * protocol model's forged notices (test/model/schedule.ts).
  * - NoticeSender (source): drains the durable outbox (storage/outbox.ts),
  *   one peer at a time in order, retrying with capped exponential backoff
- *   until the peer acknowledges. A notice the peer rejects as malformed is
- *   dropped and logged: the target's pulling covers it.
+ *   until the peer acknowledges. A notice the peer rejects as malformed or
+ *   unconfirmed is dropped and logged: the target's pulling covers it.
  */
 import type { Logger } from 'pino'
 import { isShardsyncError, ShardsyncError } from '../../storage/errors'
 import type { Outbox, OutboxEntry } from '../../storage/outbox'
 import type { ProgressStore } from '../../storage/progress-store'
 import { isValidSiteId } from '../../storage/validate'
+import { confirmedChildren } from './shard-guard'
 import { sleep, Waker } from './sleep'
-import type { SourceClient } from './source-client'
+import type { SourceClient, SplitStateAnswer } from './source-client'
 
 export const MAX_NOTICE_LENGTH = 256
 const BUCKET_ID = /^[A-Za-z0-9_-]{1,64}$/
@@ -56,9 +67,24 @@ export function parseNotice (info: unknown): Notice {
   return { site, bucketId, srcShard, newShard }
 }
 
+/**
+ * True when the source's own answer for the notice's source shard confirms
+ * the notice: same bucket instance, and the new shard is one of the shard's
+ * finished splits (a source appends a child to its split history only in
+ * the batch that marks the split SPLIT_DONE, storage/split.ts).
+ */
+export function confirmsNotice (answer: SplitStateAnswer, n: Notice): boolean {
+  return confirmedChildren(answer, n.bucketId).includes(n.newShard)
+}
+
 export interface NoticeReceiverDeps {
   progress: ProgressStore
   isPeer: (site: string) => boolean
+  /**
+   * Asks the notice's source site for its split state of `shard` of the
+   * bucket named `bucket` (QuerySplitState over the peer's client).
+   */
+  querySource: (site: string, bucket: string, shard: number) => Promise<SplitStateAnswer>
   /** A notice was recorded: let the bucket's sync act at once. */
   onRecorded: (n: Notice) => void
   log: Logger
@@ -96,6 +122,7 @@ export class NoticeReceiver {
     // The source shard must be one this target can know of: outboxes deliver
     // in split order, so its own creation was noticed or pulled first.
     if (n.srcShard >= bucket.knownShardCount) throw ShardsyncError.invalidNotice('source shard past the bucket\'s shard count')
+    await this.confirm(n, bucket.srcName)
     await progress.updateSourceBucket(n.site, n.bucketId, (b) => n.newShard + 1 > b.knownShardCount ? { ...b, knownShardCount: n.newShard + 1 } : undefined)
     const entry = progressEntry(n)
     let existed = false
@@ -115,6 +142,22 @@ export class NoticeReceiver {
       log.info({ peer: n.site, bucketId: n.bucketId, shard: n.srcShard, newShard: n.newShard }, 'split notice ignored: no progress object for the source shard')
     }
     return { recorded: existed }
+  }
+
+  /**
+   * Throws NOTICE_UNCONFIRMED unless the source confirms the notice. Errors
+   * reaching the source (UPSTREAM_UNAVAILABLE...) propagate: the notice is
+   * then not acknowledged, and its sender retries.
+   */
+  private async confirm (n: Notice, bucket: string): Promise<void> {
+    let answer: SplitStateAnswer
+    try {
+      answer = await this.deps.querySource(n.site, bucket, n.srcShard)
+    } catch (err) {
+      if (isShardsyncError(err, 'SHARD_NOT_FOUND') || isShardsyncError(err, 'BUCKET_NOT_FOUND')) throw ShardsyncError.noticeUnconfirmed('the source has no such shard')
+      throw err
+    }
+    if (!confirmsNotice(answer, n)) throw ShardsyncError.noticeUnconfirmed('the source has not split off that shard')
   }
 }
 
@@ -183,10 +226,10 @@ export class NoticeSender {
         log.info({ notice: entry.notice, recorded }, 'split notice sent')
       } catch (err) {
         if (this.stopped) return
-        if (isShardsyncError(err, 'INVALID_NOTICE')) {
+        if (isShardsyncError(err, 'INVALID_NOTICE') || isShardsyncError(err, 'NOTICE_UNCONFIRMED')) {
           await outbox.ack(entry)
           this.dropped++
-          log.warn({ notice: entry.notice, code: err.code }, 'split notice refused by peer as malformed; dropped (the peer pulls split history)')
+          log.warn({ notice: entry.notice, code: err.code }, 'split notice refused by peer; dropped (the peer pulls split history)')
           continue
         }
         this.retried++

@@ -9,12 +9,14 @@
  *
  * Dev docs: one round of fullSyncShard
  *   1. QuerySplitState(shard) before listing (claim 1).
- *      SPLITTING  -> abandon this round; BucketSync retries next cycle (claim 4).
+ *      SPLITTING, or still being filled by its own split (shard-guard.ts)
+ *                 -> abandon this round; BucketSync retries next cycle (claim 4).
  *      otherwise  -> record the log position before the first listing, so
  *                    incremental sync starts there (claim 5, beyond the seed).
- *   2. Start full sync of every new shard of this one: those recorded from
- *      notices in the progress object (claims 2, 6-8) and, beyond the seed,
- *      those in the answer's split history (a lost notice loses nothing).
+ *   2. Start full sync of every new shard of this one that the source's own
+ *      split history confirms: those recorded from notices in the progress
+ *      object (claims 2, 6-8) and, beyond the seed, any other in the answer
+ *      (a lost notice loses nothing; a forged one starts nothing).
  *   3. List pages from the saved marker and copy what is newer (the next
  *      page is listed while one is copied, unless --sync-rate throttles). Between pages, notices that
  *      arrived start their shards at once.
@@ -34,6 +36,7 @@ import type { ProgressRecord, ProgressStore } from '../../storage/progress-store
 import type { SyncMode } from '../config'
 import { parseProgressEntry } from './notices'
 import { prefetch } from './prefetch'
+import { confirmedChildren, notListable } from './shard-guard'
 import type { SourceClient, SplitStateAnswer } from './source-client'
 import type { ObjectTransfer } from './transfer'
 
@@ -68,9 +71,11 @@ export async function fullSyncShard (ctx: ShardSyncContext, shard: number): Prom
 
   if (ctx.mode === 'split-aware') {
     const answer = await ctx.client.querySplitState(ctx.srcBucket, shard)
-    if (answer.state === 'SPLITTING') {
+    const blocked = notListable(answer)
+    if (blocked !== undefined) {
       await ctx.progress.update(site, srcBucketId, shard, r => r === undefined ? r : { ...r, splittingRetries: r.splittingRetries + 1 })
-      log.info('source shard is SPLITTING: full sync round abandoned, retry next cycle')
+      if (blocked === 'SPLITTING') log.info('source shard is SPLITTING: full sync round abandoned, retry next cycle')
+      else log.info('source shard is still being filled by its split: full sync round abandoned, retry next cycle')
       return 'splitting'
     }
     rec = await saveLogStart(ctx, shard, answer.logSeq) ?? rec
@@ -102,7 +107,7 @@ export async function fullSyncShard (ctx: ShardSyncContext, shard: number): Prom
 
   if (ctx.mode === 'split-aware') {
     const again = await ctx.client.querySplitState(ctx.srcBucket, shard)
-    if (again.state === 'SPLITTING') {
+    if (notListable(again) !== undefined) {
       await ctx.progress.update(site, srcBucketId, shard, r => r === undefined ? r : { ...r, splittingRetries: r.splittingRetries + 1 })
       log.info('source shard began SPLITTING during the listing: not done yet, retry next cycle')
       return 'splitting'
@@ -121,8 +126,12 @@ async function saveLogStart (ctx: ShardSyncContext, shard: number, logSeq: numbe
 }
 
 /**
- * Starts full sync of the new shards of `shard`: from notices recorded in its
- * progress object, and from the pulled split history when given.
+ * Starts full sync of the new shards of `shard` that the source confirms
+ * (its split history in `answer`): those named by notices recorded in the
+ * progress object, credited to the notice, and any other, credited to the
+ * pull. Without an answer, the source is asked only if a recorded notice
+ * names a shard not started yet (so the page loop costs nothing otherwise).
+ * A notice-named shard the source does not confirm is never started.
  */
 export async function startNewShards (ctx: ShardSyncContext, shard: number, answer: SplitStateAnswer | undefined): Promise<ProgressRecord | undefined> {
   const { site, srcBucketId } = ctx
@@ -133,14 +142,22 @@ export async function startNewShards (ctx: ShardSyncContext, shard: number, answ
     const n = parseProgressEntry(entry)
     if (n !== undefined) fromNotices.add(n)
   }
-  const pulled = answer?.newShards.filter(n => !rec?.pulledShards.includes(n)) ?? []
+  if (answer === undefined) {
+    if (!await anyUnstarted(ctx, fromNotices)) return rec
+    answer = await ctx.client.querySplitState(ctx.srcBucket, shard)
+  }
+  const confirmed = confirmedChildren(answer, srcBucketId)
+  const pulled = confirmed.filter(n => !(rec?.pulledShards.includes(n) ?? false))
   if (pulled.length > 0) {
     rec = await ctx.progress.update(site, srcBucketId, shard, r => r === undefined ? r : { ...r, pulledShards: [...r.pulledShards, ...pulled.filter(n => !r.pulledShards.includes(n))] }) ?? rec
   }
-  for (const n of [...fromNotices, ...(answer?.newShards ?? [])]) {
-    await startShard(ctx, n, fromNotices.has(n) ? 'notice' : 'pull', shard)
-  }
+  for (const n of confirmed) await startShard(ctx, n, fromNotices.has(n) ? 'notice' : 'pull', shard)
   return rec
+}
+
+async function anyUnstarted (ctx: ShardSyncContext, shards: Set<number>): Promise<boolean> {
+  for (const n of shards) if (await ctx.progress.get(ctx.site, ctx.srcBucketId, n) === undefined) return true
+  return false
 }
 
 /** Creates the progress object of a shard split off after sync began. */

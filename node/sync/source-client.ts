@@ -37,6 +37,12 @@ export interface SplitStateAnswer {
   logSeq: number
   bucketId: string
   shardCount: number
+  /**
+   * The shard is still being filled by the split that creates it: it must
+   * not be listed yet (false from sources that predate the field, which
+   * the start-time checks cover).
+   */
+  filling: boolean
 }
 
 export interface FetchedObject {

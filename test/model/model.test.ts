@@ -77,7 +77,7 @@ if (replay !== undefined && replay !== '') {
     const s = b.totals
     t.comment(`ran ${b.results.length} schedules in ${(b.ms / 1000).toFixed(1)} s: ${b.failures.length} failed`)
     t.comment(`source: ${s.writes} writes, ${s.deletes} deletes, ${s.echoes} echoed target writes, ${s.parked} parked; splits ${s.splitsBegun} begun, ${s.splitsDone} done`)
-    t.comment(`faults: ${s.failures} RPC failures in ${s.rpcs} RPCs, ${s.crashes} crashes (${s.crashesInFullSync} mid-full-sync); notices ${s.noticesSent} delivered, ${s.noticesDropped} dropped, ${s.noticesDelayed} delayed, ${s.noticesDuplicated} duplicated, ${s.noticesReordered} reordered`)
+    t.comment(`faults: ${s.failures} RPC failures in ${s.rpcs} RPCs, ${s.crashes} crashes (${s.crashesInFullSync} mid-full-sync); notices ${s.noticesSent} delivered, ${s.noticesDropped} dropped, ${s.noticesDelayed} delayed, ${s.noticesDuplicated} duplicated, ${s.noticesReordered} reordered, ${s.noticesForged} forged`)
     t.comment(`splits of new shards before their sync started: ${s.splitsOfUnstartedNewShards}; splits while the shard was being listed: ${s.splitsWhileListed}`)
     if (b.failures.length > 0) t.comment(`failing seeds: ${b.failures.slice(0, 100).map(r => r.seed).join(' ')}`)
     for (const r of b.failures.slice(0, MAX_REPORTED)) t.fail(`schedule ${r.seed} did not converge: ${describe(r)}`)
@@ -88,6 +88,7 @@ if (replay !== undefined && replay !== '') {
       t.ok(s.noticesDelayed > 0, 'notices were delayed')
       t.ok(s.noticesDuplicated > 0, 'notices were duplicated')
       t.ok(s.noticesReordered > 0, 'notices were reordered')
+      t.ok(s.noticesForged > 0, 'notices were forged')
       t.ok(s.splitsOfUnstartedNewShards > 0, 'new shards split before their sync started')
       t.ok(s.splitsWhileListed > 0, 'shards split while being listed')
       t.ok(s.crashesInFullSync > 0, 'target crashed mid-full-sync')

@@ -127,7 +127,7 @@ async function openTarget (raw: Database, sim: SimSource): Promise<TargetNode> {
   const progress = new ProgressStore(db)
   const client = sim.client(fence)
   const syncs = new Map<string, BucketSync>()
-  const receiver = new NoticeReceiver({ progress, isPeer: s => s === sim.site, onRecorded: n => syncs.get(n.bucketId)?.requestRound(), log })
+  const receiver = new NoticeReceiver({ progress, isPeer: s => s === sim.site, querySource: async (_site, bucket, shard) => await client.querySplitState(bucket, shard), onRecorded: n => syncs.get(n.bucketId)?.requestRound(), log })
   const node: TargetNode = {
     fence, killed, store, progress, client, receiver, syncs,
     kill: () => {
@@ -177,6 +177,30 @@ async function snapshot (node: TargetNode, sim: SimSource): Promise<string> {
 
 async function drain (): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise(resolve => setImmediate(resolve))
+}
+
+/**
+ * A notice the source never sent, as any holder of a credential could send
+ * it: the next shard number before its split, one past it, a shard still
+ * being filled, or an absurd number. The target must change nothing durable
+ * for it (the quiescence check finds progress objects of shards the source
+ * does not have, and objects missed by listing a shard early).
+ */
+async function forgeNotice (node: TargetNode, sim: SimSource, rng: Rng): Promise<void> {
+  if (node.fence.dead || sim.buckets.length === 0) return
+  const b = rng.pick(sim.buckets)
+  const src = rng.between(0, b.shards.length - 1)
+  const n = rng.pick([b.shards.length, b.shards.length, b.shards.length + 1, b.shards.length - 1, 2 ** 31 - 1])
+  if (n <= src) return
+  const notice = `${sim.site}:${b.id}:${src}:${n}`
+  sim.stats.noticesForged++
+  sim.log(`forged notice ${notice}`)
+  try {
+    const r = await node.receiver.receive(notice, sim.site)
+    sim.log(`forged notice ${notice} answered recorded=${String(r.recorded)}`)
+  } catch (err) {
+    sim.log(`forged notice ${notice} refused: ${err instanceof ShardsyncError ? err.code : String(err)}`)
+  }
 }
 
 export async function runSchedule (seed: number, opts: ScheduleOptions): Promise<ScheduleResult> {
@@ -256,8 +280,10 @@ export async function runSchedule (seed: number, opts: ScheduleOptions): Promise
       if (sim.stats.crashes < MAX_CRASHES) { sim.stats.crashes++; sim.log('target killed between steps'); await restart() }
     } else if (r < 0.94) {
       for (let a = rng.between(1, 3); a > 0; a--) await sim.randomAction()
-    } else {
+    } else if (r < 0.98) {
       await sim.deliverOne()
+    } else {
+      await forgeNotice(node, sim, rng)
     }
     if (sim.stats.crashes >= MAX_CRASHES) sim.onCrash = undefined
   }
@@ -299,6 +325,8 @@ export async function runSchedule (seed: number, opts: ScheduleOptions): Promise
     const recs = new Map((await node.progress.list(sim.site, b.id)).map(r => [r.srcShard, r]))
     const notIncremental = b.shards.filter(s => recs.get(s.shard)?.state !== 'incremental').map(s => `${s.shard}:${recs.get(s.shard)?.state ?? 'none'}`)
     if (notIncremental.length > 0) problems.push(`${b.name}: shard(s) without an incremental progress object: ${notIncremental.join(' ')}`)
+    const phantom = [...recs.keys()].filter(s => s >= b.shards.length)
+    if (phantom.length > 0) problems.push(`${b.name}: progress object(s) for shard(s) the source does not have: ${phantom.join(' ')}`)
   }
   node.kill()
   await drain()

@@ -102,12 +102,14 @@ export interface SimStats {
   noticesDelayed: number
   noticesDuplicated: number
   noticesReordered: number
+  /** Notices a third party made up (sent to the target, never by the source). */
+  noticesForged: number
 }
 
 export function emptyStats (): SimStats {
   return {
     rpcs: 0, failures: 0, crashes: 0, crashesInFullSync: 0, writes: 0, deletes: 0, echoes: 0, parked: 0, splitsBegun: 0, splitsDone: 0,
-    splitsOfUnstartedNewShards: 0, splitsWhileListed: 0, noticesSent: 0, noticesDropped: 0, noticesDelayed: 0, noticesDuplicated: 0, noticesReordered: 0
+    splitsOfUnstartedNewShards: 0, splitsWhileListed: 0, noticesSent: 0, noticesDropped: 0, noticesDelayed: 0, noticesDuplicated: 0, noticesReordered: 0, noticesForged: 0
   }
 }
 
@@ -423,7 +425,7 @@ export class SimSource {
       querySplitState: async (bucket, shard) => await call('QuerySplitState', (): SplitStateAnswer => {
         const b = sim.bucket(bucket)
         const s = sim.shard(b, shard)
-        return { state: s.state, newShards: [...s.children], logSeq: s.log.length, bucketId: b.id, shardCount: b.shards.length }
+        return { state: s.state, newShards: [...s.children], logSeq: s.log.length, bucketId: b.id, shardCount: b.shards.length, filling: s.parent >= 0 && !b.shards[s.parent].children.includes(shard) }
       }),
       listIndex: async (bucket, shard, marker, limit) => await call('ListIndex', () => sim.listIndex(bucket, shard, marker, limit)),
       fetchObjects: (bucket, keys) => sim.fetch(fence, bucket, keys),

@@ -9,6 +9,7 @@ export interface QuerySplitStateResponse {
   'logSeq'?: (number | string | Long);
   'bucketId'?: (string);
   'shardCount'?: (number);
+  'filling'?: (boolean);
 }
 
 export interface QuerySplitStateResponse__Output {
@@ -17,4 +18,5 @@ export interface QuerySplitStateResponse__Output {
   'logSeq': (number);
   'bucketId': (string);
   'shardCount': (number);
+  'filling': (boolean);
 }
