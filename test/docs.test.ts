@@ -13,7 +13,8 @@
  *   docs-flags), the README stays a front door (at most 300 lines, both
  *   set-up commands in its first 60), and its links into docs/ resolve.
  * - The block marked `<!-- docs-test: run -->` (the two-site walk-through)
- *   runs for real: bash, two real nodes on free ports, the real CLI.
+ *   runs for real: bash, two real nodes on free ports, the real CLI; and
+ *   `npm run pair` runs at a smaller size (6,000 objects).
  */
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -274,4 +275,18 @@ t.test('the walk-throughs marked to run do, with free ports and the built CLI', 
       t.match(out, /identical: 1 buckets, 5001 objects \(deep\)/, 'verify --deep finds the sites identical')
     }
   }
+})
+
+t.test('npm run pair (the README\'s first demo), at a smaller size, ends identical with splits during the full sync', async (t) => {
+  const logs = fs.mkdtempSync(path.join(os.tmpdir(), 'shardsync-docs-pair-'))
+  t.teardown(() => fs.rmSync(logs, { recursive: true, force: true }))
+  const proc = spawn(process.execPath, [path.join(ROOT, 'dist', 'scripts', 'pair.js'), '--objects', '6000', '--rate', '1500', '--logs', logs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  proc.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  proc.stderr.on('data', (d: Buffer) => { out += d.toString() })
+  t.teardown(() => { proc.kill('SIGKILL') })
+  const code = await new Promise<number | null>(resolve => proc.once('exit', resolve))
+  t.equal(code, 0, `pair exits 0 (identical, and shards split during B's full sync):\n${out.slice(-2000)}`)
+  t.match(out, /verify --deep: +identical: 1 buckets, 6000 objects \(deep\)/, 'the summary line the README shows')
+  t.match(out, /splits on A: +\d+ \(\d+ during B's full sync\)/)
 })
