@@ -432,7 +432,7 @@ function main (argv = process.argv.slice(2)) {
       process.stderr.write(`shardsync: SHARDSYNC_LEVELDB_BUILD=1 but PATH lacks ${missing.join(', ')}: cannot build LevelDB.\n`)
       return 1
     }
-    console.log(`shardsync: no ${missing.join(', ')} on PATH, so using ` + STOCK_NOTE)
+    console.log(`shardsync: PATH has no ${missing.join(', ').replace(/, ([^,]*)$/, ' or $1')}, so using ` + STOCK_NOTE)
     return 0
   }
 
