@@ -39,6 +39,10 @@
  * a child process with the other flags, its JSON in <out>.run-<i>.json),
  * then prints and writes (<out>) every judged figure of the runs with its
  * median: the targets are stated as medians over at least 3 runs.
+ * --repeat N --leveldb-ab runs each of the N runs twice in a row, on the
+ * patched LevelDB build and on the stock prebuilt binary (PREBUILDS_ONLY=1),
+ * and prints the medians of both (docs/performance.md, What the LevelDB
+ * patches buy).
  * --pairing target: AddPeer on the target only instead of connectOneWay
  * (both), to see what the source's sync back from the target costs.
  * --bound target|both (with --only baseline,fullsync): the experiment of
@@ -54,6 +58,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { DEFAULT_NODE_OPTIONS } from '../node/config'
 import { runBaseline, type BaselineRun, type Transport } from './bench/baseline'
+import { leveldbPatches } from '../storage/database'
 import { machine, now, round, type BenchConfig, type ContentionReport } from './bench/common'
 import { runFullSync, runGrowingSyncs, type FullSyncRun } from './bench/fullsync'
 import { runLag } from './bench/lag'
@@ -183,7 +188,7 @@ function parseArgs (argv: string[]): BenchConfig {
     } else if (a === '--quiet-wait') {
       quietWait = Number(value()) * 1000
     } else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--out PATH] [--only ' + SECTIONS.join(',') + '] [--repeat N] [--profile DIR] [--keep] [--quiet-wait SECONDS] [--set param=value ...] [--node-env NAME=VALUE ...] [--node-arg --FLAG=VALUE ...] [--pairing both|target] [--bound target|both]\n')
+      process.stdout.write('usage: npm run bench -- [--quick] [--out PATH] [--only ' + SECTIONS.join(',') + '] [--repeat N [--leveldb-ab]] [--profile DIR] [--keep] [--quiet-wait SECONDS] [--set param=value ...] [--node-env NAME=VALUE ...] [--node-arg --FLAG=VALUE ...] [--pairing both|target] [--bound target|both]\n')
       process.exit(0)
     } else throw new Error(`unknown flag ${a}`)
   }
@@ -247,30 +252,50 @@ async function runRepeated (argv: string[], at: number): Promise<void> {
   const o = args.indexOf('--out')
   const out = path.resolve(o >= 0 ? (args[o + 1] ?? '') : path.join(__dirname, '..', '..', 'bench', 'results.json'))
   if (o >= 0) args.splice(o, 2)
+  const ab = args.indexOf('--leveldb-ab')
+  if (ab >= 0) args.splice(ab, 1)
+  // --leveldb-ab: each run twice in a row, on the patched LevelDB build and
+  // on the stock prebuilt binary (PREBUILDS_ONLY=1 makes node-gyp-build load
+  // it, in the bench and in every node it starts); pairs alternate.
+  const arms: Array<{ name: string, env: Record<string, string> }> = ab >= 0
+    ? [{ name: 'patched', env: {} }, { name: 'stock', env: { PREBUILDS_ONLY: '1' } }]
+    : [{ name: '', env: {} }]
+  if (ab >= 0 && leveldbPatches() === undefined) throw new Error('--leveldb-ab needs the patched LevelDB build (npm run build-leveldb)')
   const startedAt = new Date().toISOString()
   const t0 = now()
-  const files: string[] = []
+  const files: string[][] = arms.map(() => [])
   for (let i = 1; i <= n; i++) {
-    const file = out.replace(/\.json$/, '') + `.run-${i}.json`
-    process.stderr.write(`== bench run ${i} of ${n} -> ${file}\n`)
-    fs.rmSync(file, { force: true })
-    const code = await new Promise<number | null>((resolve) => {
-      spawn(process.execPath, [__filename, ...args, '--out', file], { stdio: ['ignore', 'inherit', 'inherit'] }).once('exit', resolve)
-    })
-    if (!fs.existsSync(file)) throw new Error(`bench run ${i} wrote no JSON (exit ${String(code)})`)
-    if (code !== 0) process.exitCode = 1
-    files.push(file)
+    for (const [k, arm] of arms.entries()) {
+      const file = out.replace(/\.json$/, '') + `.run-${i}${arm.name === '' ? '' : '-' + arm.name}.json`
+      process.stderr.write(`== bench run ${i} of ${n}${arm.name === '' ? '' : ` (${arm.name} LevelDB)`} -> ${file}\n`)
+      fs.rmSync(file, { force: true })
+      const env = { ...process.env, ...arm.env }
+      if (arm.name === 'patched') delete env.PREBUILDS_ONLY
+      const code = await new Promise<number | null>((resolve) => {
+        spawn(process.execPath, [__filename, ...args, '--out', file], { stdio: ['ignore', 'inherit', 'inherit'], env }).once('exit', resolve)
+      })
+      if (!fs.existsSync(file)) throw new Error(`bench run ${i} wrote no JSON (exit ${String(code)})`)
+      if (code !== 0) process.exitCode = 1
+      files[k].push(file)
+    }
   }
-  const reports = files.map(f => JSON.parse(fs.readFileSync(f, 'utf8')) as Report)
   // Quick runs are for spotting regressions and --bound runs are
   // experiments, not a sync: neither judges a target.
-  const medians = summarizeRuns(reports, TARGETS).map(m => args.includes('--quick') || args.includes('--bound') ? { ...m, ok: undefined } : m)
+  const judging = !args.includes('--quick') && !args.includes('--bound')
+  const summaries = files.map(fs_ => {
+    const reports = fs_.map(f => JSON.parse(fs.readFileSync(f, 'utf8')) as Report)
+    return { reports, medians: summarizeRuns(reports, TARGETS).map(m => judging ? m : { ...m, ok: undefined }) }
+  })
   const value = (v: number | undefined): string => v === undefined ? 'n/a' : v === Infinity ? 'lost objects' : fmt(round(v, 3))
-  printTable(medians.map(m => ({ section: `median of ${n}`, metric: m.name, value: `${value(m.median)}  (${m.values.map(value).join(' / ')})`, target: m.target, ok: m.ok })))
+  printTable(summaries.flatMap((s, k) => s.medians.map(m => ({ section: `median of ${n}${arms[k].name === '' ? '' : ', ' + arms[k].name}`, metric: m.name, value: `${value(m.median)}  (${m.values.map(value).join(' / ')})`, target: m.target, ok: m.ok }))))
   const totalSeconds = round((now() - t0) / 1000, 1)
-  process.stdout.write(`total ${totalSeconds} s for ${n} runs; JSON: ${out}\n`)
+  process.stdout.write(`total ${totalSeconds} s for ${n * arms.length} runs; JSON: ${out}\n`)
   fs.mkdirSync(path.dirname(out), { recursive: true })
-  fs.writeFileSync(out, JSON.stringify({ meta: { ...machine(), startedAt, repeat: n, args, totalSeconds, runFiles: files, targets: TARGETS }, medians, runs: reports }, null, 2) + '\n')
+  const meta = { ...machine(), startedAt, repeat: n, args, totalSeconds, runFiles: files.flat(), targets: TARGETS }
+  const body = ab >= 0
+    ? { meta: { ...meta, leveldbAb: true }, ...Object.fromEntries(arms.map((a, k) => [a.name, { leveldbPatches: summaries[k].reports[0]?.meta?.leveldbPatches, medians: summaries[k].medians, runs: summaries[k].reports }])) }
+    : { meta, medians: summaries[0].medians, runs: summaries[0].reports }
+  fs.writeFileSync(out, JSON.stringify(body, null, 2) + '\n')
 }
 
 async function main (): Promise<void> {

@@ -93,14 +93,30 @@
  * gets of absent keys in such tables cost a block read
  * (test/leveldb-key-filter.test.ts).
  *
- * SHARDSYNC_LEVELDB_PREBUILT=1 skips all of this and keeps the prebuilt
- * binary (tables mapped, batches freed on GC, CRC-32C by table, glibc's
- * moving threshold, which MALLOC_MMAP_THRESHOLD_=2097152 in a node's
- * environment fixes all the same), for machines without python3, make and
- * a C++ compiler (the key filter option is then ignored: stock filters).
- * test/leveldb-reads.test.ts, test/leveldb-batch-release.test.ts,
- * test/leveldb-crc32c.test.ts, test/malloc-tuning.test.ts and
- * test/leveldb-key-filter.test.ts fail on such an install.
+ * When it builds. With python3 (or python), make and a C++ compiler on
+ * PATH it builds; without them, or if the build fails, it keeps the stock
+ * prebuilt binary that ships in classic-level's npm package, says so, and
+ * the install succeeds. The environment chooses otherwise:
+ *   SHARDSYNC_LEVELDB_BUILD=1   build, and fail the install if it cannot
+ *                               (CI's main stage; `npm run build-leveldb`,
+ *                               which passes --require, does the same);
+ *   SHARDSYNC_LEVELDB_BUILD=0   keep the stock binary, do not try
+ *                               (SHARDSYNC_LEVELDB_PREBUILT=1 likewise).
+ * `npm run build-leveldb` builds it later (after installing a toolchain);
+ * `npm run leveldb-stock` goes back to the stock binary (removes the build).
+ * PREBUILDS_ONLY=1 in a process's environment makes node-gyp-build load the
+ * stock binary even where the patched one is built (the bench's A/B,
+ * docs/performance.md); storage/database.ts leveldbPatches() reports the
+ * binary a process actually loads, so the start-up log and the bench JSON
+ * (meta.leveldbPatches) say 'stock' then.
+ *
+ * The stock binary maps tables, keeps written batches until a collection,
+ * computes CRC-32C with a table, leaves glibc's threshold moving (which
+ * MALLOC_MMAP_THRESHOLD_=2097152 in a node's environment fixes all the
+ * same) and filters every key (the key filter option is ignored). The tests
+ * of the patches (test/leveldb-reads, leveldb-batch-release, leveldb-crc32c,
+ * malloc-tuning, leveldb-key-filter) skip what needs the patched binary on
+ * it, naming the reason (test/leveldb-build.ts).
  *
  * Idempotent: each source file is patched once, and the build is skipped
  * when build/shardsync-leveldb.json names the current patch set.
@@ -326,43 +342,117 @@ function buildFromSource (dir) {
   return spawnSync(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', env: { ...process.env, npm_config_build_from_source: 'true' } })
 }
 
-function main () {
-  if (process.env.SHARDSYNC_LEVELDB_PREBUILT === '1') {
-    console.log('shardsync: SHARDSYNC_LEVELDB_PREBUILT=1, keeping the prebuilt LevelDB (table files are memory-mapped)')
+/** The first of `names` found as an executable on PATH, or undefined. */
+function onPath (names, env = process.env) {
+  const dirs = (env.PATH ?? '').split(path.delimiter).filter(d => d !== '')
+  for (const name of names) {
+    if (path.isAbsolute(name)) {
+      try { fs.accessSync(name, fs.constants.X_OK); return name } catch { continue }
+    }
+    for (const d of dirs) {
+      const file = path.join(d, name)
+      try {
+        fs.accessSync(file, fs.constants.X_OK)
+        if (fs.statSync(file).isFile()) return file
+      } catch { /* not here */ }
+    }
+  }
+  return undefined
+}
+
+/** The tools node-gyp needs that PATH lacks (empty when all are there). */
+function missingToolchain (env = process.env) {
+  const missing = []
+  const python = env.PYTHON ?? env.npm_config_python
+  if (onPath(python !== undefined ? [python] : ['python3', 'python'], env) === undefined) missing.push('python3')
+  if (onPath(['make'], env) === undefined) missing.push('make')
+  const cxx = env.CXX
+  if (onPath(cxx !== undefined ? [cxx.split(' ')[0]] : ['c++', 'g++', 'clang++'], env) === undefined) missing.push('a C++ compiler')
+  return missing
+}
+
+/** Removes a build of classic-level (binary and marker), so node-gyp-build loads the stock prebuilt binary. */
+function removeBuild (dir) {
+  fs.rmSync(path.join(dir, 'build'), { recursive: true, force: true })
+}
+
+/** What to do, from the environment: 'require' (build or fail), 'never', or 'auto'. */
+function mode (env = process.env) {
+  const build = env.SHARDSYNC_LEVELDB_BUILD
+  if (build === '1' || build === 'true') return 'require'
+  if (build === '0' || build === 'false' || env.SHARDSYNC_LEVELDB_PREBUILT === '1') return 'never'
+  return 'auto'
+}
+
+const STOCK_NOTE = 'the stock prebuilt LevelDB binary (tables memory-mapped, so a node\'s RSS grows with the data it reads;\n' +
+  'docs/performance.md says what the patched build buys). The tests of the patches skip. To build it:\n' +
+  'install python3, make and g++ (Debian: apt-get install python3 make g++), then `npm run build-leveldb`.'
+
+function main (argv = process.argv.slice(2)) {
+  const dir = path.dirname(require.resolve('classic-level/package.json'))
+  if (argv.includes('--stock')) {
+    removeBuild(dir)
+    console.log('shardsync: removed the patched LevelDB build; ' + STOCK_NOTE)
+    return 0
+  }
+  const how = argv.includes('--require') ? 'require' : mode()
+  if (how === 'never') {
+    removeBuild(dir)
+    console.log('shardsync: SHARDSYNC_LEVELDB_BUILD=0, using ' + STOCK_NOTE)
     return 0
   }
   if (process.platform !== 'linux' && process.platform !== 'darwin') {
     console.log(`shardsync: keeping the prebuilt LevelDB on ${process.platform}`)
-    return 0
+    return how === 'require' ? 1 : 0
   }
-  const dir = path.dirname(require.resolve('classic-level/package.json'))
   const marker = path.join(dir, 'build', 'shardsync-leveldb.json')
   const binary = path.join(dir, 'build', 'Release', 'classic_level.node')
 
-  patchFile(path.join(dir, RELATIVE_SOURCE), patchEnvPosix)
-  patchFile(path.join(dir, RELATIVE_BINDING), patchBinding)
-  patchFile(path.join(dir, RELATIVE_BINDING), patchMallocTuning)
-  patchFile(path.join(dir, RELATIVE_BINDING), patchKeyFilter)
-  patchFile(path.join(dir, RELATIVE_CRC), patchCrc32c)
+  try {
+    patchFile(path.join(dir, RELATIVE_SOURCE), patchEnvPosix)
+    patchFile(path.join(dir, RELATIVE_BINDING), patchBinding)
+    patchFile(path.join(dir, RELATIVE_BINDING), patchMallocTuning)
+    patchFile(path.join(dir, RELATIVE_BINDING), patchKeyFilter)
+    patchFile(path.join(dir, RELATIVE_CRC), patchCrc32c)
+  } catch (err) {
+    removeBuild(dir)
+    if (how === 'require') throw err
+    console.log(`shardsync: ${err.message}, so using ` + STOCK_NOTE)
+    return 0
+  }
 
   let built
   try { built = JSON.parse(fs.readFileSync(marker, 'utf8')) } catch { built = undefined }
   if (built?.patch === PATCH_ID && fs.existsSync(binary)) return 0
 
+  const missing = missingToolchain()
+  if (missing.length > 0) {
+    removeBuild(dir)
+    if (how === 'require') {
+      process.stderr.write(`shardsync: SHARDSYNC_LEVELDB_BUILD=1 but PATH lacks ${missing.join(', ')}: cannot build LevelDB.\n`)
+      return 1
+    }
+    console.log(`shardsync: PATH has no ${missing.join(', ').replace(/, ([^,]*)$/, ' or $1')}, so using ` + STOCK_NOTE)
+    return 0
+  }
+
   const started = Date.now()
   const r = buildFromSource(dir)
   if (r.status !== 0 || !fs.existsSync(binary)) {
     process.stderr.write(String(r.stdout ?? '').slice(-4000) + String(r.stderr ?? '').slice(-4000))
-    process.stderr.write('\nshardsync: could not build LevelDB from source. Install python3, make and a C++ compiler\n' +
-      '(Debian: apt-get install python3 make g++), or set SHARDSYNC_LEVELDB_PREBUILT=1 to keep the prebuilt\n' +
-      'binary, which memory-maps table files (README, Install).\n')
-    return 1
+    removeBuild(dir)
+    if (how === 'require') {
+      process.stderr.write('\nshardsync: SHARDSYNC_LEVELDB_BUILD=1 but LevelDB did not build (output above).\n')
+      return 1
+    }
+    console.log('\nshardsync: LevelDB did not build (output above), so using ' + STOCK_NOTE)
+    return 0
   }
   fs.writeFileSync(marker, JSON.stringify({ patch: PATCH_ID, builtAt: new Date().toISOString() }) + '\n')
   console.log(`shardsync: built LevelDB with pread table reads, prompt batch release, SSE 4.2 CRC-32C, a fixed mmap threshold and chosen key filters in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   return 0
 }
 
-module.exports = { patchEnvPosix, patchBinding, patchMallocTuning, patchKeyFilter, patchCrc32c, PATCH_ID }
+module.exports = { patchEnvPosix, patchBinding, patchMallocTuning, patchKeyFilter, patchCrc32c, missingToolchain, mode, PATCH_ID }
 
 if (require.main === module) process.exitCode = main()

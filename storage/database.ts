@@ -112,14 +112,19 @@ export async function writeBatch (db: Database, ops: readonly BatchOp[]): Promis
 }
 
 /**
- * The patch set classic-level was rebuilt with by scripts/build-leveldb.js
- * (its marker file), e.g. 'mmap-limit-env-1+…'; undefined for the stock
- * prebuilt binary.
+ * The patch set of the LevelDB binary a process with environment `env`
+ * loads: the marker scripts/build-leveldb.js writes beside its build, e.g.
+ * 'mmap-limit-env-1+…', when that build is there and node-gyp-build picks
+ * it (it does unless PREBUILDS_ONLY is set); undefined for the stock
+ * prebuilt binary. For the start-up log line and the bench's meta.
  */
-export function leveldbPatches (): string | undefined {
+export function leveldbPatches (env: NodeJS.ProcessEnv = process.env): string | undefined {
+  // node-gyp-build loads only prebuilt binaries when PREBUILDS_ONLY is set (to anything).
+  if (env.PREBUILDS_ONLY !== undefined && env.PREBUILDS_ONLY !== '') return undefined
   try {
-    const marker = path.join(path.dirname(require.resolve('classic-level/package.json')), 'build', 'shardsync-leveldb.json')
-    const patch = (JSON.parse(fs.readFileSync(marker, 'utf8')) as { patch?: unknown }).patch
+    const dir = path.join(path.dirname(require.resolve('classic-level/package.json')), 'build')
+    if (!fs.existsSync(path.join(dir, 'Release', 'classic_level.node'))) return undefined
+    const patch = (JSON.parse(fs.readFileSync(path.join(dir, 'shardsync-leveldb.json'), 'utf8')) as { patch?: unknown }).patch
     return typeof patch === 'string' ? patch : undefined
   } catch {
     return undefined
@@ -133,7 +138,7 @@ export function leveldbPatches (): string | undefined {
  * prebuilt binary maps up to 1000 tables, and their pages count in RSS).
  */
 export function leveldbTableReads (env: NodeJS.ProcessEnv = process.env): 'pread' | 'mmap' {
-  if (leveldbPatches() === undefined) return 'mmap'
+  if (leveldbPatches(env) === undefined) return 'mmap'
   // The patched LevelDB reads it with atoi(): anything but a positive
   // number means no maps.
   const limit = env.LEVELDB_MMAP_LIMIT

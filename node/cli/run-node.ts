@@ -52,7 +52,7 @@ export async function runNode (options: NodeOptions, log: Logger = createLogger(
     throw err
   }
   const tableReads = leveldbTableReads()
-  if (tableReads === 'mmap') nodeLog.warn('LevelDB memory-maps its table files (prebuilt binary, or LEVELDB_MMAP_LIMIT set): pages read stay in this process\'s RSS; see README, Install')
+  if (tableReads === 'mmap') nodeLog.warn('LevelDB memory-maps its table files (prebuilt binary, or LEVELDB_MMAP_LIMIT set): pages read stay in this process\'s RSS; see README, Install: which LevelDB (npm run build-leveldb)')
   // The "listening" line is printed at any --log-level: scripts wait for it.
   nodeLog.child({}, { level: 'info' }).info({ address: server.address, leveldbTableReads: tableReads, leveldbPatches: leveldbPatches() ?? 'stock', metrics: metricsServer?.address, tls: security.cert !== undefined, mutualTls: security.ca !== undefined, auth: security.token !== undefined, data: options.dataDir, peers: options.peers.map(p => p.id), syncMode: options.syncMode }, 'listening')
   let stopping: Promise<void> | undefined

@@ -623,6 +623,6 @@ export function machine (nodeEnv: Record<string, string> = {}): Record<string, u
     // How the measured nodes read LevelDB tables: mapped ones count in RSS.
     leveldbTableReads: leveldbTableReads({ ...process.env, ...nodeEnv }),
     // Which of scripts/build-leveldb.js's changes the measured nodes run with.
-    leveldbPatches: leveldbPatches() ?? 'stock prebuilt binary'
+    leveldbPatches: leveldbPatches({ ...process.env, ...nodeEnv }) ?? 'stock prebuilt binary'
   }
 }

@@ -28,6 +28,7 @@ interface Figure {
 
 /** What this module reads of a bench report (the JSON scripts/bench.ts writes). */
 export interface Report {
+  meta?: { leveldbPatches?: string }
   baseline?: { tcp?: { objectsPerSecond?: number } }
   fullSync?: { objectsPerSecond?: number }
   ratio?: { fullSyncOverBaseline?: number }
