@@ -22,8 +22,17 @@ export interface RpcContext {
  */
 export const MALFORMED_REQUEST: object = Object.freeze({ malformedRequest: true })
 
+/**
+ * A request refused before decoding (request-check.ts: a string field that
+ * is not UTF-8, a list over its bound); the wrappers answer with its error.
+ */
+export class RefusedRequest {
+  constructor (readonly error: ShardsyncError) { Object.freeze(this) }
+}
+
 export function assertWellFormed (message: unknown): void {
   if (message === MALFORMED_REQUEST) throw ShardsyncError.invalidArgument('request message cannot be decoded')
+  if (message instanceof RefusedRequest) throw message.error
 }
 
 function finish (ctx: RpcContext, method: string, started: bigint, err: unknown, cancelled = false): Partial<grpc.StatusObject> | undefined {

@@ -7,13 +7,14 @@ import * as grpc from '@grpc/grpc-js'
 import type { Logger } from 'pino'
 import type { ShardsyncNode } from '../shardsync-node'
 import { adminServiceHandlers } from './admin-service'
-import { MALFORMED_REQUEST, type RpcContext } from './handler-kit'
+import { MALFORMED_REQUEST, RefusedRequest, type RpcContext } from './handler-kit'
 import { EncodedMessage } from './encoded-message'
 import { createHealth, type Health } from './health'
 import { authInterceptor, loadShedInterceptor, type InflightGauge } from './interceptors'
 import { objectServiceHandlers } from './object-service'
 import { loadShardsyncProto } from './proto'
 import { addReflectionService } from './reflection'
+import { itemLimits, requestCheckers, type RequestChecker } from './request-check'
 import { syncServiceHandlers } from './sync-service'
 
 export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024
@@ -39,6 +40,8 @@ export interface ServerOptions {
   maxMessageBytes?: number
   maxConcurrentStreams?: number
   maxInflight?: number
+  /** The node's --max-shards: bounds PullChanges cursors before decoding. */
+  maxShards?: number
 }
 
 export async function startServer (node: ShardsyncNode, opts: ServerOptions): Promise<RunningServer> {
@@ -54,9 +57,10 @@ export async function startServer (node: ShardsyncNode, opts: ServerOptions): Pr
     interceptors
   })
   const ctx: RpcContext = { log: opts.log.child({ component: 'rpc' }), observe: opts.observe }
-  server.addService(tolerant(v1.ObjectService.service), objectServiceHandlers(node, ctx))
-  server.addService(tolerant(v1.SyncService.service), syncServiceHandlers(node, ctx))
-  server.addService(tolerant(v1.AdminService.service), adminServiceHandlers(node, ctx))
+  const checkers = requestCheckers(itemLimits(opts.maxShards))
+  server.addService(tolerant(v1.ObjectService.service, checkers), objectServiceHandlers(node, ctx))
+  server.addService(tolerant(v1.SyncService.service, checkers), syncServiceHandlers(node, ctx))
+  server.addService(tolerant(v1.AdminService.service, checkers), adminServiceHandlers(node, ctx))
   const health = createHealth()
   health.addToServer(server)
   addReflectionService(server)
@@ -84,16 +88,23 @@ export async function startServer (node: ShardsyncNode, opts: ServerOptions): Pr
 
 /**
  * The same service whose request decoding never throws (see
- * MALFORMED_REQUEST) and whose response encoding passes an EncodedMessage
- * (bytes already encoded by the handler) through as is.
+ * MALFORMED_REQUEST), whose requests are checked on their raw bytes first
+ * (request-check.ts: UTF-8 strings, bounded lists; a refusal becomes a
+ * RefusedRequest the handler answers with), and whose response encoding
+ * passes an EncodedMessage (bytes already encoded by the handler) through
+ * as is.
  */
-function tolerant (service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+function tolerant (service: grpc.ServiceDefinition, checkers: (path: string) => RequestChecker): grpc.ServiceDefinition {
   const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {}
   for (const [name, method] of Object.entries(service)) {
+    const check = checkers(method.path)
     out[name] = {
       ...method,
       responseSerialize: (value: unknown) => value instanceof EncodedMessage ? value.bytes : method.responseSerialize(value),
       requestDeserialize: (bytes: Buffer) => {
+        const refused = check(bytes)
+        if (refused === 'MALFORMED') return MALFORMED_REQUEST
+        if (refused !== undefined) return new RefusedRequest(refused)
         try {
           return method.requestDeserialize(bytes)
         } catch {
