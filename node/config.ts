@@ -69,6 +69,12 @@ export interface NodeOptions {
    * Widened to 300 while large objects move (node/gc-pacing.ts).
    */
   heapGrowthPercent: number
+  // ---- abuse limits (issue 27) ----
+  /** Most shards per bucket, splits included (CreateBucket and splits honour it). */
+  maxShards: number
+  /** At most this many splits of one bucket begin per splitRateIntervalMs. */
+  splitRateLimit: number
+  splitRateIntervalMs: number
 }
 
 export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
@@ -94,7 +100,10 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
   maxInflight: 512,
   dbMaxOpenFiles: 1000,
   dbCacheMiB: 8,
-  heapGrowthPercent: 100
+  heapGrowthPercent: 100,
+  maxShards: 65536,
+  splitRateLimit: 100,
+  splitRateIntervalMs: 10_000
 }) as NodeOptions
 
 export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
@@ -116,6 +125,7 @@ export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
   requireInt(o.dbMaxOpenFiles, 74, 50_000, '--db-max-open-files')
   requireInt(o.dbCacheMiB, 1, 65536, '--db-cache-mib')
   requireInt(o.heapGrowthPercent, 0, 400, '--heap-growth-percent')
+  validateLimits(o)
   if (o.authToken !== undefined && (o.authToken.length < 8 || o.authToken.length > 4096 || /[\s]/.test(o.authToken))) throw ShardsyncError.invalidArgument('the auth token must be 8-4096 characters without white space')
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(o.logLevel)) throw ShardsyncError.invalidArgument('--log-level must be one of fatal, error, warn, info, debug, trace, silent')
   if (o.syncMode !== 'split-aware' && o.syncMode !== 'related-art') throw ShardsyncError.invalidArgument('--sync-mode must be split-aware or related-art')
@@ -145,6 +155,14 @@ export function parseHostPort (value: string, what: string): { host: string, por
   const port = m === null ? NaN : Number(m[2])
   if (m === null || port > 65535) throw ShardsyncError.invalidArgument(`${what}: expected HOST:PORT, got ${JSON.stringify(value)}`)
   return { host: m[1], port }
+}
+
+/** The abuse limits of issue 27, checked at start. */
+function validateLimits (o: NodeOptions): void {
+  requireInt(o.maxShards, 1, 1_048_576, '--max-shards')
+  if (o.initialShards > o.maxShards) throw ShardsyncError.invalidArgument('--shards must not exceed --max-shards')
+  requireInt(o.splitRateLimit, 1, 1_000_000, '--split-rate-limit')
+  requireInt(o.splitRateIntervalMs, 1, 86_400_000, '--split-rate-interval-ms')
 }
 
 function requireInt (v: number, min: number, max: number, what: string): void {

@@ -34,6 +34,18 @@ export class NodeMetrics {
     node.splitter.on('split-started', () => splits.inc({ event: 'started' }))
     node.splitter.on('split-done', (_r: BucketRecord) => splits.inc({ event: 'done' }))
     // eslint-disable-next-line no-new
+    new client.Counter({
+      name: 'shardsync_split_limited_total',
+      help: 'Splits not begun because of a limit: shard_limit (the bucket has --max-shards shards; auto-split stops), rate (--split-rate-limit)',
+      labelNames: ['reason'],
+      registers,
+      collect: function (this: client.Counter<'reason'>) {
+        this.reset()
+        this.inc({ reason: 'shard_limit' }, node.splitter.counts.cappedSkips)
+        this.inc({ reason: 'rate' }, node.splitter.counts.rateLimited)
+      }
+    })
+    // eslint-disable-next-line no-new
     new client.Gauge({
       name: 'shardsync_heap_growth_ratio',
       help: 'V8 heap headroom over live data between major collections, as a ratio (3: 300 %): --heap-growth-percent (1 by default), widened to 3 while large objects move; 0: V8 decides',

@@ -81,7 +81,7 @@ export class ShardsyncNode {
         contentDb,
         siteId: options.siteId,
         maxObjectBytes: options.maxObjectBytes,
-        defaults: { initialShards: options.initialShards, splitThreshold: options.splitThreshold, autoSplit: options.autoSplit },
+        defaults: { initialShards: options.initialShards, splitThreshold: options.splitThreshold, autoSplit: options.autoSplit, maxShards: options.maxShards },
         // V8's headroom is widened while large objects move (node/gc-pacing.ts).
         onLargeContent: noteLargeContent()
       })
@@ -89,6 +89,7 @@ export class ShardsyncNode {
       let node: ShardsyncNode | undefined
       const splitter = new Splitter(store, {
         migratePauseMs: options.splitPauseMs,
+        splitRate: { limit: options.splitRateLimit, intervalMs: options.splitRateIntervalMs },
         splitDoneOps: (record, shard, newShard) => node === undefined || options.syncMode === 'related-art'
           ? []
           : outbox.noticeOps(node.peerIds(), formatNotice({ site: options.siteId, bucketId: record.id, srcShard: shard, newShard }))
@@ -110,6 +111,7 @@ export class ShardsyncNode {
       log.info({ bucket: r.name, shard, newShard, moved }, 'split done')
       for (const p of this.peers.values()) p.sender.poke()
     })
+    this.splitter.on('split-capped', (r: BucketRecord) => log.warn({ bucket: r.name, shards: r.shardCount, maxShards: this.options.maxShards }, 'bucket reached --max-shards: auto-split stops, its shards grow past the split threshold'))
     this.splitter.on('auto-split-failed', (err: unknown, r: BucketRecord, shard: number) => log.error({ err, bucket: r.name, shard }, 'auto-split failed'))
     // Peers first: a split finished now must queue its notice for every peer.
     for (const p of this.options.peers) this.attachPeer(p)

@@ -6,7 +6,7 @@
  * it owns nothing but the waiters of long-polls.
  */
 import type { ObjectStore } from '../storage/object-store'
-import { clampLimit, isSmall, withHeadroom } from '../storage/object-store'
+import { clampLimit, isSmall, MAX_SHARDS_CEILING, withHeadroom } from '../storage/object-store'
 import { ShardsyncError } from '../storage/errors'
 import type { ObjectHead } from '../storage/records'
 import type { PullAnswer, PullOptions, SourceChange, SourceObjectInfo, SourceShard, SplitStateAnswer } from './sync/source-client'
@@ -19,7 +19,7 @@ export const MAX_WAIT_MS = 30_000
  * node's --max-shards before decoding it (rpc/request-check.ts), and
  * pullChanges to the bucket's own shard count.
  */
-export const MAX_CURSORS = 1_048_576
+export const MAX_CURSORS = MAX_SHARDS_CEILING
 /** PullChanges inlines the content of puts up to this size... */
 const INLINE_OBJECT_BYTES = 64 * 1024
 /** ...and at most this much per answer, whatever the request asks. */

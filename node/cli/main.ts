@@ -100,6 +100,9 @@ export function buildProgram (): Command {
     .option('--db-cache-mib <n>', 'main LevelDB block cache in MiB (the content LevelDB gets an eighth, at least 1)', int('--db-cache-mib', 1), DEFAULT_NODE_OPTIONS.dbCacheMiB)
     .option('--heap-growth-percent <n>', 'V8 heap headroom over live data between major collections, percent (0: V8 decides, up to 300); widened to 300 while large objects move unless set higher; at most 400; lower trades CPU for memory, higher the reverse', int('--heap-growth-percent', 0), DEFAULT_NODE_OPTIONS.heapGrowthPercent)
     .option('--peer-deadline-ms <ms>', 'deadline of calls to peers', int('--peer-deadline-ms', 100), DEFAULT_NODE_OPTIONS.peerDeadlineMs)
+    .option('--max-shards <n>', 'most shards per bucket, splits included (at most 1048576)', int('--max-shards', 1), DEFAULT_NODE_OPTIONS.maxShards)
+    .option('--split-rate-limit <n>', 'at most this many splits of one bucket begin per --split-rate-interval-ms', int('--split-rate-limit', 1), DEFAULT_NODE_OPTIONS.splitRateLimit)
+    .option('--split-rate-interval-ms <ms>', 'window of --split-rate-limit', int('--split-rate-interval-ms', 1), DEFAULT_NODE_OPTIONS.splitRateIntervalMs)
     .action(async (o) => {
       const sec = securityConfig(program.opts())
       const options = resolveNodeOptions({
@@ -126,7 +129,10 @@ export function buildProgram (): Command {
         dropNotices: o.faultDropNotices,
         splitPauseMs: o.faultSplitPauseMs,
         logLevel: o.logLevel,
-        metrics: o.metrics
+        metrics: o.metrics,
+        maxShards: o.maxShards,
+        splitRateLimit: o.splitRateLimit,
+        splitRateIntervalMs: o.splitRateIntervalMs
       })
       // A node allocates many short-lived objects per synced object (messages,
       // records, keys); a 32 MiB young generation halves the scavenges of the

@@ -44,7 +44,8 @@ export async function runNode (options: NodeOptions, log: Logger = createLogger(
       authToken: security.token,
       maxMessageBytes: options.maxMessageBytes,
       maxConcurrentStreams: options.maxConcurrentStreams,
-      maxInflight: options.maxInflight
+      maxInflight: options.maxInflight,
+      maxShards: options.maxShards
     })
     if (options.metrics !== undefined) metricsServer = await serveMetrics(metrics, options.metrics)
   } catch (err) {

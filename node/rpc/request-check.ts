@@ -23,7 +23,7 @@
 import { isUtf8 } from 'node:buffer'
 import * as protobuf from 'protobufjs'
 import { ShardsyncError } from '../../storage/errors'
-import { MAX_CURSORS, MAX_FETCH_KEYS } from '../source-api'
+import { MAX_CURSORS } from '../source-api'
 import { PROTO_FILES, PROTO_ROOT } from './proto'
 import { DELIMITED, END_GROUP, FIXED32, FIXED64, START_GROUP, VARINT } from './wire-format'
 
@@ -33,12 +33,13 @@ export type ItemLimits = Readonly<Record<string, Readonly<Record<string, number>
 /**
  * The bounds a node applies: a PullChanges names each shard at most once,
  * so it has at most the node's --max-shards cursors (the handler then holds
- * it to the bucket's own shard count); FetchObjects at most MAX_FETCH_KEYS.
+ * it to the bucket's own shard count). FetchObjects keys are not bounded
+ * here: the handler's MAX_FETCH_KEYS refusal (INVALID_ARGUMENT) is older
+ * than this file and its code stays; a message holds few enough keys.
  */
 export function itemLimits (maxShards = MAX_CURSORS): ItemLimits {
   return {
-    'shardsync.v1.PullChangesRequest': { cursors: Math.min(maxShards, MAX_CURSORS) },
-    'shardsync.v1.FetchObjectsRequest': { keys: MAX_FETCH_KEYS }
+    'shardsync.v1.PullChangesRequest': { cursors: Math.min(maxShards, MAX_CURSORS) }
   }
 }
 
