@@ -75,6 +75,8 @@ export interface NodeOptions {
   /** At most this many splits of one bucket begin per splitRateIntervalMs. */
   splitRateLimit: number
   splitRateIntervalMs: number
+  /** File holding the bearer token /metrics requires; undefined = /metrics is open (the default). */
+  metricsTokenFile?: string
 }
 
 export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({

@@ -7,6 +7,7 @@
  * RPCs (observeRpc, called by the rpc layer) and split events are counted as
  * they happen. Served over HTTP by serveMetrics (`--metrics HOST:PORT`).
  */
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
@@ -150,12 +151,24 @@ function dirSize (dir: string): number {
   return total
 }
 
-/** Serves GET /metrics; returns the bound address. */
-export async function serveMetrics (metrics: NodeMetrics, hostPort: string): Promise<{ address: string, close: () => Promise<void> }> {
+/**
+ * Serves GET /metrics; returns the bound address. With `token` (from
+ * --metrics-token-file) a scrape must carry "Authorization: Bearer <token>"
+ * (compared in constant time), else 401; without it, open as before.
+ */
+export async function serveMetrics (metrics: NodeMetrics, hostPort: string, opts: { token?: string } = {}): Promise<{ address: string, close: () => Promise<void> }> {
+  const expected = opts.token !== undefined ? digest(`Bearer ${opts.token}`) : undefined
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404).end('not found\n')
       return
+    }
+    if (expected !== undefined) {
+      const given = req.headers.authorization
+      if (typeof given !== 'string' || !crypto.timingSafeEqual(digest(given), expected)) {
+        res.writeHead(401, { 'www-authenticate': 'Bearer realm="shardsync metrics"' }).end('unauthorized\n')
+        return
+      }
     }
     metrics.registry.metrics().then(
       (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
@@ -172,4 +185,8 @@ export async function serveMetrics (metrics: NodeMetrics, hostPort: string): Pro
     address: `${hostPort.slice(0, i)}:${addr.port}`,
     close: async () => await new Promise<void>(resolve => server.close(() => resolve()))
   }
+}
+
+function digest (s: string): Buffer {
+  return crypto.createHash('sha256').update(s, 'utf8').digest()
 }

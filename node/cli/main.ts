@@ -93,6 +93,7 @@ export function buildProgram (): Command {
     .option('--fault-split-pause-ms <ms>', 'testing only: pause after each split migration page', int('--fault-split-pause-ms'), 0)
     .option('--log-level <level>', 'pino log level', DEFAULT_NODE_OPTIONS.logLevel)
     .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
+    .option('--metrics-token-file <file>', '/metrics requires "Authorization: Bearer <token>" with the token in this file (default: open)')
     .option('--max-message-bytes <n>', 'largest gRPC message', int('--max-message-bytes', 1), DEFAULT_NODE_OPTIONS.maxMessageBytes)
     .option('--max-concurrent-streams <n>', 'concurrent streams per client connection', int('--max-concurrent-streams', 1), DEFAULT_NODE_OPTIONS.maxConcurrentStreams)
     .option('--max-inflight <n>', 'calls in flight before the node sheds load (RESOURCE_EXHAUSTED)', int('--max-inflight', 1), DEFAULT_NODE_OPTIONS.maxInflight)
@@ -132,7 +133,8 @@ export function buildProgram (): Command {
         metrics: o.metrics,
         maxShards: o.maxShards,
         splitRateLimit: o.splitRateLimit,
-        splitRateIntervalMs: o.splitRateIntervalMs
+        splitRateIntervalMs: o.splitRateIntervalMs,
+        metricsTokenFile: o.metricsTokenFile
       })
       // A node allocates many short-lived objects per synced object (messages,
       // records, keys); a 32 MiB young generation halves the scavenges of the

@@ -15,6 +15,7 @@ import { objectServiceHandlers } from './object-service'
 import { loadShardsyncProto } from './proto'
 import { addReflectionService } from './reflection'
 import { itemLimits, requestCheckers, type RequestChecker } from './request-check'
+import { statusCodeInterceptor } from './status-codes'
 import { syncServiceHandlers } from './sync-service'
 
 export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024
@@ -50,6 +51,8 @@ export async function startServer (node: ShardsyncNode, opts: ServerOptions): Pr
   const inflight: InflightGauge = { current: 0, shed: 0 }
   const interceptors: grpc.ServerInterceptor[] = [loadShedInterceptor(opts.maxInflight ?? 512, inflight)]
   if (opts.authToken !== undefined) interceptors.unshift(authInterceptor(opts.authToken))
+  // First: it is the one grpc-js hands its own call (see status-codes.ts).
+  interceptors.unshift(statusCodeInterceptor())
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxMessageBytes ?? MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': opts.maxMessageBytes ?? MAX_MESSAGE_BYTES,
