@@ -77,6 +77,16 @@ export interface NodeOptions {
   splitRateIntervalMs: number
   /** File holding the bearer token /metrics requires; undefined = /metrics is open (the default). */
   metricsTokenFile?: string
+  /** A stream waiting this long for its client (a message in, a read out) ends: DEADLINE_EXCEEDED / STREAM_IDLE. */
+  streamIdleMs: number
+  /** Over each --stream-idle-ms of waiting for its client a stream must move this many bytes per second: else STREAM_TOO_SLOW. */
+  streamMinBytesPerSec: number
+  /** One caller's share of --max-inflight; 0 = a quarter of it. */
+  maxInflightPerClient: number
+  /** Bytes all unfinished uploads may hold in memory together; 0 = 256 MiB or 4 shares, the more. */
+  maxBufferedBytes: number
+  /** One caller's share of --max-buffered-bytes; 0 = 64 MiB or one message + 1 MiB, the more. */
+  maxBufferedBytesPerClient: number
 }
 
 export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
@@ -105,7 +115,12 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
   heapGrowthPercent: 100,
   maxShards: 65536,
   splitRateLimit: 100,
-  splitRateIntervalMs: 10_000
+  splitRateIntervalMs: 10_000,
+  streamIdleMs: 60_000,
+  streamMinBytesPerSec: 1024,
+  maxInflightPerClient: 0,
+  maxBufferedBytes: 0,
+  maxBufferedBytesPerClient: 0
 }) as NodeOptions
 
 export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
@@ -165,6 +180,16 @@ function validateLimits (o: NodeOptions): void {
   if (o.initialShards > o.maxShards) throw ShardsyncError.invalidArgument('--shards must not exceed --max-shards')
   requireInt(o.splitRateLimit, 1, 1_000_000, '--split-rate-limit')
   requireInt(o.splitRateIntervalMs, 1, 86_400_000, '--split-rate-interval-ms')
+  requireInt(o.streamIdleMs, 100, 3_600_000, '--stream-idle-ms')
+  requireInt(o.streamMinBytesPerSec, 0, 1024 * 1024 * 1024, '--stream-min-bytes-per-sec')
+  if (o.maxInflightPerClient === 0) o.maxInflightPerClient = Math.max(1, Math.floor(o.maxInflight / 4))
+  requireInt(o.maxInflightPerClient, 1, o.maxInflight, '--max-inflight-per-client (at most --max-inflight)')
+  // A share must hold one whole message plus what an upload gathers before a file write (1 MiB).
+  const least = o.maxMessageBytes + 1024 * 1024
+  if (o.maxBufferedBytesPerClient === 0) o.maxBufferedBytesPerClient = Math.max(64 * 1024 * 1024, least)
+  if (o.maxBufferedBytes === 0) o.maxBufferedBytes = Math.max(256 * 1024 * 1024, 4 * o.maxBufferedBytesPerClient)
+  requireInt(o.maxBufferedBytesPerClient, least, 2 ** 40, '--max-buffered-bytes-per-client (at least --max-message-bytes + 1 MiB)')
+  requireInt(o.maxBufferedBytes, o.maxBufferedBytesPerClient, 2 ** 42, '--max-buffered-bytes (at least --max-buffered-bytes-per-client)')
 }
 
 function requireInt (v: number, min: number, max: number, what: string): void {

@@ -22,6 +22,7 @@ export class NodeMetrics {
   readonly registry = new client.Registry()
   private readonly rpcTotal: client.Counter<'method' | 'code'>
   private readonly rpcSeconds: client.Histogram<'method' | 'code'>
+  private readonly streamResets: client.Counter<'method'>
 
   constructor (private readonly node: ShardsyncNode) {
     const registers = [this.registry]
@@ -31,6 +32,7 @@ export class NodeMetrics {
       name: 'shardsync_rpc_duration_seconds', help: 'RPC handling time, by method and status code', labelNames: ['method', 'code'], registers,
       buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30]
     })
+    this.streamResets = new client.Counter({ name: 'shardsync_stream_resets_total', help: 'Calls reset (RST_STREAM) because their client stopped reading: status not delivered within --stream-idle-ms', labelNames: ['method'], registers })
     const splits = new client.Counter({ name: 'shardsync_split_events_total', help: 'Shard split events on this node (as a source)', labelNames: ['event'], registers })
     node.splitter.on('split-started', () => splits.inc({ event: 'started' }))
     node.splitter.on('split-done', (_r: BucketRecord) => splits.inc({ event: 'done' }))
@@ -111,6 +113,10 @@ export class NodeMetrics {
       name: 'shardsync_leveldb_size_bytes', help: 'Size of the node\'s LevelDB files (main and content databases)', registers,
       collect () { this.set(leveldbBytes(node.options.dataDir)) }
     })
+  }
+
+  observeStreamReset (method: string): void {
+    this.streamResets.inc({ method })
   }
 
   observeRpc (method: string, code: string, seconds: number): void {

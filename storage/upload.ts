@@ -51,6 +51,9 @@ export class Upload {
     private readonly version: ObjectVersion | undefined
   ) {}
 
+  /** Bytes held in memory now, not yet in a file or committed. */
+  get bufferedBytes (): number { return this.pendingBytes }
+
   async write (data: Buffer): Promise<void> {
     if (this.done) throw ShardsyncError.invalidArgument('upload already finished')
     if (data.length === 0) return

@@ -104,6 +104,11 @@ export function buildProgram (): Command {
     .option('--max-shards <n>', 'most shards per bucket, splits included (at most 1048576)', int('--max-shards', 1), DEFAULT_NODE_OPTIONS.maxShards)
     .option('--split-rate-limit <n>', 'at most this many splits of one bucket begin per --split-rate-interval-ms', int('--split-rate-limit', 1), DEFAULT_NODE_OPTIONS.splitRateLimit)
     .option('--split-rate-interval-ms <ms>', 'window of --split-rate-limit', int('--split-rate-interval-ms', 1), DEFAULT_NODE_OPTIONS.splitRateIntervalMs)
+    .option('--stream-idle-ms <ms>', 'a stream waiting this long for its client (next message in, a read out) ends with DEADLINE_EXCEEDED', int('--stream-idle-ms', 100), DEFAULT_NODE_OPTIONS.streamIdleMs)
+    .option('--stream-min-bytes-per-sec <n>', 'least bytes/s a stream must move over each --stream-idle-ms of waiting for its client', int('--stream-min-bytes-per-sec', 0), DEFAULT_NODE_OPTIONS.streamMinBytesPerSec)
+    .option('--max-inflight-per-client <n>', 'one caller\'s share of --max-inflight (default a quarter)', int('--max-inflight-per-client', 1))
+    .option('--max-buffered-bytes <n>', 'bytes all unfinished uploads may hold in memory (default 256 MiB or four shares)', int('--max-buffered-bytes', 1))
+    .option('--max-buffered-bytes-per-client <n>', 'one caller\'s share of --max-buffered-bytes (default 64 MiB, at least --max-message-bytes + 1 MiB)', int('--max-buffered-bytes-per-client', 1))
     .action(async (o) => {
       const sec = securityConfig(program.opts())
       const options = resolveNodeOptions({
@@ -134,7 +139,12 @@ export function buildProgram (): Command {
         maxShards: o.maxShards,
         splitRateLimit: o.splitRateLimit,
         splitRateIntervalMs: o.splitRateIntervalMs,
-        metricsTokenFile: o.metricsTokenFile
+        metricsTokenFile: o.metricsTokenFile,
+        streamIdleMs: o.streamIdleMs,
+        streamMinBytesPerSec: o.streamMinBytesPerSec,
+        maxInflightPerClient: o.maxInflightPerClient,
+        maxBufferedBytes: o.maxBufferedBytes,
+        maxBufferedBytesPerClient: o.maxBufferedBytesPerClient
       })
       // A node allocates many short-lived objects per synced object (messages,
       // records, keys); a 32 MiB young generation halves the scavenges of the

@@ -60,7 +60,10 @@ export async function runNode (options: NodeOptions, log: Logger = createLogger(
       maxMessageBytes: options.maxMessageBytes,
       maxConcurrentStreams: options.maxConcurrentStreams,
       maxInflight: options.maxInflight,
-      maxShards: options.maxShards
+      maxShards: options.maxShards,
+      onStreamReset: (p) => metrics.observeStreamReset(p.slice(p.lastIndexOf('/') + 1)),
+      streams: { idleMs: options.streamIdleMs, minBytesPerSec: options.streamMinBytesPerSec },
+      shares: { maxInflightPerClient: options.maxInflightPerClient, maxBufferedBytes: options.maxBufferedBytes, maxBufferedBytesPerClient: options.maxBufferedBytesPerClient }
     })
     if (options.metrics !== undefined) metricsServer = await serveMetrics(metrics, options.metrics, { token: readMetricsToken(options.metricsTokenFile) })
   } catch (err) {

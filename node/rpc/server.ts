@@ -10,12 +10,14 @@ import { adminServiceHandlers } from './admin-service'
 import { MALFORMED_REQUEST, RefusedRequest, type RpcContext } from './handler-kit'
 import { EncodedMessage } from './encoded-message'
 import { createHealth, type Health } from './health'
+import { baseCallInterceptor } from './base-call'
+import { ClientShares, type ShareLimits } from './client-shares'
+import type { StreamLimits } from './stream-watch'
 import { authInterceptor, loadShedInterceptor, type InflightGauge } from './interceptors'
 import { objectServiceHandlers } from './object-service'
 import { loadShardsyncProto } from './proto'
 import { addReflectionService } from './reflection'
 import { itemLimits, requestCheckers, type RequestChecker } from './request-check'
-import { statusCodeInterceptor } from './status-codes'
 import { syncServiceHandlers } from './sync-service'
 
 export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024
@@ -25,6 +27,8 @@ export interface RunningServer {
   health: Health
   /** Calls in flight now, and calls shed since start. */
   inflight: InflightGauge
+  /** Per-client shares, when configured. */
+  shares?: ClientShares
   /** host:port actually bound (port 0 resolved). */
   address: string
   port: number
@@ -43,23 +47,30 @@ export interface ServerOptions {
   maxInflight?: number
   /** The node's --max-shards: bounds PullChanges cursors before decoding. */
   maxShards?: number
+  /** Idle deadline and minimum progress of every stream; undefined = none. */
+  streams?: StreamLimits
+  /** Per-client shares of calls in flight and buffered bytes; undefined = none. */
+  shares?: ShareLimits
+  /** A call was reset: its client did not read its last messages and status within --stream-idle-ms. */
+  onStreamReset?: (path: string) => void
 }
 
 export async function startServer (node: ShardsyncNode, opts: ServerOptions): Promise<RunningServer> {
   const { grpcObject } = loadShardsyncProto()
   const v1 = grpcObject.shardsync.v1
   const inflight: InflightGauge = { current: 0, shed: 0 }
-  const interceptors: grpc.ServerInterceptor[] = [loadShedInterceptor(opts.maxInflight ?? 512, inflight)]
+  const shares = opts.shares !== undefined ? new ClientShares(opts.shares) : undefined
+  const interceptors: grpc.ServerInterceptor[] = [loadShedInterceptor(opts.maxInflight ?? 512, inflight, shares)]
   if (opts.authToken !== undefined) interceptors.unshift(authInterceptor(opts.authToken))
-  // First: it is the one grpc-js hands its own call (see status-codes.ts).
-  interceptors.unshift(statusCodeInterceptor())
+  // First: it is the one grpc-js hands its own call (see base-call.ts).
+  interceptors.unshift(baseCallInterceptor({ statusGraceMs: opts.streams?.idleMs, onReset: opts.onStreamReset }))
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxMessageBytes ?? MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': opts.maxMessageBytes ?? MAX_MESSAGE_BYTES,
     'grpc.max_concurrent_streams': opts.maxConcurrentStreams ?? 128,
     interceptors
   })
-  const ctx: RpcContext = { log: opts.log.child({ component: 'rpc' }), observe: opts.observe }
+  const ctx: RpcContext = { log: opts.log.child({ component: 'rpc' }), observe: opts.observe, streams: opts.streams, shares }
   const checkers = requestCheckers(itemLimits(opts.maxShards))
   server.addService(tolerant(v1.ObjectService.service, checkers), objectServiceHandlers(node, ctx))
   server.addService(tolerant(v1.SyncService.service, checkers), syncServiceHandlers(node, ctx))
@@ -77,6 +88,7 @@ export async function startServer (node: ShardsyncNode, opts: ServerOptions): Pr
     server,
     health,
     inflight,
+    shares,
     address: `${host}:${port}`,
     port,
     shutdown: async (graceMs) => {

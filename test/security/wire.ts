@@ -4,6 +4,7 @@
  * protobufjs would never send), raw unary and client-stream calls, and a
  * health check. Used by the security tests.
  */
+import http2 from 'node:http2'
 import * as grpc from '@grpc/grpc-js'
 import { service as healthService } from 'grpc-health-check'
 import { CODE_METADATA_KEY } from '../../node/rpc/status-map'
@@ -68,4 +69,23 @@ export async function healthStatus (address: string, service = ''): Promise<stri
   } finally {
     client.close()
   }
+}
+
+/**
+ * A server-streaming call from a raw HTTP/2 client that never reads the
+ * answer (grpc-js's own client reads and buffers everything it is sent,
+ * so it cannot stall a server). `closed` resolves with the stream's
+ * RST_STREAM code when the server ends it.
+ */
+export function unreadServerStream (address: string, path: string, request: Buffer): { closed: Promise<number>, destroy: () => void } {
+  const session = http2.connect(`http://${address}`, { settings: { initialWindowSize: 65535 } })
+  session.on('error', () => {})
+  const frame = Buffer.alloc(5)
+  frame.writeUInt32BE(request.length, 1)
+  const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' })
+  req.on('error', () => {})
+  req.end(Buffer.concat([frame, request]))
+  req.pause()
+  const closed = new Promise<number>((resolve) => req.on('close', () => resolve(req.rstCode ?? 0)))
+  return { closed, destroy: () => session.destroy() }
 }
