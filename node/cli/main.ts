@@ -106,7 +106,7 @@ export function buildProgram (): Command {
     .option('--split-rate-interval-ms <ms>', 'window of --split-rate-limit', int('--split-rate-interval-ms', 1), DEFAULT_NODE_OPTIONS.splitRateIntervalMs)
     .option('--stream-idle-ms <ms>', 'a stream waiting this long for its client (next message in, a read out) ends with DEADLINE_EXCEEDED', int('--stream-idle-ms', 100), DEFAULT_NODE_OPTIONS.streamIdleMs)
     .option('--stream-min-bytes-per-sec <n>', 'least bytes/s a stream must move over each --stream-idle-ms of waiting for its client', int('--stream-min-bytes-per-sec', 0), DEFAULT_NODE_OPTIONS.streamMinBytesPerSec)
-    .option('--max-inflight-per-client <n>', 'one caller\'s share of --max-inflight (default a quarter)', int('--max-inflight-per-client', 1))
+    .option('--max-inflight-per-client <n>', 'one caller\'s share of --max-inflight (default half)', int('--max-inflight-per-client', 1))
     .option('--max-buffered-bytes <n>', 'bytes all unfinished uploads may hold in memory (default 256 MiB or four shares)', int('--max-buffered-bytes', 1))
     .option('--max-buffered-bytes-per-client <n>', 'one caller\'s share of --max-buffered-bytes (default 64 MiB, at least --max-message-bytes + 1 MiB)', int('--max-buffered-bytes-per-client', 1))
     .action(async (o) => {
