@@ -25,6 +25,7 @@ import { Splitter, type SplitResult } from '../storage/split'
 import { validateSiteId } from '../storage/validate'
 import { parseHostPort, type NodeOptions, type PeerAddress } from './config'
 import { gcPacing } from './gc-pacing'
+import { SpaceGuard } from './space-guard'
 import { SourceApi } from './source-api'
 import { formatNotice, NoticeReceiver, NoticeSender } from './sync/notices'
 import { PeerSync } from './sync/peer-sync'
@@ -44,6 +45,8 @@ interface PeerEntry {
 export class ShardsyncNode {
   readonly source: SourceApi
   readonly notices: NoticeReceiver
+  /** Whether writes can go to disk; brings them back after a full disk (node/space-guard.ts). */
+  readonly space: SpaceGuard
   private readonly peers = new Map<string, PeerEntry>()
   private closing = false
 
@@ -58,6 +61,7 @@ export class ShardsyncNode {
     private readonly connectPeer: ConnectPeer,
     readonly log: Logger
   ) {
+    this.space = new SpaceGuard(store.content.db === db ? [db] : [db, store.content.db], options.dataDir, log.child({ component: 'space' }))
     store.on('blob-gc-error', (err: unknown) => log.warn({ err: (err as Error)?.message }, 'could not remove replaced object files yet; start-up will'))
     // Inline content takes at most a quarter of a message (the rest: entries).
     this.source = new SourceApi(store, { maxInlineBytes: Math.floor(options.maxMessageBytes / 4) })
@@ -124,6 +128,7 @@ export class ShardsyncNode {
     if (this.closing) return
     this.closing = true
     this.splitter.close()
+    this.space.close()
     await Promise.all([...this.peers.values()].map(async p => await this.detachPeer(p)))
     this.store.close()
     await this.store.blobs.settled()

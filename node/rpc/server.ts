@@ -83,6 +83,9 @@ export async function startServer (node: ShardsyncNode, opts: ServerOptions): Pr
     server.bindAsync(opts.listen, opts.credentials ?? grpc.ServerCredentials.createInsecure(), (err, p) => err !== null ? reject(err) : resolve(p))
   })
   health.setServing()
+  health.setWritable(node.space.writable)
+  const onSpace = (writable: boolean): void => { health.setWritable(writable) }
+  node.space.on('change', onSpace)
   const host = opts.listen.slice(0, opts.listen.lastIndexOf(':'))
   return {
     server,
@@ -92,6 +95,7 @@ export async function startServer (node: ShardsyncNode, opts: ServerOptions): Pr
     address: `${host}:${port}`,
     port,
     shutdown: async (graceMs) => {
+      node.space.off('change', onSpace)
       health.setNotServing()
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => { server.forceShutdown(); resolve() }, graceMs)

@@ -7,6 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js'
 import type { Logger } from 'pino'
+import { isNoSpace } from '../../storage/database'
 import { ERROR_CODES, ShardsyncError, type ErrorCode } from '../../storage/errors'
 
 export const CODE_METADATA_KEY = 'shardsync-code'
@@ -53,6 +54,11 @@ export function toServiceError (err: unknown, log: Logger, method: string): Part
   if (err instanceof ShardsyncError && err.code !== 'INTERNAL') {
     metadata.set(CODE_METADATA_KEY, err.code)
     return { code: STATUS_BY_CODE[err.code], details: err.message, metadata }
+  }
+  // A full disk reached through a write that is not a batch (a blob file, a single put).
+  if (isNoSpace(err)) {
+    metadata.set(CODE_METADATA_KEY, 'NO_SPACE')
+    return { code: STATUS_BY_CODE.NO_SPACE, details: ShardsyncError.noSpace().message, metadata }
   }
   log.error({ err, method }, 'internal error')
   metadata.set(CODE_METADATA_KEY, 'INTERNAL')
