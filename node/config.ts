@@ -87,7 +87,16 @@ export interface NodeOptions {
   maxBufferedBytes: number
   /** One caller's share of --max-buffered-bytes; 0 = 64 MiB or one message + 1 MiB, the more. */
   maxBufferedBytesPerClient: number
+  /**
+   * 'default': LevelDB batches are not fsynced (a power cut can lose the last
+   * acknowledged writes; a process crash cannot). 'fsync': every batch is
+   * written with sync: true and a new blob file's directory entry is fsynced
+   * before its commit: acknowledged means on disk.
+   */
+  durability: Durability
 }
+
+export type Durability = 'default' | 'fsync'
 
 export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
   siteId: 'local',
@@ -120,7 +129,8 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
   streamMinBytesPerSec: 1024,
   maxInflightPerClient: 0,
   maxBufferedBytes: 0,
-  maxBufferedBytesPerClient: 0
+  maxBufferedBytesPerClient: 0,
+  durability: 'default'
 }) as NodeOptions
 
 export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
@@ -180,6 +190,7 @@ function validateLimits (o: NodeOptions): void {
   if (o.initialShards > o.maxShards) throw ShardsyncError.invalidArgument('--shards must not exceed --max-shards')
   requireInt(o.splitRateLimit, 1, 1_000_000, '--split-rate-limit')
   requireInt(o.splitRateIntervalMs, 1, 86_400_000, '--split-rate-interval-ms')
+  if (o.durability !== 'default' && o.durability !== 'fsync') throw ShardsyncError.invalidArgument('--durability must be default or fsync')
   requireInt(o.streamIdleMs, 100, 3_600_000, '--stream-idle-ms')
   requireInt(o.streamMinBytesPerSec, 0, 1024 * 1024 * 1024, '--stream-min-bytes-per-sec')
   if (o.maxInflightPerClient === 0) o.maxInflightPerClient = Math.max(1, Math.floor(o.maxInflight / 2))

@@ -13,7 +13,7 @@
 import path from 'node:path'
 import type { Logger } from 'pino'
 import { CONTENT_DIR, contentTuning } from '../storage/content-store'
-import { openDatabase, type Database } from '../storage/database'
+import { openDatabase, setSyncWrites, type Database } from '../storage/database'
 import { ShardsyncError } from '../storage/errors'
 import { SCANNED_KEY_KINDS } from '../storage/keys'
 import { ObjectStore } from '../storage/object-store'
@@ -89,6 +89,11 @@ export class ShardsyncNode {
         // V8's headroom is widened while large objects move (node/gc-pacing.ts).
         onLargeContent: noteLargeContent()
       })
+      if (options.durability === 'fsync') {
+        setSyncWrites(db, true)
+        setSyncWrites(contentDb, true)
+        store.blobs.fsyncDirectories = true
+      }
       const outbox = await Outbox.open(db)
       let node: ShardsyncNode | undefined
       const splitter = new Splitter(store, {

@@ -146,6 +146,17 @@ export async function reopenAfterNoSpace (db: Database): Promise<void> {
   tainted.delete(db)
 }
 
+const syncedDbs = new WeakSet<Database>()
+
+/**
+ * --durability fsync: every writeBatch to `db` is written with sync: true
+ * (LevelDB fsyncs its log before the write is acknowledged).
+ */
+export function setSyncWrites (db: Database, on: boolean): void {
+  if (on) syncedDbs.add(db)
+  else syncedDbs.delete(db)
+}
+
 export async function writeBatch (db: Database, ops: readonly BatchOp[]): Promise<void> {
   if (tainted.has(db)) throw ShardsyncError.noSpace()
   const batch = db.batch()
@@ -165,7 +176,8 @@ export async function writeBatch (db: Database, ops: readonly BatchOp[]): Promis
     throw err
   }
   try {
-    await batch.write()
+    if (syncedDbs.has(db)) await batch.write({ sync: true })
+    else await batch.write()
   } catch (err) {
     throw noSpaceError(db, err, { logWrite: true })
   }

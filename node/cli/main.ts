@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import v8 from 'node:v8'
 import { Command, Option, InvalidArgumentError } from 'commander'
 import { isShardsyncError } from '../../storage/errors'
-import { DEFAULT_NODE_OPTIONS, parsePeerFlag, resolveNodeOptions, type PeerAddress, type SyncMode } from '../config'
+import { type Durability, DEFAULT_NODE_OPTIONS, parsePeerFlag, resolveNodeOptions, type PeerAddress, type SyncMode } from '../config'
 import { callUnary } from '../rpc/clients'
 import type { ListPeersResponse__Output } from '../rpc/generated/shardsync/v1/ListPeersResponse'
 import type { NodeInfoResponse__Output } from '../rpc/generated/shardsync/v1/NodeInfoResponse'
@@ -104,6 +104,7 @@ export function buildProgram (): Command {
     .option('--max-shards <n>', 'most shards per bucket, splits included (at most 1048576)', int('--max-shards', 1), DEFAULT_NODE_OPTIONS.maxShards)
     .option('--split-rate-limit <n>', 'at most this many splits of one bucket begin per --split-rate-interval-ms', int('--split-rate-limit', 1), DEFAULT_NODE_OPTIONS.splitRateLimit)
     .option('--split-rate-interval-ms <ms>', 'window of --split-rate-limit', int('--split-rate-interval-ms', 1), DEFAULT_NODE_OPTIONS.splitRateIntervalMs)
+    .option('--durability <mode>', 'default (batches not fsynced) or fsync (acknowledged means on disk: LevelDB batches with sync, blob directory entries fsynced)', DEFAULT_NODE_OPTIONS.durability)
     .option('--stream-idle-ms <ms>', 'a stream waiting this long for its client (next message in, a read out) ends with DEADLINE_EXCEEDED', int('--stream-idle-ms', 100), DEFAULT_NODE_OPTIONS.streamIdleMs)
     .option('--stream-min-bytes-per-sec <n>', 'least bytes/s a stream must move over each --stream-idle-ms of waiting for its client', int('--stream-min-bytes-per-sec', 0), DEFAULT_NODE_OPTIONS.streamMinBytesPerSec)
     .option('--max-inflight-per-client <n>', 'one caller\'s share of --max-inflight (default half)', int('--max-inflight-per-client', 1))
@@ -144,7 +145,8 @@ export function buildProgram (): Command {
         streamMinBytesPerSec: o.streamMinBytesPerSec,
         maxInflightPerClient: o.maxInflightPerClient,
         maxBufferedBytes: o.maxBufferedBytes,
-        maxBufferedBytesPerClient: o.maxBufferedBytesPerClient
+        maxBufferedBytesPerClient: o.maxBufferedBytesPerClient,
+        durability: o.durability as Durability
       })
       // A node allocates many short-lived objects per synced object (messages,
       // records, keys); a 32 MiB young generation halves the scavenges of the
