@@ -69,7 +69,34 @@ export interface NodeOptions {
    * Widened to 300 while large objects move (node/gc-pacing.ts).
    */
   heapGrowthPercent: number
+  // ---- abuse limits (issue 27) ----
+  /** Most shards per bucket, splits included (CreateBucket and splits honour it). */
+  maxShards: number
+  /** At most this many splits of one bucket begin per splitRateIntervalMs. */
+  splitRateLimit: number
+  splitRateIntervalMs: number
+  /** File holding the bearer token /metrics requires; undefined = /metrics is open (the default). */
+  metricsTokenFile?: string
+  /** A stream waiting this long for its client (a message in, a read out) ends: DEADLINE_EXCEEDED / STREAM_IDLE. */
+  streamIdleMs: number
+  /** Over each --stream-idle-ms of waiting for its client a stream must move this many bytes per second: else STREAM_TOO_SLOW. */
+  streamMinBytesPerSec: number
+  /** One caller's share of --max-inflight; 0 = half of it (the bench loads with 256 calls from one client). */
+  maxInflightPerClient: number
+  /** Bytes all unfinished uploads may hold in memory together; 0 = 256 MiB or 4 shares, the more. */
+  maxBufferedBytes: number
+  /** One caller's share of --max-buffered-bytes; 0 = 64 MiB or one message + 1 MiB, the more. */
+  maxBufferedBytesPerClient: number
+  /**
+   * 'default': LevelDB batches are not fsynced (a power cut can lose the last
+   * acknowledged writes; a process crash cannot). 'fsync': every batch is
+   * written with sync: true and a new blob file's directory entry is fsynced
+   * before its commit: acknowledged means on disk.
+   */
+  durability: Durability
 }
+
+export type Durability = 'default' | 'fsync'
 
 export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
   siteId: 'local',
@@ -94,7 +121,16 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
   maxInflight: 512,
   dbMaxOpenFiles: 1000,
   dbCacheMiB: 8,
-  heapGrowthPercent: 100
+  heapGrowthPercent: 100,
+  maxShards: 65536,
+  splitRateLimit: 100,
+  splitRateIntervalMs: 10_000,
+  streamIdleMs: 60_000,
+  streamMinBytesPerSec: 1024,
+  maxInflightPerClient: 0,
+  maxBufferedBytes: 0,
+  maxBufferedBytesPerClient: 0,
+  durability: 'default'
 }) as NodeOptions
 
 export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
@@ -116,6 +152,7 @@ export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
   requireInt(o.dbMaxOpenFiles, 74, 50_000, '--db-max-open-files')
   requireInt(o.dbCacheMiB, 1, 65536, '--db-cache-mib')
   requireInt(o.heapGrowthPercent, 0, 400, '--heap-growth-percent')
+  validateLimits(o)
   if (o.authToken !== undefined && (o.authToken.length < 8 || o.authToken.length > 4096 || /[\s]/.test(o.authToken))) throw ShardsyncError.invalidArgument('the auth token must be 8-4096 characters without white space')
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(o.logLevel)) throw ShardsyncError.invalidArgument('--log-level must be one of fatal, error, warn, info, debug, trace, silent')
   if (o.syncMode !== 'split-aware' && o.syncMode !== 'related-art') throw ShardsyncError.invalidArgument('--sync-mode must be split-aware or related-art')
@@ -145,6 +182,25 @@ export function parseHostPort (value: string, what: string): { host: string, por
   const port = m === null ? NaN : Number(m[2])
   if (m === null || port > 65535) throw ShardsyncError.invalidArgument(`${what}: expected HOST:PORT, got ${JSON.stringify(value)}`)
   return { host: m[1], port }
+}
+
+/** The abuse limits of issue 27, checked at start. */
+function validateLimits (o: NodeOptions): void {
+  requireInt(o.maxShards, 1, 1_048_576, '--max-shards')
+  if (o.initialShards > o.maxShards) throw ShardsyncError.invalidArgument('--shards must not exceed --max-shards')
+  requireInt(o.splitRateLimit, 1, 1_000_000, '--split-rate-limit')
+  requireInt(o.splitRateIntervalMs, 1, 86_400_000, '--split-rate-interval-ms')
+  if (o.durability !== 'default' && o.durability !== 'fsync') throw ShardsyncError.invalidArgument('--durability must be default or fsync')
+  requireInt(o.streamIdleMs, 100, 3_600_000, '--stream-idle-ms')
+  requireInt(o.streamMinBytesPerSec, 0, 1024 * 1024 * 1024, '--stream-min-bytes-per-sec')
+  if (o.maxInflightPerClient === 0) o.maxInflightPerClient = Math.max(1, Math.floor(o.maxInflight / 2))
+  requireInt(o.maxInflightPerClient, 1, o.maxInflight, '--max-inflight-per-client (at most --max-inflight)')
+  // A share must hold one whole message plus what an upload gathers before a file write (1 MiB).
+  const least = o.maxMessageBytes + 1024 * 1024
+  if (o.maxBufferedBytesPerClient === 0) o.maxBufferedBytesPerClient = Math.max(64 * 1024 * 1024, least)
+  if (o.maxBufferedBytes === 0) o.maxBufferedBytes = Math.max(256 * 1024 * 1024, 4 * o.maxBufferedBytesPerClient)
+  requireInt(o.maxBufferedBytesPerClient, least, 2 ** 40, '--max-buffered-bytes-per-client (at least --max-message-bytes + 1 MiB)')
+  requireInt(o.maxBufferedBytes, o.maxBufferedBytesPerClient, 2 ** 42, '--max-buffered-bytes (at least --max-buffered-bytes-per-client)')
 }
 
 function requireInt (v: number, min: number, max: number, what: string): void {

@@ -7,6 +7,7 @@
  * RPCs (observeRpc, called by the rpc layer) and split events are counted as
  * they happen. Served over HTTP by serveMetrics (`--metrics HOST:PORT`).
  */
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
@@ -21,6 +22,7 @@ export class NodeMetrics {
   readonly registry = new client.Registry()
   private readonly rpcTotal: client.Counter<'method' | 'code'>
   private readonly rpcSeconds: client.Histogram<'method' | 'code'>
+  private readonly streamResets: client.Counter<'method'>
 
   constructor (private readonly node: ShardsyncNode) {
     const registers = [this.registry]
@@ -30,9 +32,22 @@ export class NodeMetrics {
       name: 'shardsync_rpc_duration_seconds', help: 'RPC handling time, by method and status code', labelNames: ['method', 'code'], registers,
       buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30]
     })
+    this.streamResets = new client.Counter({ name: 'shardsync_stream_resets_total', help: 'Calls reset (RST_STREAM) because their client stopped reading: status not delivered within --stream-idle-ms', labelNames: ['method'], registers })
     const splits = new client.Counter({ name: 'shardsync_split_events_total', help: 'Shard split events on this node (as a source)', labelNames: ['event'], registers })
     node.splitter.on('split-started', () => splits.inc({ event: 'started' }))
     node.splitter.on('split-done', (_r: BucketRecord) => splits.inc({ event: 'done' }))
+    // eslint-disable-next-line no-new
+    new client.Counter({
+      name: 'shardsync_split_limited_total',
+      help: 'Splits not begun because of a limit: shard_limit (the bucket has --max-shards shards; auto-split stops), rate (--split-rate-limit)',
+      labelNames: ['reason'],
+      registers,
+      collect: function (this: client.Counter<'reason'>) {
+        this.reset()
+        this.inc({ reason: 'shard_limit' }, node.splitter.counts.cappedSkips)
+        this.inc({ reason: 'rate' }, node.splitter.counts.rateLimited)
+      }
+    })
     // eslint-disable-next-line no-new
     new client.Gauge({
       name: 'shardsync_heap_growth_ratio',
@@ -100,6 +115,10 @@ export class NodeMetrics {
     })
   }
 
+  observeStreamReset (method: string): void {
+    this.streamResets.inc({ method })
+  }
+
   observeRpc (method: string, code: string, seconds: number): void {
     this.rpcTotal.inc({ method, code })
     this.rpcSeconds.observe({ method, code }, seconds)
@@ -138,12 +157,24 @@ function dirSize (dir: string): number {
   return total
 }
 
-/** Serves GET /metrics; returns the bound address. */
-export async function serveMetrics (metrics: NodeMetrics, hostPort: string): Promise<{ address: string, close: () => Promise<void> }> {
+/**
+ * Serves GET /metrics; returns the bound address. With `token` (from
+ * --metrics-token-file) a scrape must carry "Authorization: Bearer <token>"
+ * (compared in constant time), else 401; without it, open as before.
+ */
+export async function serveMetrics (metrics: NodeMetrics, hostPort: string, opts: { token?: string } = {}): Promise<{ address: string, close: () => Promise<void> }> {
+  const expected = opts.token !== undefined ? digest(`Bearer ${opts.token}`) : undefined
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404).end('not found\n')
       return
+    }
+    if (expected !== undefined) {
+      const given = req.headers.authorization
+      if (typeof given !== 'string' || !crypto.timingSafeEqual(digest(given), expected)) {
+        res.writeHead(401, { 'www-authenticate': 'Bearer realm="shardsync metrics"' }).end('unauthorized\n')
+        return
+      }
     }
     metrics.registry.metrics().then(
       (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
@@ -160,4 +191,8 @@ export async function serveMetrics (metrics: NodeMetrics, hostPort: string): Pro
     address: `${hostPort.slice(0, i)}:${addr.port}`,
     close: async () => await new Promise<void>(resolve => server.close(() => resolve()))
   }
+}
+
+function digest (s: string): Buffer {
+  return crypto.createHash('sha256').update(s, 'utf8').digest()
 }

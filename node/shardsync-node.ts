@@ -13,7 +13,7 @@
 import path from 'node:path'
 import type { Logger } from 'pino'
 import { CONTENT_DIR, contentTuning } from '../storage/content-store'
-import { openDatabase, type Database } from '../storage/database'
+import { openDatabase, setSyncWrites, type Database } from '../storage/database'
 import { ShardsyncError } from '../storage/errors'
 import { SCANNED_KEY_KINDS } from '../storage/keys'
 import { ObjectStore } from '../storage/object-store'
@@ -25,6 +25,7 @@ import { Splitter, type SplitResult } from '../storage/split'
 import { validateSiteId } from '../storage/validate'
 import { parseHostPort, type NodeOptions, type PeerAddress } from './config'
 import { gcPacing } from './gc-pacing'
+import { SpaceGuard } from './space-guard'
 import { SourceApi } from './source-api'
 import { formatNotice, NoticeReceiver, NoticeSender } from './sync/notices'
 import { PeerSync } from './sync/peer-sync'
@@ -44,6 +45,8 @@ interface PeerEntry {
 export class ShardsyncNode {
   readonly source: SourceApi
   readonly notices: NoticeReceiver
+  /** Whether writes can go to disk; brings them back after a full disk (node/space-guard.ts). */
+  readonly space: SpaceGuard
   private readonly peers = new Map<string, PeerEntry>()
   private closing = false
 
@@ -58,6 +61,7 @@ export class ShardsyncNode {
     private readonly connectPeer: ConnectPeer,
     readonly log: Logger
   ) {
+    this.space = new SpaceGuard(store.content.db === db ? [db] : [db, store.content.db], options.dataDir, log.child({ component: 'space' }))
     store.on('blob-gc-error', (err: unknown) => log.warn({ err: (err as Error)?.message }, 'could not remove replaced object files yet; start-up will'))
     // Inline content takes at most a quarter of a message (the rest: entries).
     this.source = new SourceApi(store, { maxInlineBytes: Math.floor(options.maxMessageBytes / 4) })
@@ -86,14 +90,20 @@ export class ShardsyncNode {
         contentDb,
         siteId: options.siteId,
         maxObjectBytes: options.maxObjectBytes,
-        defaults: { initialShards: options.initialShards, splitThreshold: options.splitThreshold, autoSplit: options.autoSplit },
+        defaults: { initialShards: options.initialShards, splitThreshold: options.splitThreshold, autoSplit: options.autoSplit, maxShards: options.maxShards },
         // V8's headroom is widened while large objects move (node/gc-pacing.ts).
         onLargeContent: noteLargeContent()
       })
+      if (options.durability === 'fsync') {
+        setSyncWrites(db, true)
+        setSyncWrites(contentDb, true)
+        store.blobs.fsyncDirectories = true
+      }
       const outbox = await Outbox.open(db)
       let node: ShardsyncNode | undefined
       const splitter = new Splitter(store, {
         migratePauseMs: options.splitPauseMs,
+        splitRate: { limit: options.splitRateLimit, intervalMs: options.splitRateIntervalMs },
         splitDoneOps: (record, shard, newShard) => node === undefined || options.syncMode === 'related-art'
           ? []
           : outbox.noticeOps(node.peerIds(), formatNotice({ site: options.siteId, bucketId: record.id, srcShard: shard, newShard }))
@@ -115,6 +125,7 @@ export class ShardsyncNode {
       log.info({ bucket: r.name, shard, newShard, moved }, 'split done')
       for (const p of this.peers.values()) p.sender.poke()
     })
+    this.splitter.on('split-capped', (r: BucketRecord) => log.warn({ bucket: r.name, shards: r.shardCount, maxShards: this.options.maxShards }, 'bucket reached --max-shards: auto-split stops, its shards grow past the split threshold'))
     this.splitter.on('auto-split-failed', (err: unknown, r: BucketRecord, shard: number) => log.error({ err, bucket: r.name, shard }, 'auto-split failed'))
     // Peers first: a split finished now must queue its notice for every peer.
     for (const p of this.options.peers) this.attachPeer(p)
@@ -127,6 +138,7 @@ export class ShardsyncNode {
     if (this.closing) return
     this.closing = true
     this.splitter.close()
+    this.space.close()
     await Promise.all([...this.peers.values()].map(async p => await this.detachPeer(p)))
     this.store.close()
     await this.store.blobs.settled()

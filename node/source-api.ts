@@ -6,7 +6,7 @@
  * it owns nothing but the waiters of long-polls.
  */
 import type { ObjectStore } from '../storage/object-store'
-import { clampLimit, isSmall, withHeadroom } from '../storage/object-store'
+import { clampLimit, isSmall, MAX_SHARDS_CEILING, withHeadroom } from '../storage/object-store'
 import { ShardsyncError } from '../storage/errors'
 import type { ObjectHead } from '../storage/records'
 import { isFilling } from './sync/shard-guard'
@@ -14,7 +14,13 @@ import type { PullAnswer, PullOptions, SourceChange, SourceObjectInfo, SourceSha
 
 export const MAX_FETCH_KEYS = 1000
 export const MAX_WAIT_MS = 30_000
-export const MAX_CURSORS = 1_000_000
+/**
+ * Most cursors of one PullChanges: the ceiling of --max-shards (a request
+ * names each shard at most once). The server also holds a request to the
+ * node's --max-shards before decoding it (rpc/request-check.ts), and
+ * pullChanges to the bucket's own shard count.
+ */
+export const MAX_CURSORS = MAX_SHARDS_CEILING
 /** PullChanges inlines the content of puts up to this size... */
 const INLINE_OBJECT_BYTES = 64 * 1024
 /** ...and at most this much per answer, whatever the request asks. */
@@ -119,11 +125,7 @@ export class SourceApi {
 
   private async pullEntries (bucket: string, cursors: Array<{ shard: number, afterSeq: number }>, opts: PullOptions & { signal?: AbortSignal }): Promise<PullAnswer> {
     const state = this.store.bucketState(bucket)
-    if (cursors.length > MAX_CURSORS) throw ShardsyncError.invalidArgument('too many cursors')
-    for (const c of cursors) {
-      this.store.shard(bucket, c.shard)
-      if (!Number.isSafeInteger(c.afterSeq) || c.afterSeq < 0) throw ShardsyncError.invalidArgument('after_seq must be a non-negative integer')
-    }
+    validateCursors(bucket, cursors, state.shards.length)
     const limit = clampLimit(opts.limit)
     const waitMs = Math.max(0, Math.min(opts.waitMs, MAX_WAIT_MS))
     // An answer holding only skipped entries (the requester's own changes)
@@ -201,6 +203,21 @@ export class SourceApi {
       cancel = done
     })
     return { fired, cancel }
+  }
+}
+
+/**
+ * One pass, no allocation but a bit per shard: at most one cursor per shard
+ * of the bucket, each naming one of its shards, with a sane after_seq.
+ */
+export function validateCursors (bucket: string, cursors: ReadonlyArray<{ shard: number, afterSeq: number }>, shardCount: number): void {
+  if (cursors.length > Math.min(shardCount, MAX_CURSORS)) throw ShardsyncError.tooManyItems('PullChangesRequest.cursors (one per shard of the bucket)', Math.min(shardCount, MAX_CURSORS))
+  const seen = new Uint8Array(shardCount)
+  for (const c of cursors) {
+    if (!Number.isInteger(c.shard) || c.shard < 0 || c.shard >= shardCount) throw ShardsyncError.shardNotFound(bucket, c.shard)
+    if (seen[c.shard] === 1) throw ShardsyncError.duplicateCursor(c.shard)
+    seen[c.shard] = 1
+    if (!Number.isSafeInteger(c.afterSeq) || c.afterSeq < 0) throw ShardsyncError.invalidArgument('after_seq must be a non-negative integer')
   }
 }
 

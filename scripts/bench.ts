@@ -66,6 +66,7 @@ import { printSummary, summarizeProfiles } from './bench/profile'
 import { runScale } from './bench/scale'
 import { summarizeRuns, type Report } from './bench/repeat'
 import { runSplit } from './bench/split'
+import { runDurability } from './bench/durability'
 
 /** The node defaults that shape the figures, recorded in meta (--node-arg overrides show in nodeArgs). */
 const NODE_DEFAULTS = {
@@ -75,7 +76,7 @@ const NODE_DEFAULTS = {
   dbCacheMiB: DEFAULT_NODE_OPTIONS.dbCacheMiB
 }
 
-const SECTIONS = ['baseline', 'fullsync', 'large', 'lag', 'split', 'memory', 'scale'] as const
+const SECTIONS = ['baseline', 'fullsync', 'large', 'lag', 'split', 'memory', 'scale', 'durability'] as const
 
 /** Targets from issue 5. */
 const TARGETS = {
@@ -106,6 +107,8 @@ interface Params {
   scaleCount: number
   scaleShards: number
   scaleThreshold: number
+  durabilitySmallCount: number
+  durabilityLargeCount: number
 }
 
 function params (quick: boolean): Params {
@@ -126,7 +129,9 @@ function params (quick: boolean): Params {
     memoryObjectBytes: 100,
     scaleCount: quick ? 8_000 : 1_000_000,
     scaleShards: 4,
-    scaleThreshold: 1000
+    scaleThreshold: 1000,
+    durabilitySmallCount: quick ? 3_000 : 20_000,
+    durabilityLargeCount: quick ? 8 : 40
   }
 }
 
@@ -465,6 +470,13 @@ async function main (): Promise<void> {
     rows.push({ section: '7 scale', metric: 'full sync', value: `${fmt(r.objectsPerSecond, ' obj/s')} (${fmt(r.seconds, ' s')})`, target: 'completes' })
     rows.push({ section: '7 scale', metric: 'peak RSS src / dst', value: `${fmt(r.sourcePeakRssMiB)} / ${fmt(r.targetPeakRssMiB)} MiB`, target: '' })
     rows.push({ section: '7 scale', metric: `shardsync verify (${fmt(r.verifySeconds, ' s')})`, value: r.verify.slice(0, 48), target: 'identical', ok: r.identical })
+  })
+
+  await section('durability', async () => {
+    const r = await runDurability(cfg, { smallCount: p.durabilitySmallCount, smallBytes: 1024, largeCount: p.durabilityLargeCount, largeBytes: 4 * 1024 * 1024, concurrency: 64 })
+    results.durability = r
+    rows.push({ section: '8 durability', metric: `--durability fsync / default, ${fmt(r.options.smallCount)} x 1 KiB PUTs`, value: `${fmt(r.smallRatio)} (${fmt(r.fsync.smallPerSecond)} / ${fmt(r.default.smallPerSecond)} obj/s)`, target: 'measured' })
+    rows.push({ section: '8 durability', metric: `--durability fsync / default, ${fmt(r.options.largeCount)} x 4 MiB PUTs`, value: `${fmt(r.largeRatio)} (${fmt(r.fsync.largeMiBPerSecond)} / ${fmt(r.default.largeMiBPerSecond)} MiB/s)`, target: 'measured' })
   })
 
   if (cfg.profileDir !== undefined) {

@@ -48,6 +48,13 @@ export class BlobStore {
     private readonly onLargeContent: () => void = () => {}
   ) {}
 
+  /**
+   * --durability fsync: close() of a new file also fsyncs its directory
+   * (and the directory above, when the file's directory was just made), so
+   * the file's name is on disk before the batch that commits it.
+   */
+  fsyncDirectories = false
+
   pathOf (dataId: string): string {
     if (this.dir === undefined) throw new Error('this store has no blob directory')
     return path.join(this.dir, dataId.slice(-2), dataId)
@@ -56,8 +63,9 @@ export class BlobStore {
   /** A new file for `dataId`; its upload marker must be durable first. */
   async create (dataId: string): Promise<BlobWriter> {
     const file = this.pathOf(dataId)
-    await fs.promises.mkdir(path.dirname(file), { recursive: true })
-    return new BlobWriter(await fs.promises.open(file, 'wx'), file, this.onLargeContent)
+    const made = await fs.promises.mkdir(path.dirname(file), { recursive: true })
+    const dirs = !this.fsyncDirectories ? [] : made !== undefined ? [path.dirname(file), path.dirname(path.dirname(file))] : [path.dirname(file)]
+    return new BlobWriter(await fs.promises.open(file, 'wx'), file, this.onLargeContent, dirs)
   }
 
   /** Writes a whole file and makes it durable (replicated objects arrive whole, maybe in pieces). */
@@ -136,7 +144,8 @@ export class BlobStore {
 
 /** One file being written; close() makes it durable, discard() removes it. */
 export class BlobWriter {
-  constructor (private readonly fh: fs.promises.FileHandle, private readonly file: string, private readonly onWrite: () => void) {}
+  /** syncDirs: directories fsynced after the file (BlobStore.fsyncDirectories). */
+  constructor (private readonly fh: fs.promises.FileHandle, private readonly file: string, private readonly onWrite: () => void, private readonly syncDirs: string[] = []) {}
 
   async write (data: Buffer): Promise<void> {
     this.onWrite()
@@ -161,6 +170,10 @@ export class BlobWriter {
   async close (): Promise<void> {
     await this.fh.datasync()
     await this.fh.close()
+    for (const dir of this.syncDirs) {
+      const d = await fs.promises.open(dir, 'r')
+      try { await d.sync() } finally { await d.close() }
+    }
   }
 
   async discard (): Promise<void> {

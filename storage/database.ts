@@ -91,7 +91,74 @@ function keyFilterSpec (filter: Exclude<KeyFilter, 'all'>): string {
  * The database must be open (openDatabase returns it so); per-op options
  * other than valueEncoding are not used here and not supported.
  */
+/**
+ * Whether an error says the disk (or quota) is full: a file system's
+ * ENOSPC/EDQUOT, or LevelDB's IO error for it (also the one it repeats for
+ * every write after a failed background compaction).
+ */
+export function isNoSpace (err: unknown): boolean {
+  for (let e = err as { code?: unknown, message?: unknown, cause?: unknown } | undefined, depth = 0; e !== undefined && e !== null && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.code === 'ENOSPC' || e.code === 'EDQUOT') return true
+    if (typeof e.message === 'string' && /No space left on device|Disk quota exceeded/i.test(e.message)) return true
+  }
+  return false
+}
+
+const noSpaceListeners = new WeakMap<Database, () => void>()
+
+/**
+ * Databases whose log write failed for want of space. LevelDB then has a
+ * torn record at the end of its log, and what it appends after it may be
+ * lost when the log is replayed (at the next open): so writeBatch refuses
+ * every write to such a database (NO_SPACE) until reopenAfterNoSpace() has
+ * closed and reopened it, which replays the log up to the tear (nothing
+ * acknowledged is after it) and starts a new one.
+ */
+const tainted = new WeakSet<Database>()
+
+/** Calls `fn` whenever a write to `db` fails because the disk is full (the space guard). */
+export function onNoSpace (db: Database, fn: () => void): void {
+  noSpaceListeners.set(db, fn)
+}
+
+/**
+ * A full disk as NO_SPACE (and the database's listener told; with
+ * `logWrite`, the database marked as above); any other error as it is.
+ */
+export function noSpaceError (db: Database | undefined, err: unknown, opts: { logWrite?: boolean } = {}): unknown {
+  if (err instanceof ShardsyncError || !isNoSpace(err)) return err
+  if (db !== undefined) {
+    if (opts.logWrite === true) tainted.add(db)
+    noSpaceListeners.get(db)?.()
+  }
+  return ShardsyncError.noSpace(err)
+}
+
+/** Whether writes to `db` wait for reopenAfterNoSpace(). */
+export function needsReopen (db: Database): boolean {
+  return tainted.has(db)
+}
+
+/** Closes and reopens `db` (the same instance) after a failed log write, and lets writes to it through again. */
+export async function reopenAfterNoSpace (db: Database): Promise<void> {
+  await db.close()
+  await db.open()
+  tainted.delete(db)
+}
+
+const syncedDbs = new WeakSet<Database>()
+
+/**
+ * --durability fsync: every writeBatch to `db` is written with sync: true
+ * (LevelDB fsyncs its log before the write is acknowledged).
+ */
+export function setSyncWrites (db: Database, on: boolean): void {
+  if (on) syncedDbs.add(db)
+  else syncedDbs.delete(db)
+}
+
 export async function writeBatch (db: Database, ops: readonly BatchOp[]): Promise<void> {
+  if (tainted.has(db)) throw ShardsyncError.noSpace()
   const batch = db.batch()
   try {
     for (const op of ops) {
@@ -108,7 +175,12 @@ export async function writeBatch (db: Database, ops: readonly BatchOp[]): Promis
     await batch.close()
     throw err
   }
-  await batch.write()
+  try {
+    if (syncedDbs.has(db)) await batch.write({ sync: true })
+    else await batch.write()
+  } catch (err) {
+    throw noSpaceError(db, err, { logWrite: true })
+  }
 }
 
 /**

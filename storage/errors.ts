@@ -14,6 +14,9 @@ export const ERROR_CODES = [
   'INVALID_ARGUMENT',
   'INVALID_NOTICE',
   'NOTICE_UNCONFIRMED',
+  'INVALID_ENCODING',
+  'TOO_MANY_ITEMS',
+  'DUPLICATE_CURSOR',
   'BUCKET_NOT_FOUND',
   'BUCKET_EXISTS',
   'BUCKET_NOT_EMPTY',
@@ -22,10 +25,17 @@ export const ERROR_CODES = [
   'OBJECT_TOO_LARGE',
   'SHARD_SPLITTING',
   'SPLIT_DEPTH_EXHAUSTED',
+  'SHARD_LIMIT',
+  'SPLIT_RATE_LIMITED',
   'UNKNOWN_PEER',
   'PEER_NOT_FOUND',
   'UNAUTHENTICATED',
   'OVERLOADED',
+  'CLIENT_SHARE_EXHAUSTED',
+  'MESSAGE_TOO_LARGE',
+  'STREAM_IDLE',
+  'STREAM_TOO_SLOW',
+  'NO_SPACE',
   'DATABASE_LOCKED',
   'DATABASE_CORRUPT',
   'NODE_CLOSING',
@@ -64,6 +74,19 @@ export class ShardsyncError extends Error {
     return new ShardsyncError('NOTICE_UNCONFIRMED', `split notice not confirmed by its source: ${reason}`)
   }
 
+  /** A string field's bytes are not valid UTF-8 (never replaced: two keys would become one). */
+  static invalidEncoding (field: string): ShardsyncError {
+    return new ShardsyncError('INVALID_ENCODING', `${field} is not valid UTF-8`)
+  }
+
+  static tooManyItems (field: string, limit: number): ShardsyncError {
+    return new ShardsyncError('TOO_MANY_ITEMS', `${field}: at most ${limit} items`)
+  }
+
+  static duplicateCursor (shard: number): ShardsyncError {
+    return new ShardsyncError('DUPLICATE_CURSOR', `more than one cursor for shard ${shard}`)
+  }
+
   static bucketNotFound (name: string): ShardsyncError {
     return new ShardsyncError('BUCKET_NOT_FOUND', `bucket ${JSON.stringify(truncate(name))} does not exist`)
   }
@@ -96,6 +119,15 @@ export class ShardsyncError extends Error {
     return new ShardsyncError('SPLIT_DEPTH_EXHAUSTED', `shard ${shard} of bucket ${JSON.stringify(bucket)} cannot split further`)
   }
 
+  /** The bucket already has the most shards this node allows (--max-shards). */
+  static shardLimit (bucket: string, limit: number): ShardsyncError {
+    return new ShardsyncError('SHARD_LIMIT', `bucket ${JSON.stringify(truncate(bucket))} may have at most ${limit} shards`)
+  }
+
+  static splitRateLimited (bucket: string, limit: number, intervalMs: number): ShardsyncError {
+    return new ShardsyncError('SPLIT_RATE_LIMITED', `bucket ${JSON.stringify(truncate(bucket))} may split at most ${limit} times per ${intervalMs} ms; retry later`)
+  }
+
   static unknownPeer (site: string): ShardsyncError {
     return new ShardsyncError('UNKNOWN_PEER', `site ${JSON.stringify(truncate(site))} is not a peer of this node`)
   }
@@ -110,6 +142,28 @@ export class ShardsyncError extends Error {
 
   static overloaded (what: string): ShardsyncError {
     return new ShardsyncError('OVERLOADED', `node is overloaded: ${what}; retry later`)
+  }
+
+  /** This caller's share of the node's in-flight calls or buffered bytes is used up. */
+  static clientShareExhausted (what: string): ShardsyncError {
+    return new ShardsyncError('CLIENT_SHARE_EXHAUSTED', `this client's share of ${what} is used up; retry later`)
+  }
+
+  static messageTooLarge (): ShardsyncError {
+    return new ShardsyncError('MESSAGE_TOO_LARGE', 'message larger than this node accepts (--max-message-bytes)')
+  }
+
+  static streamIdle (ms: number): ShardsyncError {
+    return new ShardsyncError('STREAM_IDLE', `stream made no progress for ${ms} ms`)
+  }
+
+  static streamTooSlow (bytesPerSecond: number): ShardsyncError {
+    return new ShardsyncError('STREAM_TOO_SLOW', `stream moved less than ${bytesPerSecond} bytes/s`)
+  }
+
+  /** The disk is full: writes are refused until space is freed; reads go on. */
+  static noSpace (cause?: unknown): ShardsyncError {
+    return new ShardsyncError('NO_SPACE', 'no space left on the node\'s disk; writes resume when space is freed', { cause })
   }
 
   static databaseLocked (dir: string, cause?: unknown): ShardsyncError {

@@ -20,6 +20,8 @@
  *                                         {a: added, d: dropped: [[dataId, chunks]], c: committed} (storage/content-store.ts)
  *   x!<peerId>!<seq:16>                   outbox: split notice waiting for the peer's ack
  *   peer!<peerId>                         peer added at run time
+ *   probe                                 write probe of the disk-space guard (node/space-guard.ts):
+ *                                         put and deleted in one batch, in both databases, never read
  *
  * The d! chunks are in the content database (DIR/content,
  * storage/content-store.ts), which holds nothing else.
@@ -92,6 +94,9 @@ export function outboxPrefix (peerId: string): string { return `x${SEP}${peerId}
 export const OUTBOX_PREFIX = `x${SEP}`
 
 export function peerKey (peerId: string): string { return `peer${SEP}${peerId}` }
+
+/** The disk-space guard's write probe (put and deleted at once). */
+export function probeKey (): string { return 'probe' }
 export const PEERS_PREFIX = `peer${SEP}`
 
 /**

@@ -37,10 +37,24 @@ export interface BucketDefaults {
   initialShards: number
   splitThreshold: number
   autoSplit: boolean
+  /**
+   * Most shards a bucket may have, splits included (--max-shards; default
+   * DEFAULT_MAX_SHARDS). CreateBucket refuses more initial shards, and a
+   * split that would pass it is refused (SHARD_LIMIT); auto-split stops.
+   */
+  maxShards?: number
 }
 
-/** Most initial shards a bucket may have (CreateBucket's limit). */
+/** Most initial shards a bucket may have (CreateBucket's limit, whatever --max-shards says). */
 export const MAX_INITIAL_SHARDS = 65536
+/** Default most shards per bucket, splits included. */
+export const DEFAULT_MAX_SHARDS = 65536
+/** Ceiling of --max-shards: a PullChanges names every shard in one message. */
+export const MAX_SHARDS_CEILING = 1_048_576
+
+export function maxShardsOf (defaults: BucketDefaults): number {
+  return defaults.maxShards ?? DEFAULT_MAX_SHARDS
+}
 
 /**
  * Initial shard count of a bucket that a target creates to replicate a
@@ -55,7 +69,7 @@ export const MAX_INITIAL_SHARDS = 65536
 export function replicaInitialShards (sourceEntries: number, defaults: BucketDefaults): number {
   const halfFull = Math.max(1, Math.floor(defaults.splitThreshold / 2))
   const wanted = Math.ceil(Math.max(0, sourceEntries) / halfFull)
-  return Math.min(MAX_INITIAL_SHARDS, Math.max(defaults.initialShards, wanted))
+  return Math.min(MAX_INITIAL_SHARDS, maxShardsOf(defaults), Math.max(defaults.initialShards, wanted))
 }
 
 export interface ObjectStoreOptions {
@@ -180,8 +194,9 @@ export class ObjectStore extends EventEmitter {
     const d = this.options.defaults
     const initialShards = input.initialShards === undefined || input.initialShards === 0 ? d.initialShards : input.initialShards
     const splitThreshold = input.splitThreshold === undefined || input.splitThreshold === 0 ? d.splitThreshold : input.splitThreshold
-    if (!Number.isInteger(initialShards) || initialShards < 1 || initialShards > MAX_INITIAL_SHARDS) {
-      throw ShardsyncError.invalidArgument('initial_shards must be between 1 and 65536')
+    const most = Math.min(MAX_INITIAL_SHARDS, maxShardsOf(d))
+    if (!Number.isInteger(initialShards) || initialShards < 1 || initialShards > most) {
+      throw ShardsyncError.invalidArgument(`initial_shards must be between 1 and ${most}`)
     }
     if (!Number.isInteger(splitThreshold) || splitThreshold < 2 || splitThreshold > 1e9) {
       throw ShardsyncError.invalidArgument('split_threshold must be between 2 and 1000000000')

@@ -28,7 +28,7 @@ import type { BatchOp, BucketState } from './bucket-writer'
 import { writeBatch } from './database'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
-import type { ObjectStore } from './object-store'
+import { maxShardsOf, type ObjectStore } from './object-store'
 import type { BucketRecord, ShardHeader } from './records'
 import { keyHash, MAX_SPLIT_DEPTH, splitBit } from './routing'
 
@@ -44,12 +44,31 @@ export interface SplitterOptions {
   migratePauseMs?: number
   /** Testing knob: index entries per migration page (default MIGRATE_PAGE). */
   migratePage?: number
+  /**
+   * At most `limit` splits per bucket begin in any `intervalMs` (sliding
+   * window); default none. A forced split beyond it is refused
+   * (SPLIT_RATE_LIMITED); an automatic one waits for the window.
+   */
+  splitRate?: { limit: number, intervalMs: number }
 }
 
-/** Events: 'split-started' (record, shard, newShard), 'split-done' (record, shard, newShard, moved), 'error' is never emitted; auto-split failures go to 'auto-split-failed' (err, record, shard). */
+/**
+ * Events: 'split-started' (record, shard, newShard), 'split-done' (record,
+ * shard, newShard, moved), 'error' is never emitted; auto-split failures go
+ * to 'auto-split-failed' (err, record, shard); 'split-capped' (record) once
+ * per bucket (and per process) when auto-split stops at the shard limit:
+ * the shard just grows past its threshold.
+ */
 export class Splitter extends EventEmitter {
   private readonly running = new Set<string>()
   private closed = false
+  /** Bucket id -> start times of its recent splits (within the rate window). */
+  private readonly recent = new Map<string, number[]>()
+  /** Bucket ids whose auto-splits wait for the rate window, with the timer. */
+  private readonly deferred = new Map<string, NodeJS.Timeout>()
+  private readonly capped = new Set<string>()
+  /** Counters for metrics. */
+  readonly counts = { cappedSkips: 0, rateLimited: 0 }
 
   private readonly migratePage: number
 
@@ -59,7 +78,13 @@ export class Splitter extends EventEmitter {
     store.on('index-grew', (state: BucketState, shards: number[]) => this.checkThresholds(state, shards))
   }
 
-  close (): void { this.closed = true }
+  close (): void {
+    this.closed = true
+    for (const timer of this.deferred.values()) clearTimeout(timer)
+    this.deferred.clear()
+  }
+
+  private get maxShards (): number { return maxShardsOf(this.store.options.defaults) }
 
   /** Forced or automatic split of one shard. */
   async splitShard (bucket: string, shard: number): Promise<SplitResult> {
@@ -67,6 +92,12 @@ export class Splitter extends EventEmitter {
     this.store.shard(bucket, shard)
     const id = `${state.record.id}/${shard}`
     if (this.running.has(id) || state.shards[shard].state === 'SPLITTING' || isFilling(state, shard)) throw ShardsyncError.shardSplitting(bucket, shard)
+    if (state.shards.length >= this.maxShards) throw ShardsyncError.shardLimit(bucket, this.maxShards)
+    if (!this.takeRate(state.record.id)) {
+      this.counts.rateLimited++
+      const r = this.options.splitRate as { limit: number, intervalMs: number }
+      throw ShardsyncError.splitRateLimited(bucket, r.limit, r.intervalMs)
+    }
     this.running.add(id)
     try {
       await this.beginSplit(state, shard)
@@ -95,6 +126,27 @@ export class Splitter extends EventEmitter {
     return done
   }
 
+  /** True (and counted) if a split of this bucket may begin now under the rate limit. */
+  private takeRate (bucketId: string): boolean {
+    const rate = this.options.splitRate
+    if (rate === undefined) return true
+    const now = Date.now()
+    const times = (this.recent.get(bucketId) ?? []).filter(t => now - t < rate.intervalMs)
+    if (times.length >= rate.limit) { this.recent.set(bucketId, times); return false }
+    times.push(now)
+    this.recent.set(bucketId, times)
+    return true
+  }
+
+  /** Whether the rate limit leaves room for one more split of this bucket now (not counted). */
+  private rateRoom (bucketId: string): number {
+    const rate = this.options.splitRate
+    if (rate === undefined) return 0
+    const now = Date.now()
+    const times = (this.recent.get(bucketId) ?? []).filter(t => now - t < rate.intervalMs)
+    return times.length < rate.limit ? 0 : rate.intervalMs - (now - times[0]) + 1
+  }
+
   private checkThresholds (state: BucketState, shards: number[]): void {
     if (this.closed || !state.record.autoSplit) return
     for (const shard of shards) {
@@ -103,6 +155,26 @@ export class Splitter extends EventEmitter {
       if (isFilling(state, shard)) continue
       if (header.baseDepth + header.children.length >= MAX_SPLIT_DEPTH) continue
       if (this.running.has(`${state.record.id}/${shard}`)) continue
+      if (state.shards.length >= this.maxShards) {
+        // At the cap auto-split stops; the shard grows past its threshold.
+        this.counts.cappedSkips++
+        if (!this.capped.has(state.record.id)) { this.capped.add(state.record.id); this.emit('split-capped', state.record) }
+        continue
+      }
+      const wait = this.rateRoom(state.record.id)
+      if (wait > 0) {
+        // Over the rate: look at every shard of the bucket again when the window has room.
+        this.counts.rateLimited++
+        if (!this.deferred.has(state.record.id)) {
+          const timer = setTimeout(() => {
+            this.deferred.delete(state.record.id)
+            this.checkThresholds(state, state.shards.map(h => h.shard))
+          }, wait)
+          timer.unref()
+          this.deferred.set(state.record.id, timer)
+        }
+        return
+      }
       this.splitShard(state.record.name, shard).then(
         (r) => this.checkThresholds(state, [r.shard, r.newShard]),
         (err) => { if (!this.closed) this.emit('auto-split-failed', err, state.record, shard) }
@@ -117,6 +189,8 @@ export class Splitter extends EventEmitter {
       if (header.state === 'SPLITTING') throw ShardsyncError.shardSplitting(state.record.name, shard)
       const depth = header.baseDepth + header.children.length
       if (depth >= MAX_SPLIT_DEPTH) throw ShardsyncError.splitDepthExhausted(state.record.name, shard)
+      // Checked again under the lock: two splits may have passed the check in splitShard together.
+      if (state.shards.length >= this.maxShards) throw ShardsyncError.shardLimit(state.record.name, this.maxShards)
       const n = state.shards.length
       const splitting: ShardHeader = { ...header, state: 'SPLITTING', splitTo: n, splitDepth: depth }
       const child: ShardHeader = { shard: n, state: 'UNSPLIT', parent: shard, children: [], baseDepth: depth + 1, indexCount: 0, logSeq: 0 }

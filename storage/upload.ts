@@ -13,7 +13,7 @@ import crypto from 'node:crypto'
 import { BLOB_MIN_BYTES, type BlobStore, type BlobWriter } from './blob-store'
 import { crc32Of, crc32Update } from './checksum'
 import type { BatchOp, BucketState, MutationResult, PutMutation, WriteMode } from './bucket-writer'
-import { writeBatch, type Database } from './database'
+import { noSpaceError, writeBatch, type Database } from './database'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
 import { md5Here, type Md5Worker } from './md5-worker'
@@ -51,6 +51,9 @@ export class Upload {
     private readonly version: ObjectVersion | undefined
   ) {}
 
+  /** Bytes held in memory now, not yet in a file or committed. */
+  get bufferedBytes (): number { return this.pendingBytes }
+
   async write (data: Buffer): Promise<void> {
     if (this.done) throw ShardsyncError.invalidArgument('upload already finished')
     if (data.length === 0) return
@@ -63,8 +66,13 @@ export class Upload {
     this.crc32 = crc32Update(this.crc32, data)
     this.pending.push(data)
     this.pendingBytes += data.length
-    if (this.blob === undefined && this.size > BLOB_MIN_BYTES) await this.startBlob()
-    if (this.blob !== undefined && this.pendingBytes >= BLOB_WRITE_BYTES) await this.flushToBlob()
+    try {
+      if (this.blob === undefined && this.size > BLOB_MIN_BYTES) await this.startBlob()
+      if (this.blob !== undefined && this.pendingBytes >= BLOB_WRITE_BYTES) await this.flushToBlob()
+    } catch (err) {
+      // A full disk while writing the file: NO_SPACE, and the space guard told.
+      throw noSpaceError(this.store.db, err)
+    }
   }
 
   /** Large object: the upload marker first (durable), then the file. */

@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import v8 from 'node:v8'
 import { Command, Option, InvalidArgumentError } from 'commander'
 import { isShardsyncError } from '../../storage/errors'
-import { DEFAULT_NODE_OPTIONS, parsePeerFlag, resolveNodeOptions, type PeerAddress, type SyncMode } from '../config'
+import { type Durability, DEFAULT_NODE_OPTIONS, parsePeerFlag, resolveNodeOptions, type PeerAddress, type SyncMode } from '../config'
 import { callUnary } from '../rpc/clients'
 import type { ListPeersResponse__Output } from '../rpc/generated/shardsync/v1/ListPeersResponse'
 import type { NodeInfoResponse__Output } from '../rpc/generated/shardsync/v1/NodeInfoResponse'
@@ -93,6 +93,7 @@ export function buildProgram (): Command {
     .option('--fault-split-pause-ms <ms>', 'testing only: pause after each split migration page', int('--fault-split-pause-ms'), 0)
     .option('--log-level <level>', 'pino log level', DEFAULT_NODE_OPTIONS.logLevel)
     .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
+    .option('--metrics-token-file <file>', '/metrics requires "Authorization: Bearer <token>" with the token in this file (default: open)')
     .option('--max-message-bytes <n>', 'largest gRPC message', int('--max-message-bytes', 1), DEFAULT_NODE_OPTIONS.maxMessageBytes)
     .option('--max-concurrent-streams <n>', 'concurrent streams per client connection', int('--max-concurrent-streams', 1), DEFAULT_NODE_OPTIONS.maxConcurrentStreams)
     .option('--max-inflight <n>', 'calls in flight before the node sheds load (RESOURCE_EXHAUSTED)', int('--max-inflight', 1), DEFAULT_NODE_OPTIONS.maxInflight)
@@ -100,6 +101,15 @@ export function buildProgram (): Command {
     .option('--db-cache-mib <n>', 'main LevelDB block cache in MiB (the content LevelDB gets an eighth, at least 1)', int('--db-cache-mib', 1), DEFAULT_NODE_OPTIONS.dbCacheMiB)
     .option('--heap-growth-percent <n>', 'V8 heap headroom over live data between major collections, percent (0: V8 decides, up to 300); widened to 300 while large objects move unless set higher; at most 400; lower trades CPU for memory, higher the reverse', int('--heap-growth-percent', 0), DEFAULT_NODE_OPTIONS.heapGrowthPercent)
     .option('--peer-deadline-ms <ms>', 'deadline of calls to peers', int('--peer-deadline-ms', 100), DEFAULT_NODE_OPTIONS.peerDeadlineMs)
+    .option('--max-shards <n>', 'most shards per bucket, splits included (at most 1048576)', int('--max-shards', 1), DEFAULT_NODE_OPTIONS.maxShards)
+    .option('--split-rate-limit <n>', 'at most this many splits of one bucket begin per --split-rate-interval-ms', int('--split-rate-limit', 1), DEFAULT_NODE_OPTIONS.splitRateLimit)
+    .option('--split-rate-interval-ms <ms>', 'window of --split-rate-limit', int('--split-rate-interval-ms', 1), DEFAULT_NODE_OPTIONS.splitRateIntervalMs)
+    .option('--durability <mode>', 'default (batches not fsynced) or fsync (acknowledged means on disk: LevelDB batches with sync, blob directory entries fsynced)', DEFAULT_NODE_OPTIONS.durability)
+    .option('--stream-idle-ms <ms>', 'a stream waiting this long for its client (next message in, a read out) ends with DEADLINE_EXCEEDED', int('--stream-idle-ms', 100), DEFAULT_NODE_OPTIONS.streamIdleMs)
+    .option('--stream-min-bytes-per-sec <n>', 'least bytes/s a stream must move over each --stream-idle-ms of waiting for its client', int('--stream-min-bytes-per-sec', 0), DEFAULT_NODE_OPTIONS.streamMinBytesPerSec)
+    .option('--max-inflight-per-client <n>', 'one caller\'s share of --max-inflight (default half)', int('--max-inflight-per-client', 1))
+    .option('--max-buffered-bytes <n>', 'bytes all unfinished uploads may hold in memory (default 256 MiB or four shares)', int('--max-buffered-bytes', 1))
+    .option('--max-buffered-bytes-per-client <n>', 'one caller\'s share of --max-buffered-bytes (default 64 MiB, at least --max-message-bytes + 1 MiB)', int('--max-buffered-bytes-per-client', 1))
     .action(async (o) => {
       const sec = securityConfig(program.opts())
       const options = resolveNodeOptions({
@@ -126,7 +136,17 @@ export function buildProgram (): Command {
         dropNotices: o.faultDropNotices,
         splitPauseMs: o.faultSplitPauseMs,
         logLevel: o.logLevel,
-        metrics: o.metrics
+        metrics: o.metrics,
+        maxShards: o.maxShards,
+        splitRateLimit: o.splitRateLimit,
+        splitRateIntervalMs: o.splitRateIntervalMs,
+        metricsTokenFile: o.metricsTokenFile,
+        streamIdleMs: o.streamIdleMs,
+        streamMinBytesPerSec: o.streamMinBytesPerSec,
+        maxInflightPerClient: o.maxInflightPerClient,
+        maxBufferedBytes: o.maxBufferedBytes,
+        maxBufferedBytesPerClient: o.maxBufferedBytesPerClient,
+        durability: o.durability as Durability
       })
       // A node allocates many short-lived objects per synced object (messages,
       // records, keys); a 32 MiB young generation halves the scavenges of the

@@ -3,7 +3,9 @@
  * order on SIGTERM/SIGINT (stop taking calls, drain for a bounded time,
  * stop sync, close LevelDB last). Called by `shardsync node`.
  */
+import fs from 'node:fs'
 import pino, { type Logger } from 'pino'
+import { ShardsyncError } from '../../storage/errors'
 import type { NodeOptions } from '../config'
 import { GrpcSourceClient } from '../rpc/grpc-source-client'
 import { startServer, type RunningServer } from '../rpc/server'
@@ -17,6 +19,19 @@ export function createLogger (level: string): Logger {
   const options = { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime, redact: ['authorization', '*.authorization', 'token', '*.token', 'authToken', '*.authToken'] }
   if (process.stdout.isTTY === true) return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } })
   return pino(options)
+}
+
+/** The /metrics token from its file (trimmed); at least 8 characters, no white space. */
+function readMetricsToken (file: string | undefined): string | undefined {
+  if (file === undefined) return undefined
+  let token: string
+  try {
+    token = fs.readFileSync(file, 'utf8').trim()
+  } catch (err) {
+    throw ShardsyncError.invalidArgument(`--metrics-token-file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'cannot be read'}`)
+  }
+  if (token.length < 8 || token.length > 4096 || /\s/.test(token)) throw ShardsyncError.invalidArgument('the metrics token must be 8-4096 characters without white space')
+  return token
 }
 
 export async function runNode (options: NodeOptions, log: Logger = createLogger(options.logLevel)): Promise<{ node: ShardsyncNode, server: RunningServer, stop: () => Promise<void> }> {
@@ -44,9 +59,13 @@ export async function runNode (options: NodeOptions, log: Logger = createLogger(
       authToken: security.token,
       maxMessageBytes: options.maxMessageBytes,
       maxConcurrentStreams: options.maxConcurrentStreams,
-      maxInflight: options.maxInflight
+      maxInflight: options.maxInflight,
+      maxShards: options.maxShards,
+      onStreamReset: (p) => metrics.observeStreamReset(p.slice(p.lastIndexOf('/') + 1)),
+      streams: { idleMs: options.streamIdleMs, minBytesPerSec: options.streamMinBytesPerSec },
+      shares: { maxInflightPerClient: options.maxInflightPerClient, maxBufferedBytes: options.maxBufferedBytes, maxBufferedBytesPerClient: options.maxBufferedBytesPerClient }
     })
-    if (options.metrics !== undefined) metricsServer = await serveMetrics(metrics, options.metrics)
+    if (options.metrics !== undefined) metricsServer = await serveMetrics(metrics, options.metrics, { token: readMetricsToken(options.metricsTokenFile) })
   } catch (err) {
     await node.close()
     throw err

@@ -13,10 +13,12 @@
  * fields, 64-bit integers as Number, defaults filled in, an unset message
  * field null, bytes as a view into the received buffer), for any valid
  * encoding: fields in any order, repeated scalars (the last wins), unknown
- * fields skipped. Malformed bytes throw, as protobufjs does; grpc-js then
+ * fields skipped. Malformed bytes throw, as protobufjs does (and so do
+ * string fields that are not UTF-8, which protobufjs would replace); grpc-js then
  * fails the call. test/decoded-message.test.ts checks all of this against
  * protobufjs.
  */
+import { isUtf8 } from 'node:buffer'
 import type { FetchedObject__Output } from './generated/shardsync/v1/FetchedObject'
 import type { FetchObjectsResponse__Output } from './generated/shardsync/v1/FetchObjectsResponse'
 import type { ListIndexResponse__Output } from './generated/shardsync/v1/ListIndexResponse'
@@ -109,7 +111,7 @@ function objectInfo (r: Reader): ObjectInfo__Output {
 }
 
 /** Why bytes are not a message; `code` is stable (tests assert on it). */
-export type MalformedCode = 'TRUNCATED' | 'TRUNCATED_FIELD' | 'BAD_VARINT' | 'BAD_TAG' | 'BAD_WIRE_TYPE'
+export type MalformedCode = 'TRUNCATED' | 'TRUNCATED_FIELD' | 'BAD_VARINT' | 'BAD_TAG' | 'BAD_WIRE_TYPE' | 'BAD_UTF8'
 
 function malformed (code: MalformedCode, message: string): RangeError & { code: MalformedCode } {
   return Object.assign(new RangeError(`malformed message: ${message}`), { code })
@@ -188,8 +190,13 @@ class Reader {
     return new Reader(this.buf, start, this.pos)
   }
 
+  /**
+   * A string field; bytes that are not UTF-8 throw (protobufjs would put
+   * U+FFFD in, and two keys would become one on the target).
+   */
   string (): string {
     const start = this.span()
+    if (!isUtf8(this.buf.subarray(start, this.pos))) throw malformed('BAD_UTF8', 'string field is not valid UTF-8')
     return this.buf.toString('utf8', start, this.pos)
   }
 

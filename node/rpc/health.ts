@@ -2,8 +2,9 @@
  * grpc.health.v1.Health for a shardsync node: a thin wrapper around
  * grpc-health-check's HealthImplementation. Called by whoever builds the
  * node's grpc.Server (and by test/reflection.test.ts). Owns the serving
- * status of the whole server ("") and of each shardsync.v1 service; every one
- * of them starts NOT_SERVING until the caller says setServing().
+ * status of the whole server (""), of each shardsync.v1 service and of
+ * writes ("shardsync.v1.Writes"); every one of them starts NOT_SERVING
+ * until the caller says setServing().
  */
 import type * as grpc from '@grpc/grpc-js'
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check'
@@ -15,8 +16,14 @@ export const SHARDSYNC_SERVICE_NAMES = [
   'shardsync.v1.AdminService'
 ] as const
 
-/** The names whose status this wrapper sets: the whole server ("") and each service. */
-const HEALTH_NAMES: readonly string[] = ['', ...SHARDSYNC_SERVICE_NAMES]
+/**
+ * Health of writes alone: NOT_SERVING while the disk is full (reads, and
+ * so "" and every service, stay SERVING; node/space-guard.ts).
+ */
+export const WRITES_HEALTH_NAME = 'shardsync.v1.Writes'
+
+/** The names whose status this wrapper sets: the whole server (""), each service, and writes. */
+const HEALTH_NAMES: readonly string[] = ['', ...SHARDSYNC_SERVICE_NAMES, WRITES_HEALTH_NAME]
 
 export interface Health {
   /** Registers grpc.health.v1.Health (Check, Watch, List) on the server. */
@@ -25,18 +32,27 @@ export interface Health {
   setServing: () => void
   /** Reports NOT_SERVING for "" and every shardsync.v1 service (e.g. on shutdown). */
   setNotServing: () => void
+  /** Writes alone: SERVING or NOT_SERVING (disk full); remembered across setServing. */
+  setWritable: (writable: boolean) => void
 }
 
 export function createHealth (): Health {
   const impl = new HealthImplementation(
     Object.fromEntries(HEALTH_NAMES.map((name) => [name, 'NOT_SERVING']))
   )
+  let writable = true
+  let serving = false
   const setAll = (status: ServingStatus): void => {
-    for (const name of HEALTH_NAMES) impl.setStatus(name, status)
+    serving = status === 'SERVING'
+    for (const name of HEALTH_NAMES) impl.setStatus(name, name === WRITES_HEALTH_NAME && !writable ? 'NOT_SERVING' : status)
   }
   return {
     addToServer: (server) => { impl.addToServer(server) },
     setServing: () => { setAll('SERVING') },
-    setNotServing: () => { setAll('NOT_SERVING') }
+    setNotServing: () => { setAll('NOT_SERVING') },
+    setWritable: (w) => {
+      writable = w
+      impl.setStatus(WRITES_HEALTH_NAME, serving && w ? 'SERVING' : 'NOT_SERVING')
+    }
   }
 }

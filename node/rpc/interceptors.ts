@@ -8,10 +8,12 @@
  *   UNAUTHENTICATED (code UNAUTHENTICATED). The token is never logged.
  * - loadShedInterceptor: at most maxInflight calls at once; beyond that a
  *   call is refused at once with RESOURCE_EXHAUSTED (code OVERLOADED), so a
- *   storm is shed instead of queued into memory.
+ *   storm is shed instead of queued into memory; and at most a share of
+ *   them per caller (CLIENT_SHARE_EXHAUSTED).
  */
 import crypto from 'node:crypto'
 import * as grpc from '@grpc/grpc-js'
+import { callerIdentity, type ClientShares } from './client-shares'
 import { CODE_METADATA_KEY } from './status-map'
 
 const HEALTH_PREFIX = '/grpc.health.v1.Health/'
@@ -45,10 +47,22 @@ export function authInterceptor (token: string): grpc.ServerInterceptor {
 
 export interface InflightGauge { current: number, shed: number }
 
-export function loadShedInterceptor (maxInflight: number, gauge: InflightGauge): grpc.ServerInterceptor {
+/**
+ * With `shares`, each caller (client-shares.ts, callerIdentity) also has at
+ * most its share of the calls in flight: beyond it RESOURCE_EXHAUSTED
+ * (code CLIENT_SHARE_EXHAUSTED), so one client cannot take every slot.
+ */
+export function loadShedInterceptor (maxInflight: number, gauge: InflightGauge, shares?: ClientShares): grpc.ServerInterceptor {
   return (method, call) => {
     if (method.path.startsWith(HEALTH_PREFIX)) return new grpc.ServerInterceptingCall(call)
     let counted = false
+    let who: string | undefined
+    const release = (): void => {
+      if (!counted) return
+      counted = false
+      gauge.current--
+      if (who !== undefined) shares?.leave(who)
+    }
     return new grpc.ServerInterceptingCall(call, {
       start: (next) => {
         next({
@@ -58,15 +72,24 @@ export function loadShedInterceptor (maxInflight: number, gauge: InflightGauge):
               refuse(call, grpc.status.RESOURCE_EXHAUSTED, 'OVERLOADED', 'node is overloaded; retry later')
               return
             }
+            if (shares !== undefined) {
+              const id = callerIdentity(metadata, call.getPeer())
+              if (!shares.enter(id)) {
+                gauge.shed++
+                refuse(call, grpc.status.RESOURCE_EXHAUSTED, 'CLIENT_SHARE_EXHAUSTED', 'this client\'s share of the calls in flight is used up; retry later')
+                return
+              }
+              who = id
+            }
             gauge.current++
             counted = true
             mdNext(metadata)
           },
-          onCancel: () => { if (counted) { counted = false; gauge.current-- } }
+          onCancel: release
         })
       },
       sendStatus: (status, next) => {
-        if (counted) { counted = false; gauge.current-- }
+        release()
         next(status)
       }
     })

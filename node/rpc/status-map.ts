@@ -7,6 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js'
 import type { Logger } from 'pino'
+import { isNoSpace } from '../../storage/database'
 import { ERROR_CODES, ShardsyncError, type ErrorCode } from '../../storage/errors'
 
 export const CODE_METADATA_KEY = 'shardsync-code'
@@ -16,6 +17,9 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, grpc.status>> = Object.f
   INVALID_KEY: grpc.status.INVALID_ARGUMENT,
   INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
   INVALID_NOTICE: grpc.status.INVALID_ARGUMENT,
+  INVALID_ENCODING: grpc.status.INVALID_ARGUMENT,
+  TOO_MANY_ITEMS: grpc.status.INVALID_ARGUMENT,
+  DUPLICATE_CURSOR: grpc.status.INVALID_ARGUMENT,
   OBJECT_TOO_LARGE: grpc.status.INVALID_ARGUMENT,
   BUCKET_NOT_FOUND: grpc.status.NOT_FOUND,
   SHARD_NOT_FOUND: grpc.status.NOT_FOUND,
@@ -26,9 +30,16 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, grpc.status>> = Object.f
   SHARD_SPLITTING: grpc.status.FAILED_PRECONDITION,
   NOTICE_UNCONFIRMED: grpc.status.FAILED_PRECONDITION,
   SPLIT_DEPTH_EXHAUSTED: grpc.status.FAILED_PRECONDITION,
+  SHARD_LIMIT: grpc.status.FAILED_PRECONDITION,
+  SPLIT_RATE_LIMITED: grpc.status.RESOURCE_EXHAUSTED,
   UNKNOWN_PEER: grpc.status.PERMISSION_DENIED,
   UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
   OVERLOADED: grpc.status.RESOURCE_EXHAUSTED,
+  CLIENT_SHARE_EXHAUSTED: grpc.status.RESOURCE_EXHAUSTED,
+  MESSAGE_TOO_LARGE: grpc.status.RESOURCE_EXHAUSTED,
+  STREAM_IDLE: grpc.status.DEADLINE_EXCEEDED,
+  STREAM_TOO_SLOW: grpc.status.DEADLINE_EXCEEDED,
+  NO_SPACE: grpc.status.RESOURCE_EXHAUSTED,
   DATABASE_LOCKED: grpc.status.UNAVAILABLE,
   DATABASE_CORRUPT: grpc.status.INTERNAL,
   NODE_CLOSING: grpc.status.UNAVAILABLE,
@@ -44,6 +55,11 @@ export function toServiceError (err: unknown, log: Logger, method: string): Part
   if (err instanceof ShardsyncError && err.code !== 'INTERNAL') {
     metadata.set(CODE_METADATA_KEY, err.code)
     return { code: STATUS_BY_CODE[err.code], details: err.message, metadata }
+  }
+  // A full disk reached through a write that is not a batch (a blob file, a single put).
+  if (isNoSpace(err)) {
+    metadata.set(CODE_METADATA_KEY, 'NO_SPACE')
+    return { code: STATUS_BY_CODE.NO_SPACE, details: ShardsyncError.noSpace().message, metadata }
   }
   log.error({ err, method }, 'internal error')
   metadata.set(CODE_METADATA_KEY, 'INTERNAL')

@@ -40,7 +40,10 @@ function vm (pid: number, field: 'VmHWM' | 'VmRSS'): number {
 }
 
 t.test('64 writers + listing storm against --max-inflight 32', async t => {
-  const node = new NodeProcess({ site: 'storm', args: ['--shards', '4', '--split-threshold', '2000', '--max-inflight', String(MAX_INFLIGHT)] })
+  // Every call comes from one address: one client's share is all of
+  // --max-inflight here, so it is the node's limit that sheds (per-client
+  // shares are test/security/stalled-streams.test.ts).
+  const node = new NodeProcess({ site: 'storm', args: ['--shards', '4', '--split-threshold', '2000', '--max-inflight', String(MAX_INFLIGHT), '--max-inflight-per-client', String(MAX_INFLIGHT)] })
   t.teardown(async () => { await node.stop().catch(() => null); fs.rmSync(node.dataDir, { recursive: true, force: true }) })
   await node.start()
   const pid = node.proc?.pid as number

@@ -1,0 +1,97 @@
+/**
+ * The first server interceptor, the one grpc-js hands its own call object
+ * (installed first by server.ts). Two jobs that need that object:
+ *
+ * 1. resetCall(): ends a call at once with an HTTP/2 RST_STREAM (CANCEL).
+ *    A server stream whose client stopped reading cannot end otherwise:
+ *    its status waits behind the unread messages, which HTTP/2 flow control
+ *    holds (and so do those messages, in memory). The stream watch
+ *    (stream-watch.ts) uses it after it has queued its status, and every
+ *    call is reset that way when its status, once sent, is still not
+ *    delivered statusGraceMs later (--stream-idle-ms). It reaches grpc-js's http2 stream, a private field; if a
+ *    grpc-js version lacks it, resetCall() returns false and the call ends
+ *    when the client reads or goes.
+ *
+ * 2. Gives a stable "shardsync-code" to the statuses grpc-js sends by
+ *    itself, past every interceptor: a message over --max-message-bytes, in
+ *    or out, ends the call with RESOURCE_EXHAUSTED and no metadata. The
+ *    call's sendStatus is wrapped so that any RESOURCE_EXHAUSTED status
+ *    without a code gets MESSAGE_TOO_LARGE (grpc-js sends that status for
+ *    message sizes only; shardsync's own ones always carry a code) and any
+ *    codeless INTERNAL or UNKNOWN gets INTERNAL.
+ */
+import http2 from 'node:http2'
+import * as grpc from '@grpc/grpc-js'
+import type { ErrorCode } from '../../storage/errors'
+import { CODE_METADATA_KEY } from './status-map'
+
+const resetters = new WeakMap<grpc.Metadata, () => boolean>()
+
+/** Resets the call whose request metadata this is; false if it cannot. */
+export function resetCall (metadata: grpc.Metadata): boolean {
+  return resetters.get(metadata)?.() ?? false
+}
+
+interface Http2StreamLike { close?: (code: number) => void, destroyed?: boolean, closed?: boolean, once?: (ev: 'close', fn: () => void) => unknown }
+
+export interface BaseCallOptions {
+  /**
+   * A call whose status is sent but not delivered this long after (its
+   * client does not read what is queued before it) is reset. Undefined: never.
+   */
+  statusGraceMs?: number
+  /** Called with the method path of each call reset so. */
+  onReset?: (path: string) => void
+}
+
+export function baseCallInterceptor (opts: BaseCallOptions = {}): grpc.ServerInterceptor {
+  return (method, call) => {
+    const streamOf = (): Http2StreamLike | undefined => (call as unknown as { stream?: Http2StreamLike }).stream
+    const reset = (): boolean => {
+      const stream = streamOf()
+      if (typeof stream?.close !== 'function') return false
+      if (stream.destroyed !== true && stream.closed !== true) stream.close(http2.constants.NGHTTP2_CANCEL)
+      return true
+    }
+    const send0 = call.sendStatus.bind(call)
+    const send = (status: Parameters<typeof send0>[0]): void => {
+      send0(status)
+      const grace = opts.statusGraceMs
+      const stream = streamOf()
+      if (grace === undefined || stream === undefined || stream.closed === true || stream.destroyed === true) return
+      const timer = setTimeout(() => {
+        if (stream.closed === true || stream.destroyed === true) return
+        if (reset()) opts.onReset?.(method.path)
+      }, grace)
+      timer.unref()
+      stream.once?.('close', () => clearTimeout(timer))
+    }
+    call.sendStatus = (status: Parameters<typeof send0>[0]) => {
+      const code = codeFor(status.code)
+      if (code !== undefined && (status.metadata == null || status.metadata.get(CODE_METADATA_KEY).length === 0)) {
+        const metadata = status.metadata?.clone() ?? new grpc.Metadata()
+        metadata.set(CODE_METADATA_KEY, code)
+        send({ ...status, metadata })
+        return
+      }
+      send(status)
+    }
+    return new grpc.ServerInterceptingCall(call, {
+      start: (next) => {
+        next({
+          onReceiveMetadata: (metadata, mdNext) => { resetters.set(metadata, reset); mdNext(metadata) }
+        })
+      }
+    })
+  }
+}
+
+/** The code of a codeless status; undefined: leave it (OK, and what grpc-js's peer computes itself: cancel, deadline). */
+function codeFor (status: grpc.status): ErrorCode | undefined {
+  switch (status) {
+    case grpc.status.RESOURCE_EXHAUSTED: return 'MESSAGE_TOO_LARGE'
+    case grpc.status.INTERNAL:
+    case grpc.status.UNKNOWN: return 'INTERNAL'
+    default: return undefined
+  }
+}
