@@ -246,11 +246,15 @@ export class BucketWriter {
       const header = headerOf(shard)
 
       if (m.mode === 'local') {
-        m.mtime = Math.max(now, (old?.mtime ?? 0) + 1)
-      } else if (old !== undefined && compareVersions(m, old) <= 0) {
+        // Above the bucket's floor (its newest applied bucket delete, see
+        // node/sync/bucket-rules.ts), so that no delete of it can sweep it.
+        m.mtime = Math.max(now, (old?.mtime ?? 0) + 1, (record.floor?.mtime ?? 0) + 1)
+      } else if ((old !== undefined && compareVersions(m, old) <= 0) || (m.kind === 'put' && record.floor !== undefined && compareVersions(m, record.floor) <= 0)) {
+        // A replicated put at or below the floor belongs to a deleted past of
+        // the bucket: dropped like a version that is not newer.
         // Not newer than what we hold: drop it, and any chunks it uploaded.
         if (m.kind === 'put' && m.uploaded) dropData(ops, dropped, garbage, m.dataId, m.chunks, m.blob, true)
-        outcomes.push({ p, result: { applied: false, version: versionOf(old), shard, existed: live } })
+        outcomes.push({ p, result: { applied: false, version: old !== undefined ? versionOf(old) : { size: 0, etag: '', mtime: m.mtime, site: m.site }, shard, existed: live } })
         continue
       }
       if (m.kind === 'delete' && m.mode === 'local' && !live) {

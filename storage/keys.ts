@@ -7,6 +7,8 @@
  *
  *   meta                                  node metadata {format, siteId}
  *   b!<bucketName>                        bucket record
+ *   bt!<bucketName>!<genId>               bucket tombstone: a deleted generation (storage/bucket-lifecycle.ts)
+ *   bd!<bucketId>                         drop job: storage of a deleted bucket, removed page by page
  *   s!<bucketId>!<shard:8>                shard header (split state, counts, lineage)
  *   i!<bucketId>!<shard:8>!<objectKey>    shard index entry (moves on split)
  *   h!<bucketId>!<objectKey>              object head or tombstone (never moves)
@@ -53,6 +55,10 @@ export const META_KEY = 'meta'
 
 export function bucketKey (name: string): string { return `b${SEP}${name}` }
 export const BUCKETS_PREFIX = `b${SEP}`
+export function bucketTombstoneKey (name: string, genId: string): string { return `bt${SEP}${name}${SEP}${genId}` }
+export const BUCKET_TOMBSTONES_PREFIX = `bt${SEP}`
+export function bucketDropKey (bucketId: string): string { return `bd${SEP}${bucketId}` }
+export const BUCKET_DROPS_PREFIX = `bd${SEP}`
 
 export function shardKey (bucketId: string, shard: number): string { return `s${SEP}${bucketId}${SEP}${hex8(shard)}` }
 export function shardsPrefix (bucketId: string): string { return `s${SEP}${bucketId}${SEP}` }
@@ -88,6 +94,7 @@ export const PROGRESS_PREFIX = `p${SEP}`
 
 export function sourceBucketKey (siteId: string, srcBucketId: string): string { return `r${SEP}${siteId}${SEP}${srcBucketId}` }
 export function sourceBucketsPrefix (siteId: string): string { return `r${SEP}${siteId}${SEP}` }
+export const SOURCE_BUCKETS_PREFIX = `r${SEP}`
 
 export function outboxKey (peerId: string, seq: number): string { return `x${SEP}${peerId}${SEP}${hex16(seq)}` }
 export function outboxPrefix (peerId: string): string { return `x${SEP}${peerId}${SEP}` }

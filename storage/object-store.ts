@@ -21,7 +21,8 @@ import * as keys from './keys'
 import { OriginRuns } from './origin-runs'
 import { keyHash } from './routing'
 import { BucketWriter, type BatchOp, type BucketState, type Mutation, type MutationResult } from './bucket-writer'
-import type { BucketRecord, IndexEntry, LogRecord, ObjectHead, ObjectVersion, ShardHeader } from './records'
+import { compareVersions, type BucketGeneration, type BucketRecord, type BucketTombstoneRecord, type IndexEntry, type LogRecord, type ObjectHead, type ObjectVersion, type ShardHeader } from './records'
+import { pendingDropJobs, runDropJob } from './bucket-drop'
 import { prepareReplicaPuts, Upload, type ReplicaObject } from './upload'
 import { validateBucketName, validateObjectKey } from './validate'
 
@@ -98,6 +99,18 @@ export interface CreateBucketInput {
   autoSplit?: boolean
 }
 
+/** What a replica bucket takes from its source: the generation, merged ids and floor. */
+export interface ReplicaBucketInput {
+  name: string
+  initialShards: number
+  gen: BucketGeneration
+  merged?: string[]
+  floor?: { mtime: number, site: string }
+}
+
+/** A name for the bucket of this id, accepted wherever a bucket name is (see bucketState). */
+export function bucketRef (bucketId: string): string { return `@${bucketId}` }
+
 export interface ListedObject extends ObjectVersion { key: string }
 export interface LoggedChange extends LogRecord { shard: number, seq: number }
 
@@ -130,6 +143,7 @@ export class ObjectStore extends EventEmitter {
   static async open (db: Database, options: ObjectStoreOptions): Promise<ObjectStore> {
     const store = new ObjectStore(db, options)
     await store.load()
+    store.resumeSweeps()
     return store
   }
 
@@ -149,6 +163,14 @@ export class ObjectStore extends EventEmitter {
       this.addBucketState({ ...record, shardCount: shards.length }, shards)
     }
     await this.dropAbandonedUploads()
+    for (const id of await pendingDropJobs(this.db)) await runDropJob(this.db, id)
+  }
+
+  /** Floor sweeps a crash interrupted run again (after open: they use the writers). */
+  private resumeSweeps (): void {
+    for (const state of this.buckets.values()) {
+      if (state.record.sweeping !== undefined) void this.sweep(state).catch((err) => this.emit('bucket-error', err))
+    }
   }
 
   /**
@@ -204,18 +226,26 @@ export class ObjectStore extends EventEmitter {
     return await this.createBucketUnchecked(name, initialShards, splitThreshold, input.autoSplit ?? d.autoSplit)
   }
 
-  private async createBucketUnchecked (name: string, initialShards: number, splitThreshold: number, autoSplit: boolean): Promise<BucketRecord> {
+  private async createBucketUnchecked (name: string, initialShards: number, splitThreshold: number, autoSplit: boolean, replica?: ReplicaBucketInput): Promise<BucketRecord> {
     if (this.buckets.has(name)) throw ShardsyncError.bucketExists(name)
+    // A new storage id every time, also for a replica or a revived
+    // generation: nothing keyed by an old id (heads, logs, progress objects
+    // of peers) can ever reach the new bucket.
+    const id = crypto.randomBytes(6).toString('hex')
+    const createdMs = Date.now()
     const record: BucketRecord = {
       name,
-      id: crypto.randomBytes(6).toString('hex'),
+      id,
       initialShards,
       shardCount: initialShards,
       splitThreshold,
       autoSplit,
-      createdMs: Date.now(),
-      objectCount: 0
+      createdMs,
+      objectCount: 0,
+      gen: replica?.gen ?? { id, createdMs, site: this.options.siteId }
     }
+    if (replica?.merged !== undefined && replica.merged.length > 0) record.merged = [...replica.merged]
+    if (replica?.floor !== undefined) record.floor = replica.floor
     const shards: ShardHeader[] = []
     const ops: BatchOp[] = [{ type: 'put', key: keys.bucketKey(name), value: record }]
     for (let s = 0; s < initialShards; s++) {
@@ -236,7 +266,7 @@ export class ObjectStore extends EventEmitter {
   }
 
   listBuckets (): BucketRecord[] {
-    return [...this.buckets.values()].map(b => b.record).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+    return [...this.buckets.values()].map(b => b.record.gen !== undefined ? b.record : { ...b.record, gen: this.generation(b.record) }).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
   }
 
   /** The bucket's record, or undefined. */
@@ -250,29 +280,143 @@ export class ObjectStore extends EventEmitter {
 
   /** For the splitter and sync: the live state. Throws BUCKET_NOT_FOUND. */
   bucketState (name: unknown): BucketState {
-    const state = typeof name === 'string' ? this.buckets.get(name) : undefined
+    // '@<id>' (bucketRef) names one bucket by id: a sync worker writes only
+    // into the bucket it began with, never into a later one of that name.
+    const state = typeof name === 'string' ? (name.startsWith('@') ? this.bucketsById.get(name.slice(1)) : this.buckets.get(name)) : undefined
     if (state === undefined) throw ShardsyncError.bucketNotFound(String(name))
     return state
   }
 
+  /**
+   * Deletes an empty bucket (BUCKET_NOT_EMPTY otherwise): the record goes and
+   * a tombstone of its generation, stamped (max(now, floor + 1), site), and a
+   * drop job for its storage come, in one batch; the storage then goes page
+   * by page (storage/bucket-drop.ts). Peers apply the tombstone by the rule
+   * of node/sync/bucket-rules.ts.
+   */
   async deleteBucket (name: string): Promise<void> {
     const state = this.bucketState(name)
     if (state.record.objectCount > 0) throw ShardsyncError.bucketNotEmpty(name)
     await state.writer.exclusive(async () => {
+      if (this.buckets.get(name) !== state) throw ShardsyncError.bucketNotFound(name)
       if (state.record.objectCount > 0) throw ShardsyncError.bucketNotEmpty(name)
-      const id = state.record.id
-      const ops: BatchOp[] = [{ type: 'del', key: keys.bucketKey(name) }]
-      for (const h of state.shards) ops.push({ type: 'del', key: keys.shardKey(id, h.shard) })
-      await writeBatch(this.db, ops)
-      this.buckets.delete(name)
-      this.bucketsById.delete(id)
-      state.writer.failAll(ShardsyncError.bucketNotFound(name))
-      // Leftovers (tombstones, logs) are unreachable without the record;
-      // clearing them is best-effort housekeeping.
-      for (const prefix of [keys.headPrefix(id), keys.bucketLogPrefix(id), keys.bucketIndexPrefix(id)]) {
-        await this.db.clear(keys.prefixRange(prefix))
-      }
+      await this.dropLocked(state, { mtime: Math.max(Date.now(), (state.record.floor?.mtime ?? 0) + 1), site: this.options.siteId })
     })
+  }
+
+  /** Under the writer's exclusive lock: one batch drops the bucket, then its storage goes. */
+  private async dropLocked (state: BucketState, version: { mtime: number, site: string }): Promise<void> {
+    const { name, id } = state.record
+    const gen = this.generation(state.record)
+    const merged = state.record.merged ?? []
+    const tombstone: BucketTombstoneRecord = { name, gen, merged, version }
+    const ops: BatchOp[] = [{ type: 'del', key: keys.bucketKey(name) }, { type: 'put', key: keys.bucketDropKey(id), value: { id, name } }]
+    for (const g of [gen.id, ...merged]) ops.push({ type: 'put', key: keys.bucketTombstoneKey(name, g), value: tombstone })
+    await writeBatch(this.db, ops)
+    this.buckets.delete(name)
+    this.bucketsById.delete(id)
+    state.writer.failAll(ShardsyncError.bucketNotFound(name))
+    this.emit('bucket-dropped', name, id)
+    void runDropJob(this.db, id).catch((err) => this.emit('bucket-error', err))
+  }
+
+  /** The generation of a bucket (records from before generations: its own id, local site). */
+  generation (record: BucketRecord): BucketGeneration {
+    return record.gen ?? { id: record.id, createdMs: record.createdMs, site: this.options.siteId }
+  }
+
+  /** Creates the local replica of a peer's bucket generation (or revives a deleted one). */
+  async createReplicaBucket (input: ReplicaBucketInput): Promise<BucketRecord> {
+    const name = validateBucketName(input.name)
+    const d = this.options.defaults
+    return await this.createBucketUnchecked(name, input.initialShards, d.splitThreshold, d.autoSplit, input)
+  }
+
+  /** The bucket takes another generation and/or merged ids (it lost the name to a peer's). */
+  async adoptGeneration (ref: string, gen: BucketGeneration | undefined, merged: string[] | undefined): Promise<void> {
+    const state = this.bucketState(ref)
+    await state.writer.exclusive(async () => {
+      const rec: BucketRecord = { ...state.record, gen: gen ?? this.generation(state.record) }
+      if (merged !== undefined) rec.merged = [...merged]
+      await this.db.put(keys.bucketKey(rec.name), rec)
+      state.record = rec
+    })
+  }
+
+  /**
+   * Raises the bucket's floor to `version` (a bucket delete of its
+   * generation) and deletes every live object at or below it, page by page.
+   * With dropIfEmpty, the bucket is then dropped if it holds no live object
+   * (the delete won); otherwise it stays (the delete lost). The floor and the
+   * intent are saved first, so that a crash resumes the sweep at open.
+   */
+  async applyBucketFloor (ref: string, version: { mtime: number, site: string }, dropIfEmpty: boolean): Promise<'dropped' | 'kept' | 'gone'> {
+    const state = this.bucketState(ref)
+    await state.writer.exclusive(async () => {
+      const floor = state.record.floor === undefined || compareVersions(version, state.record.floor) > 0 ? version : state.record.floor
+      const rec: BucketRecord = { ...state.record, floor, sweeping: dropIfEmpty || state.record.sweeping === 'drop' ? 'drop' : 'keep' }
+      await this.db.put(keys.bucketKey(rec.name), rec)
+      state.record = rec
+    })
+    return await this.sweep(state)
+  }
+
+  private async sweep (state: BucketState): Promise<'dropped' | 'kept' | 'gone'> {
+    const { id } = state.record
+    const base = keys.headPrefix(id)
+    let after = ''
+    for (;;) {
+      const floor = state.record.floor
+      if (floor === undefined || this.bucketsById.get(id) !== state) break
+      const page = await this.db.iterator({ gt: base + after, lt: keys.prefixRange(base).lt, limit: MAX_PAGE }).all()
+      if (page.length === 0) break
+      after = page[page.length - 1][0].slice(base.length)
+      const old: Mutation[] = []
+      for (const [k, v] of page) {
+        const h = v as ObjectHead
+        if (h.deleted === true || compareVersions(h, floor) > 0) continue
+        const key = k.slice(base.length)
+        old.push({ kind: 'delete', key, hash: keyHash(key), mode: 'replica', mtime: floor.mtime, site: floor.site })
+      }
+      if (old.length > 0) await state.writer.submitMany(old)
+    }
+    if (this.bucketsById.get(id) !== state) return 'gone'
+    return await state.writer.exclusive(async () => {
+      if (this.bucketsById.get(id) !== state) return 'gone'
+      const floor = state.record.floor
+      if (state.record.sweeping === 'drop' && state.record.objectCount === 0 && floor !== undefined) {
+        await this.dropLocked(state, floor)
+        return 'dropped'
+      }
+      const rec: BucketRecord = { ...state.record }
+      delete rec.sweeping
+      await this.db.put(keys.bucketKey(rec.name), rec)
+      state.record = rec
+      return 'kept'
+    })
+  }
+
+  /** Keeps a peer's bucket tombstone, if newer than the one held for its generation. */
+  async putBucketTombstone (t: BucketTombstoneRecord): Promise<void> {
+    const key = keys.bucketTombstoneKey(t.name, t.gen.id)
+    const had = await this.db.get(key) as BucketTombstoneRecord | undefined
+    if (had !== undefined && compareVersions(t.version, had.version) <= 0) return
+    await this.db.put(key, t)
+  }
+
+  async getBucketTombstone (name: string, genId: string): Promise<BucketTombstoneRecord | undefined> {
+    return await this.db.get(keys.bucketTombstoneKey(name, genId)) as BucketTombstoneRecord | undefined
+  }
+
+  /** Every bucket tombstone (one per deleted generation id; bounded: see the README's follow-up on their collection). */
+  async listBucketTombstones (): Promise<BucketTombstoneRecord[]> {
+    const out: BucketTombstoneRecord[] = []
+    for await (const [k, v] of this.db.iterator(keys.prefixRange(keys.BUCKET_TOMBSTONES_PREFIX))) {
+      const t = v as BucketTombstoneRecord
+      // One entry per generation: the merged ids' copies are left out.
+      if (k === keys.bucketTombstoneKey(t.name, t.gen.id)) out.push(t)
+    }
+    return out
   }
 
   // ---- shards -----------------------------------------------------------

@@ -11,6 +11,7 @@
  */
 import { writeBatch, type Database } from './database'
 import * as keys from './keys'
+import { releaseSourceBucket } from './bucket-drop'
 
 export type ShardSyncState = 'full' | 'incremental'
 
@@ -51,6 +52,8 @@ export interface SourceBucketRecord {
   srcName: string
   /** Local bucket the source bucket syncs into (same name). */
   bucket: string
+  /** Its id: the sync state goes with that bucket (storage/bucket-drop.ts). */
+  localBucketId?: string
   /** Source shard count when syncing of the bucket began. */
   initialShardCount: number
   /** Highest source shard count seen (ListShards, QuerySplitState, notices). */
@@ -164,6 +167,15 @@ export class ProgressStore {
       ops.push({ type: 'put', key: keys.progressKey(record.site, record.srcBucketId, shard), value: p })
     }
     await writeBatch(this.db, ops)
+  }
+
+  /**
+   * Forgets a source bucket: its record, then its progress objects. A crash
+   * in between leaves progress objects without a record; startSourceBucket
+   * callers release first, so none of them is ever resumed.
+   */
+  async release (site: string, srcBucketId: string): Promise<void> {
+    await releaseSourceBucket(this.db, site, srcBucketId)
   }
 
   async updateSourceBucket (site: string, srcBucketId: string, change: (r: SourceBucketRecord) => SourceBucketRecord | undefined): Promise<SourceBucketRecord | undefined> {

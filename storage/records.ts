@@ -14,6 +14,28 @@ export interface BucketRecord {
   autoSplit: boolean
   createdMs: number
   objectCount: number
+  /**
+   * The bucket's generation: its identity on every site (node/sync/bucket-rules.ts).
+   * Absent in records written before generations: {id, createdMs, local site}.
+   */
+  gen?: BucketGeneration
+  /** Generation ids merged into this one (concurrent creates of the name). */
+  merged?: string[]
+  /** Newest bucket delete applied to this bucket that it survived or is sweeping. */
+  floor?: { mtime: number, site: string }
+  /** A floor sweep is under way (resumed at open); 'drop': drop the bucket if it ends empty. */
+  sweeping?: 'drop' | 'keep'
+}
+
+export interface BucketGeneration { id: string, createdMs: number, site: string }
+
+/** A deleted bucket generation (bt!<name>!<genId>). */
+export interface BucketTombstoneRecord {
+  name: string
+  gen: BucketGeneration
+  merged: string[]
+  /** The delete's version (mtime, site). */
+  version: { mtime: number, site: string }
 }
 
 export interface ShardHeader {

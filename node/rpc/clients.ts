@@ -23,6 +23,8 @@ export interface ClientOptions {
   credentials?: grpc.ChannelCredentials
   /** Metadata sent with every call (site id, later auth). */
   metadata?: Record<string, string>
+  /** Metadata for one call, from its request message (a unary or server-streaming call's). */
+  perCall?: (request: unknown) => Record<string, string> | undefined
 }
 
 /** Receive window of client connections (see createClients). */
@@ -41,9 +43,11 @@ export function createClients (address: string, opts: ClientOptions = {}): Clien
     'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW_BYTES
   }
   const extra = opts.metadata
-  if (extra !== undefined && Object.keys(extra).length > 0) {
+  const perCall = opts.perCall
+  if ((extra !== undefined && Object.keys(extra).length > 0) || perCall !== undefined) {
     options.callInvocationTransformer = (props) => {
-      for (const [k, v] of Object.entries(extra)) props.metadata.set(k, v)
+      for (const [k, v] of Object.entries(extra ?? {})) props.metadata.set(k, v)
+      for (const [k, v] of Object.entries(perCall?.(props.argument) ?? {})) props.metadata.set(k, v)
       return props
     }
   }

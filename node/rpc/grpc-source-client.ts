@@ -17,7 +17,7 @@ import type { PullChangesResponse__Output } from './generated/shardsync/v1/PullC
 import type { QuerySplitStateResponse__Output } from './generated/shardsync/v1/QuerySplitStateResponse'
 import { fromObjectInfo, fromShardMessage, fromSplitState } from './messages'
 import { fromServiceError } from './status-map'
-import { SITE_METADATA_KEY } from './sync-service'
+import { BUCKET_ID_METADATA_KEY, SITE_METADATA_KEY } from './sync-service'
 
 /** Streams of object data may run long; they are bounded, not unbounded. */
 const FETCH_DEADLINE_MS = 10 * 60_000
@@ -32,19 +32,37 @@ export interface GrpcSourceClientOptions {
 
 export class GrpcSourceClient implements SourceClient {
   private readonly clients: Clients
+  private readonly bucketIds = new Map<string, string>()
 
   constructor (private readonly peer: PeerAddress, private readonly opts: GrpcSourceClientOptions) {
     this.clients = createClients(peer.address, {
       credentials: opts.credentials,
-      metadata: { ...opts.metadata, [SITE_METADATA_KEY]: opts.localSite }
+      metadata: { ...opts.metadata, [SITE_METADATA_KEY]: opts.localSite },
+      perCall: (req) => {
+        const bucket = (req as { bucket?: unknown } | undefined)?.bucket
+        const id = typeof bucket === 'string' ? this.bucketIds.get(bucket) : undefined
+        return id === undefined ? undefined : { [BUCKET_ID_METADATA_KEY]: id }
+      }
     })
+  }
+
+  expectBucketId (name: string, id: string | undefined): void {
+    if (id === undefined) this.bucketIds.delete(name)
+    else this.bucketIds.set(name, id)
   }
 
   get peerId (): string { return this.peer.id }
 
   async listBuckets (): Promise<SourceBucket[]> {
-    const res = await callUnary<object, ListBucketsResponse__Output>(this.clients.object, 'ListBuckets', {}, this.opts.deadlineMs)
-    return res.buckets.map(b => ({ name: b.name, id: b.id, shardCount: b.shardCount }))
+    const res = await callUnary<object, ListBucketsResponse__Output>(this.clients.object, 'ListBuckets', { includeDeleted: true }, this.opts.deadlineMs)
+    return res.buckets.map(b => {
+      const out: SourceBucket = { name: b.name, id: b.id, shardCount: b.shardCount, deleted: b.deleted }
+      // A peer from before generations sends none: its bucket is its own generation.
+      out.gen = b.generationId !== '' ? { id: b.generationId, createdMs: Number(b.generationCreatedMs), site: b.generationSite } : { id: b.id, createdMs: Number(b.createdMs), site: this.peer.id }
+      if (b.mergedGenerations.length > 0) out.merged = b.mergedGenerations
+      if (b.floorSite !== '') out.floor = { mtime: Number(b.floorMs), site: b.floorSite }
+      return out
+    })
   }
 
   async listShards (bucket: string): Promise<{ bucketId: string, shards: SourceShard[] }> {

@@ -3,7 +3,7 @@
  * by the handlers (node records -> messages) and the gRPC source client
  * (messages -> node types).
  */
-import type { BucketRecord, ObjectVersion, SplitStateName } from '../../storage/records'
+import type { BucketRecord, BucketTombstoneRecord, ObjectVersion, SplitStateName } from '../../storage/records'
 import type { SourceObjectInfo, SourceShard } from '../sync/source-client'
 import type { Bucket } from './generated/shardsync/v1/Bucket'
 import type { ObjectInfo, ObjectInfo__Output } from './generated/shardsync/v1/ObjectInfo'
@@ -19,7 +19,28 @@ export function bucketMessage (r: BucketRecord): Bucket {
     splitThreshold: r.splitThreshold,
     autoSplit: r.autoSplit,
     createdMs: r.createdMs,
-    objectCount: r.objectCount
+    objectCount: r.objectCount,
+    generationId: r.gen?.id ?? r.id,
+    generationCreatedMs: r.gen?.createdMs ?? r.createdMs,
+    generationSite: r.gen?.site ?? '',
+    mergedGenerations: r.merged ?? [],
+    floorMs: r.floor?.mtime ?? 0,
+    floorSite: r.floor?.site ?? '',
+    deleted: false
+  }
+}
+
+/** A bucket tombstone as ListBuckets(include_deleted) lists it. */
+export function bucketTombstoneMessage (t: BucketTombstoneRecord): Bucket {
+  return {
+    name: t.name,
+    generationId: t.gen.id,
+    generationCreatedMs: t.gen.createdMs,
+    generationSite: t.gen.site,
+    mergedGenerations: t.merged,
+    floorMs: t.version.mtime,
+    floorSite: t.version.site,
+    deleted: true
   }
 }
 

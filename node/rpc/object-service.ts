@@ -12,7 +12,7 @@ import type { PutObjectRequest__Output } from './generated/shardsync/v1/PutObjec
 import { asResponse, DATA_HEADROOM, dataMessage } from './encoded-message'
 import { assertWellFormed, clientStream, serverStream, unary, type StreamWriter, type RpcContext } from './handler-kit'
 import { callerIdentity } from './client-shares'
-import { bucketMessage, objectInfoMessage } from './messages'
+import { bucketMessage, bucketTombstoneMessage, objectInfoMessage } from './messages'
 import { StreamWatch } from './stream-watch'
 import { GET_OBJECT_RESPONSE } from './wire-format'
 
@@ -25,7 +25,9 @@ export function objectServiceHandlers (node: ShardsyncNode, ctx: RpcContext): Ob
       splitThreshold: Number(req.splitThreshold),
       autoSplit: req._autoSplit === 'autoSplit' ? req.autoSplit : undefined
     }))),
-    ListBuckets: unary(ctx, 'ListBuckets', () => ({ buckets: store.listBuckets().map(bucketMessage) })),
+    ListBuckets: unary(ctx, 'ListBuckets', async (req) => ({
+      buckets: [...store.listBuckets().map(bucketMessage), ...(req.includeDeleted ? (await store.listBucketTombstones()).map(bucketTombstoneMessage) : [])]
+    })),
     DeleteBucket: unary(ctx, 'DeleteBucket', async (req) => { await store.deleteBucket(req.name); return {} }),
     PutObject: clientStream(ctx, 'PutObject', async (call) => await putObject(node, ctx, call)),
     GetObject: serverStream(ctx, 'GetObject', async (req, write) => await streamObject(node, req.bucket, req.key, write)),

@@ -4,6 +4,7 @@
  * "shardsync-site" metadata key.
  */
 import type * as grpc from '@grpc/grpc-js'
+import { ShardsyncError } from '../../storage/errors'
 import type { ShardsyncNode } from '../shardsync-node'
 import type { SyncServiceHandlers } from './generated/shardsync/v1/SyncService'
 import { asResponse, DATA_HEADROOM, dataMessage, indexPageMessage, packedObjectsMessage, type PackedObject } from './encoded-message'
@@ -13,6 +14,13 @@ import { streamObject } from './object-service'
 import { FETCH_OBJECTS_RESPONSE } from './wire-format'
 
 export const SITE_METADATA_KEY = 'shardsync-site'
+/**
+ * The caller's expected id of the bucket named in the request: when sent
+ * and the bucket of that name is another one (deleted and re-created), the
+ * call fails with BUCKET_NOT_FOUND, so a target never reads a new bucket
+ * into the sync state of an old one.
+ */
+export const BUCKET_ID_METADATA_KEY = 'shardsync-bucket-id'
 
 /** Objects up to this size are packed several to a FetchObjects message... */
 const PACK_OBJECT_BYTES = 64 * 1024
@@ -25,19 +33,28 @@ export function callerSite (call: { metadata: grpc.Metadata }): string | undefin
   return typeof v === 'string' ? v : undefined
 }
 
+function checkBucketId (node: ShardsyncNode, call: { metadata: grpc.Metadata }, bucket: string): void {
+  const want = call.metadata.get(BUCKET_ID_METADATA_KEY)[0]
+  if (typeof want !== 'string' || want === '') return
+  if (node.store.getBucket(bucket)?.id !== want) throw ShardsyncError.bucketNotFound(bucket)
+}
+
 export function syncServiceHandlers (node: ShardsyncNode, ctx: RpcContext): SyncServiceHandlers {
   const source = node.source
   return {
-    ListShards: unary(ctx, 'ListShards', (req) => {
+    ListShards: unary(ctx, 'ListShards', (req, call) => {
+      checkBucketId(node, call, req.bucket)
       const r = source.listShards(req.bucket)
       return { bucketId: r.bucketId, shards: r.shards.map(shardMessage) }
     }),
-    ListIndex: unary(ctx, 'ListIndex', async (req) => {
+    ListIndex: unary(ctx, 'ListIndex', async (req, call) => {
+      checkBucketId(node, call, req.bucket)
       const page = await source.listIndex(req.bucket, req.shard, req.marker, req.limit)
       return asResponse(indexPageMessage(page.entries, page.nextMarker))
     }),
     GetObject: serverStream(ctx, 'GetObject', async (req, write) => await streamObject(node, req.bucket, req.key, write)),
-    FetchObjects: serverStream(ctx, 'FetchObjects', async (req, write) => {
+    FetchObjects: serverStream(ctx, 'FetchObjects', async (req, write, _signal, call) => {
+      checkBucketId(node, call, req.bucket)
       // Small objects and misses are packed many to a message; a bigger
       // object goes alone: its info, then its data messages.
       let packed: PackedObject[] = []
@@ -68,12 +85,14 @@ export function syncServiceHandlers (node: ShardsyncNode, ctx: RpcContext): Sync
       }
       await flush()
     }),
-    QuerySplitState: unary(ctx, 'QuerySplitState', (req) => {
+    QuerySplitState: unary(ctx, 'QuerySplitState', (req, call) => {
+      checkBucketId(node, call, req.bucket)
       const s = source.querySplitState(req.bucket, req.shard)
       return { state: splitStateMessage(s.state), newShards: s.newShards, logSeq: s.logSeq, bucketId: s.bucketId, shardCount: s.shardCount, filling: s.filling }
     }),
     NotifyReshardComplete: unary(ctx, 'NotifyReshardComplete', async (req, call) => await node.notices.receive(req.sourceReshardSyncInfo, callerSite(call))),
     PullChanges: unary(ctx, 'PullChanges', async (req, call) => {
+      checkBucketId(node, call, req.bucket)
       const answer = await source.pullChanges(req.bucket, req.cursors.map(c => ({ shard: c.shard, afterSeq: Number(c.afterSeq) })), {
         limit: req.limit, waitMs: req.waitMs, excludeOrigin: req.excludeOrigin, maxInlineBytes: req.maxInlineBytes, signal: cancelSignal(call)
       })

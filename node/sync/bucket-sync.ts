@@ -23,7 +23,7 @@
  */
 import type { Logger } from 'pino'
 import { isShardsyncError } from '../../storage/errors'
-import { replicaInitialShards, type ObjectStore } from '../../storage/object-store'
+import { bucketRef, replicaInitialShards, type ObjectStore } from '../../storage/object-store'
 import type { ProgressRecord, ProgressStore, SourceBucketRecord } from '../../storage/progress-store'
 import type { SyncMode } from '../config'
 import { fullSyncShard, startNewShards, startShard, type ShardSyncContext } from './shard-sync'
@@ -100,7 +100,16 @@ export class BucketSync {
   /** The next poll, sent before the current answer was applied. */
   private ahead: { cursors: string, answer: () => Promise<PullAnswer> } | undefined
 
-  constructor (private readonly deps: BucketSyncDeps, readonly source: SourceBucket) {
+  /** Local bucket written into, by id (bucketRef): never a later bucket of the same name. */
+  private localRef: string
+
+  /**
+   * localBucketId: the local bucket PeerSync chose. Without it (the protocol
+   * model test's in-memory source), the bucket of the source's name is used,
+   * created at first contact if missing.
+   */
+  constructor (private readonly deps: BucketSyncDeps, readonly source: SourceBucket, public localBucketId?: string) {
+    this.localRef = localBucketId !== undefined ? bucketRef(localBucketId) : source.name
     this.log = deps.log.child({ bucket: source.name, srcBucketId: source.id })
   }
 
@@ -174,27 +183,43 @@ export class BucketSync {
     }
   }
 
-  /** First contact with this source bucket: local bucket and progress objects. */
+  /**
+   * First contact with this source bucket: progress objects. The local
+   * bucket exists (PeerSync made it by the lifecycle rule); sync state left
+   * from another local bucket, or half released, is released first.
+   */
   private async init (): Promise<SourceBucketRecord> {
-    const { progress, client, store } = this.deps
+    const { progress, client } = this.deps
     const existing = await progress.getSourceBucket(client.peerId, this.source.id)
-    if (existing !== undefined) return existing
-    const { shards } = await client.listShards(this.source.name)
-    if (store.getBucket(this.source.name) === undefined) {
-      const sourceEntries = shards.reduce((n, s) => n + s.indexCount, 0)
-      const initialShards = replicaInitialShards(sourceEntries, store.options.defaults)
-      try {
-        await store.createBucket({ name: this.source.name, initialShards })
-        this.log.info({ initialShards, sourceEntries }, 'bucket created from peer')
-      } catch (err) {
-        if (!isShardsyncError(err, 'BUCKET_EXISTS')) throw err
+    if (existing !== undefined) {
+      // Records from before local bucket ids name the bucket only.
+      const localId = existing.localBucketId ?? this.deps.store.getBucket(existing.bucket)?.id
+      if (this.localBucketId === undefined && localId !== undefined) {
+        this.localBucketId = localId
+        this.localRef = bucketRef(localId)
       }
+      if (localId === this.localBucketId) return existing
+    }
+    await progress.release(client.peerId, this.source.id)
+    const { shards } = await client.listShards(this.source.name)
+    if (this.localBucketId === undefined) {
+      const { store } = this.deps
+      if (store.getBucket(this.source.name) === undefined) {
+        try {
+          await store.createBucket({ name: this.source.name, initialShards: replicaInitialShards(shards.reduce((n, s) => n + s.indexCount, 0), store.options.defaults) })
+        } catch (err) {
+          if (!isShardsyncError(err, 'BUCKET_EXISTS')) throw err
+        }
+      }
+      this.localBucketId = store.bucketState(this.source.name).record.id
+      this.localRef = bucketRef(this.localBucketId)
     }
     const record: SourceBucketRecord = {
       site: client.peerId,
       srcBucketId: this.source.id,
       srcName: this.source.name,
       bucket: this.source.name,
+      localBucketId: this.localBucketId,
       initialShardCount: shards.length,
       knownShardCount: shards.length,
       startedMs: Date.now()
@@ -234,7 +259,7 @@ export class BucketSync {
       site: d.client.peerId,
       srcBucketId: this.source.id,
       srcBucket: this.source.name,
-      localBucket: this.record?.bucket ?? this.source.name,
+      localBucket: this.localRef,
       mode: d.mode,
       client: d.client,
       store: d.store,
@@ -300,7 +325,7 @@ export class BucketSync {
       this.ahead = { cursors: cursorsKey(next), answer: prefetch(pull(next)) }
     }
     if (answer.entries.length > 0) {
-      const stats = await transfer.applyChanges(this.record.bucket, this.source.name, answer.entries)
+      const stats = await transfer.applyChanges(this.localRef, this.source.name, answer.entries)
       this.counters.objectsApplied += stats.applied
       this.counters.bytesApplied += stats.bytes
       this.counters.deletesApplied += stats.deleted

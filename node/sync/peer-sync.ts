@@ -5,13 +5,14 @@
  */
 import type { Logger } from 'pino'
 import { isShardsyncError } from '../../storage/errors'
-import type { ObjectStore } from '../../storage/object-store'
+import { bucketRef, replicaInitialShards, type ObjectStore } from '../../storage/object-store'
+import { decide, type BucketDecision, type BucketTombstone, type PeerBucketEntry } from './bucket-rules'
 import type { ProgressStore } from '../../storage/progress-store'
 import type { SyncMode } from '../config'
 import { BucketSync } from './bucket-sync'
 import { RateLimiter } from './rate-limiter'
 import { sleep } from './sleep'
-import type { SourceClient } from './source-client'
+import type { SourceBucket, SourceClient } from './source-client'
 import { ObjectTransfer } from './transfer'
 
 export interface PeerSyncDeps {
@@ -64,31 +65,108 @@ export class PeerSync {
   private async discoverLoop (): Promise<void> {
     while (!this.stopped) {
       try {
-        for (const b of await this.client.listBuckets()) {
-          if (this.buckets.has(b.id)) continue
-          const sync = new BucketSync({
-            localSite: this.deps.localSite,
-            client: this.client,
-            store: this.deps.store,
-            progress: this.deps.progress,
-            transfer: this.transfer,
-            mode: this.deps.mode,
-            intervalMs: this.deps.intervalMs,
-            shardConcurrency: this.deps.shardConcurrency,
-            log: this.log
-          }, b)
-          this.buckets.set(b.id, sync)
-          sync.start()
-        }
+        await this.discover()
         this.lastError = undefined
         this.discovered = true
       } catch (err) {
         if (this.stopped) return
         this.lastError = isShardsyncError(err) ? err.code : 'INTERNAL'
         this.lastErrorAt = Date.now()
-        this.log.warn({ code: this.lastError }, 'listing peer buckets failed')
+        this.log.warn({ code: this.lastError, detail: isShardsyncError(err) ? err.message : String(err) }, 'listing peer buckets failed')
       }
       await sleep(this.deps.intervalMs, this.abort.signal)
     }
+  }
+
+  /**
+   * Reads the peer's bucket list (live buckets and tombstones), applies the
+   * lifecycle rule (node/sync/bucket-rules.ts) to each entry, and then runs
+   * exactly one BucketSync per peer bucket that is to be copied, into the
+   * local bucket the rule chose (by id: see ObjectStore.bucketRef).
+   */
+  async discover (): Promise<void> {
+    const { store } = this.deps
+    const wanted = new Map<string, { source: SourceBucket, localId: string }>()
+    // Tombstones first: a delete is applied before a re-created generation
+    // of the same name is met (else the two would merge).
+    const list = (await this.client.listBuckets()).sort((x, y) => Number(y.deleted === true) - Number(x.deleted === true))
+    for (const b of list) {
+      if (this.stopped) return
+      const d = await this.applyEntry(b)
+      const local = store.getBucket(b.name)
+      if (d.sync && b.deleted !== true && local !== undefined) wanted.set(b.id, { source: b, localId: local.id })
+    }
+    // Stop (and release the sync state of) every copy that is no longer
+    // wanted, or now goes into another local bucket, before starting any.
+    for (const [id, sync] of [...this.buckets]) {
+      const w = wanted.get(id)
+      if (w !== undefined && w.localId === sync.localBucketId && w.source.name === sync.source.name) continue
+      this.buckets.delete(id)
+      await sync.stop()
+      this.client.expectBucketId?.(sync.source.name, undefined)
+      await this.deps.progress.release(this.client.peerId, id)
+      this.log.info({ bucket: sync.source.name, srcBucketId: id }, 'bucket sync stopped: the peer bucket or the local one is gone')
+    }
+    for (const [id, w] of wanted) {
+      if (this.buckets.has(id)) continue
+      this.client.expectBucketId?.(w.source.name, id)
+      const sync = new BucketSync({
+        localSite: this.deps.localSite,
+        client: this.client,
+        store: this.deps.store,
+        progress: this.deps.progress,
+        transfer: this.transfer,
+        mode: this.deps.mode,
+        intervalMs: this.deps.intervalMs,
+        shardConcurrency: this.deps.shardConcurrency,
+        log: this.log
+      }, w.source, w.localId)
+      this.buckets.set(id, sync)
+      sync.start()
+    }
+  }
+
+  private async applyEntry (b: SourceBucket): Promise<BucketDecision> {
+    const { store } = this.deps
+    const gen = b.gen ?? { id: b.id, createdMs: 0, site: this.client.peerId }
+    const floor = b.floor ?? { mtime: 0, site: '' }
+    const entry: PeerBucketEntry = b.deleted === true
+      ? { deleted: true, name: b.name, gen, version: floor }
+      : { deleted: false, name: b.name, gen, merged: b.merged, floor: b.floor }
+    const rec = store.getBucket(b.name)
+    const tombs = new Map<string, BucketTombstone>()
+    for (const id of [gen.id, ...(b.merged ?? [])]) {
+      const t = await store.getBucketTombstone(b.name, id)
+      if (t !== undefined) tombs.set(id, t)
+    }
+    const d = decide({ live: rec === undefined ? undefined : { gen: store.generation(rec), merged: rec.merged, floor: rec.floor }, tombstone: id => tombs.get(id) }, entry)
+    if (d.create !== undefined) {
+      const { shards } = await this.client.listShards(b.name)
+      const sourceEntries = shards.reduce((n, s) => n + s.indexCount, 0)
+      const initialShards = replicaInitialShards(sourceEntries, store.options.defaults)
+      try {
+        await store.createReplicaBucket({ name: b.name, initialShards, gen: d.create.gen, merged: d.merged, floor: d.create.floor })
+        this.log.info({ bucket: b.name, gen: d.create.gen.id, initialShards, sourceEntries }, tombs.has(d.create.gen.id) ? 'bucket revived: the peer kept writes newer than its delete' : 'bucket created from peer')
+      } catch (err) {
+        if (!isShardsyncError(err, 'BUCKET_EXISTS')) throw err
+        return { sync: false }
+      }
+    } else if (rec !== undefined) {
+      const ref = bucketRef(rec.id)
+      if (d.adopt !== undefined || d.merged !== undefined) {
+        await store.adoptGeneration(ref, d.adopt, d.merged)
+        if (d.adopt !== undefined) this.log.info({ bucket: b.name, gen: d.adopt.id }, 'bucket takes the peer\'s generation (created first)')
+      }
+      if (d.floor !== undefined) {
+        const outcome = await store.applyBucketFloor(ref, d.floor, d.dropIfEmpty === true)
+        this.log.info({ bucket: b.name, outcome }, 'bucket delete applied')
+      }
+    }
+    if (d.tombstone !== undefined) {
+      const now = store.getBucket(b.name)
+      const holds = now !== undefined && (store.generation(now).id === d.tombstone.gen.id || (now.merged?.includes(d.tombstone.gen.id) ?? false))
+      if (!holds) await store.putBucketTombstone({ name: d.tombstone.name, gen: d.tombstone.gen, merged: b.merged ?? [], version: d.tombstone.version })
+    }
+    return d
   }
 }

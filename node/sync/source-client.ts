@@ -20,7 +20,20 @@ export interface SourceObjectInfo {
   crc32?: number
 }
 
-export interface SourceBucket { name: string, id: string, shardCount: number }
+/**
+ * A peer's bucket as its list shows it: a live bucket (id: its storage id
+ * at the peer), or with deleted a tombstone of a generation (id empty,
+ * floor: the delete's version). See node/sync/bucket-rules.ts.
+ */
+export interface SourceBucket {
+  name: string
+  id: string
+  shardCount: number
+  gen?: { id: string, createdMs: number, site: string }
+  merged?: string[]
+  floor?: { mtime: number, site: string }
+  deleted?: boolean
+}
 
 export interface SourceShard {
   shard: number
@@ -88,5 +101,12 @@ export interface SourceClient {
   fetchObjects (bucket: string, keys: string[]): AsyncIterable<FetchedObject>
   pullChanges (bucket: string, cursors: Array<{ shard: number, afterSeq: number }>, opts: PullOptions): Promise<PullAnswer>
   notifyReshardComplete (info: string): Promise<{ recorded: boolean }>
+  /**
+   * From now on, calls on bucket `name` name the peer's bucket `id` and fail
+   * with BUCKET_NOT_FOUND if the peer's bucket of that name is another one
+   * (deleted and re-created); undefined forgets it. Optional: in-memory
+   * sources answer for one bucket only.
+   */
+  expectBucketId?: (name: string, id: string | undefined) => void
   close (): void
 }

@@ -121,8 +121,9 @@ export function runLifecycle (seed: number, mode: LifecycleMode, steps = 60): Li
   // ---- sync steps ----
   const listing = (s: Site): Array<PeerBucketEntry & { storage?: string }> => {
     const out: Array<PeerBucketEntry & { storage?: string }> = []
-    for (const [name, b] of s.live) out.push({ deleted: false, name, gen: b.gen, merged: b.merged, floor: b.floor, storage: b.storage })
+    // Tombstones first, as PeerSync applies them.
     for (const t of s.tombs.values()) out.push({ deleted: true, name: t.name, gen: t.gen, version: t.version })
+    for (const [name, b] of s.live) out.push({ deleted: false, name, gen: b.gen, merged: b.merged, floor: b.floor, storage: b.storage })
     return out
   }
 

@@ -11,6 +11,13 @@ export interface Bucket {
   'autoSplit'?: (boolean);
   'createdMs'?: (number | string | Long);
   'objectCount'?: (number | string | Long);
+  'generationId'?: (string);
+  'generationCreatedMs'?: (number | string | Long);
+  'generationSite'?: (string);
+  'mergedGenerations'?: (string)[];
+  'floorMs'?: (number | string | Long);
+  'floorSite'?: (string);
+  'deleted'?: (boolean);
 }
 
 export interface Bucket__Output {
@@ -22,4 +29,11 @@ export interface Bucket__Output {
   'autoSplit': (boolean);
   'createdMs': (number);
   'objectCount': (number);
+  'generationId': (string);
+  'generationCreatedMs': (number);
+  'generationSite': (string);
+  'mergedGenerations': (string)[];
+  'floorMs': (number);
+  'floorSite': (string);
+  'deleted': (boolean);
 }

@@ -2,7 +2,9 @@
 
 
 export interface ListBucketsRequest {
+  'includeDeleted'?: (boolean);
 }
 
 export interface ListBucketsRequest__Output {
+  'includeDeleted': (boolean);
 }
