@@ -20,6 +20,10 @@
  *                                         {a: added, d: dropped: [[dataId, chunks]], c: committed} (storage/content-store.ts)
  *   x!<peerId>!<seq:16>                   outbox: split notice waiting for the peer's ack
  *   peer!<peerId>                         peer added at run time
+ *   q!<bucketId>!<shard:8>!<peerId>       (source side) a peer's reported durable position on a shard:
+ *                                         {seq, incremental, at} (log trimming, tombstone GC)
+ *   t!<bucketId>!<shard:8>!<seq:16>       (source side) tombstone whose delete entry (shard, seq) was
+ *                                         trimmed before it could be collected: {key, mtime, site}
  *
  * The d! chunks are in the content database (DIR/content,
  * storage/content-store.ts), which holds nothing else.
@@ -93,6 +97,13 @@ export const OUTBOX_PREFIX = `x${SEP}`
 
 export function peerKey (peerId: string): string { return `peer${SEP}${peerId}` }
 export const PEERS_PREFIX = `peer${SEP}`
+
+export function positionKey (bucketId: string, shard: number, peerId: string): string { return `q${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}${peerId}` }
+export function shardPositionsPrefix (bucketId: string, shard: number): string { return `q${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}` }
+export function bucketPositionsPrefix (bucketId: string): string { return `q${SEP}${bucketId}${SEP}` }
+
+export function pendingTombstoneKey (bucketId: string, shard: number, seq: number): string { return `t${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}${hex16(seq)}` }
+export function pendingTombstonesPrefix (bucketId: string, shard: number): string { return `t${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}` }
 
 /**
  * First characters of the main database's keys that are never read by key,
