@@ -40,6 +40,7 @@ export const ERROR_CODES = [
   'DATABASE_CORRUPT',
   'NODE_CLOSING',
   'UPSTREAM_UNAVAILABLE',
+  'LOG_TRIMMED',
   'INTERNAL'
 ] as const
 
@@ -176,6 +177,11 @@ export class ShardsyncError extends Error {
 
   static nodeClosing (): ShardsyncError {
     return new ShardsyncError('NODE_CLOSING', 'node is shutting down')
+  }
+
+  /** PullChanges from below a shard's trimmed point: the target must resync that shard (full sync). */
+  static logTrimmed (bucket: string, shard: number, floor: number): ShardsyncError {
+    return new ShardsyncError('LOG_TRIMMED', `sync log of shard ${shard} of bucket ${JSON.stringify(truncate(bucket))} is trimmed through ${floor}: resync the shard`)
   }
 
   static upstreamUnavailable (what: string, cause?: unknown): ShardsyncError {

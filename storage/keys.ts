@@ -24,6 +24,10 @@
  *   peer!<peerId>                         peer added at run time
  *   probe                                 write probe of the disk-space guard (node/space-guard.ts):
  *                                         put and deleted in one batch, in both databases, never read
+ *   q!<bucketId>!<shard:8>!<peerId>       (source side) a peer's reported durable position on a shard:
+ *                                         {seq, incremental, at} (log trimming, tombstone GC)
+ *   t!<bucketId>!<shard:8>!<seq:16>       (source side) tombstone whose delete entry (shard, seq) was
+ *                                         trimmed before it could be collected: {key, mtime, site}
  *
  * The d! chunks are in the content database (DIR/content,
  * storage/content-store.ts), which holds nothing else.
@@ -105,6 +109,13 @@ export function peerKey (peerId: string): string { return `peer${SEP}${peerId}` 
 /** The disk-space guard's write probe (put and deleted at once). */
 export function probeKey (): string { return 'probe' }
 export const PEERS_PREFIX = `peer${SEP}`
+
+export function positionKey (bucketId: string, shard: number, peerId: string): string { return `q${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}${peerId}` }
+export function shardPositionsPrefix (bucketId: string, shard: number): string { return `q${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}` }
+export function bucketPositionsPrefix (bucketId: string): string { return `q${SEP}${bucketId}${SEP}` }
+
+export function pendingTombstoneKey (bucketId: string, shard: number, seq: number): string { return `t${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}${hex16(seq)}` }
+export function pendingTombstonesPrefix (bucketId: string, shard: number): string { return `t${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}` }
 
 /**
  * First characters of the main database's keys that are never read by key,

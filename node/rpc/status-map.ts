@@ -44,6 +44,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, grpc.status>> = Object.f
   DATABASE_CORRUPT: grpc.status.INTERNAL,
   NODE_CLOSING: grpc.status.UNAVAILABLE,
   UPSTREAM_UNAVAILABLE: grpc.status.UNAVAILABLE,
+  LOG_TRIMMED: grpc.status.FAILED_PRECONDITION,
   INTERNAL: grpc.status.INTERNAL
 })
 
