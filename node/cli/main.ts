@@ -7,7 +7,7 @@
 import fs from 'node:fs'
 import v8 from 'node:v8'
 import { Command, Option, InvalidArgumentError } from 'commander'
-import { isShardsyncError } from '../../storage/errors'
+import { isShardsyncError, ShardsyncError } from '../../storage/errors'
 import { DEFAULT_NODE_OPTIONS, parsePeerFlag, resolveNodeOptions, type PeerAddress, type SyncMode } from '../config'
 import { callUnary } from '../rpc/clients'
 import type { ListPeersResponse__Output } from '../rpc/generated/shardsync/v1/ListPeersResponse'
@@ -40,22 +40,43 @@ function collectPeers (value: string, previous: PeerAddress[]): PeerAddress[] {
 
 const nodeOption = (): Option => new Option('--node <addr>', 'node address HOST:PORT').default(DEFAULT_NODE)
 
-/** Global security flags, with environment fallbacks; the token never goes to a log. */
-function securityConfig (o: Record<string, string | undefined>): SecurityConfig {
-  let authToken = o.authToken ?? process.env.SHARDSYNC_AUTH_TOKEN
-  if (o.authTokenFile !== undefined) {
-    try {
-      authToken = fs.readFileSync(o.authTokenFile, 'utf8').trim()
-    } catch {
-      throw new InvalidArgumentError(`--auth-token-file: cannot read ${o.authTokenFile}`)
-    }
+function readSecretFile (file: string, flag: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim()
+  } catch {
+    throw ShardsyncError.invalidArgument(`${flag}: cannot read ${file}`)
   }
+}
+
+/**
+ * Global security flags, with environment fallbacks. Secrets come from a
+ * file or the environment, never from argv (the process list shows argv);
+ * the token never goes to a log.
+ */
+function securityConfig (o: Record<string, string | undefined>): SecurityConfig {
+  if (o.authToken !== undefined) throw ShardsyncError.invalidArgument('--auth-token puts the secret in the process list and is no longer accepted; use --auth-token-file FILE or the environment variable SHARDSYNC_AUTH_TOKEN')
+  let authToken = process.env.SHARDSYNC_AUTH_TOKEN
+  if (o.authTokenFile !== undefined) authToken = readSecretFile(o.authTokenFile, '--auth-token-file')
   return {
     authToken: authToken === '' ? undefined : authToken,
     tlsCert: o.tlsCert ?? process.env.SHARDSYNC_TLS_CERT,
     tlsKey: o.tlsKey ?? process.env.SHARDSYNC_TLS_KEY,
     tlsCa: o.tlsCa ?? process.env.SHARDSYNC_TLS_CA
   }
+}
+
+/** A node's own credentials: incoming (--credentials) and outgoing (--peer-token-file or SHARDSYNC_PEER_TOKEN). */
+function nodeSecurityConfig (global: Record<string, string | undefined>, o: Record<string, string | undefined>): SecurityConfig {
+  const sec = securityConfig(global)
+  const credentialsFile = o.credentials ?? process.env.SHARDSYNC_CREDENTIALS
+  let peerToken = process.env.SHARDSYNC_PEER_TOKEN
+  if (o.peerTokenFile !== undefined) peerToken = readSecretFile(o.peerTokenFile, '--peer-token-file')
+  if (credentialsFile !== undefined && credentialsFile !== '') {
+    if (global.authTokenFile !== undefined) throw ShardsyncError.invalidArgument('--auth-token-file is the deprecated shared token; with --credentials give the node\'s own peer token with --peer-token-file')
+    // SHARDSYNC_AUTH_TOKEN in the environment is a CLI's token, not the node's.
+    return { ...sec, authToken: undefined, credentialsFile, peerToken: peerToken === '' ? undefined : peerToken }
+  }
+  return { ...sec, peerToken: peerToken === '' ? undefined : peerToken }
 }
 
 function print (value: unknown): void {
@@ -65,12 +86,12 @@ function print (value: unknown): void {
 export function buildProgram (): Command {
   const program = new Command('shardsync')
   program.version(VERSION).description('Storage nodes with auto-splitting bucket shards and split-aware multi-site sync')
-    .option('--auth-token <token>', 'shared secret every RPC but health carries (or env SHARDSYNC_AUTH_TOKEN)')
-    .option('--auth-token-file <file>', 'read the shared secret from a file')
+    .addOption(new Option('--auth-token <token>', 'refused: a token on the command line shows in the process list').hideHelp())
+    .option('--auth-token-file <file>', 'the bearer token to present (or env SHARDSYNC_AUTH_TOKEN); on a node without --credentials, the deprecated shared token that grants every role')
     .option('--tls-cert <pem>', 'TLS certificate (node: serve with it and present it to peers; client: present it)')
     .option('--tls-key <pem>', 'TLS private key')
     .option('--tls-ca <pem>', 'CA that signs peer/client certificates; on a node this turns on mutual TLS')
-    .hook('preAction', () => { setClientSecurity(loadSecurity(securityConfig(program.opts()))) })
+    .hook('preAction', (_cmd, action) => { if (action.name() !== 'node') setClientSecurity(loadSecurity(securityConfig(program.opts()))) })
     // Usage errors found by the flag parser (a bad value, an unknown flag)
     // carry the same stable code as those found later by config validation.
     .configureOutput({ outputError: (text, write) => { write(`shardsync: INVALID_ARGUMENT: ${text.replace(/^error: /, '')}`) } })
@@ -99,11 +120,15 @@ export function buildProgram (): Command {
     .option('--db-max-open-files <n>', 'LevelDB table files kept open by each of the node\'s two LevelDBs (file descriptors and their index blocks)', int('--db-max-open-files', 74), DEFAULT_NODE_OPTIONS.dbMaxOpenFiles)
     .option('--db-cache-mib <n>', 'main LevelDB block cache in MiB (the content LevelDB gets an eighth, at least 1)', int('--db-cache-mib', 1), DEFAULT_NODE_OPTIONS.dbCacheMiB)
     .option('--heap-growth-percent <n>', 'V8 heap headroom over live data between major collections, percent (0: V8 decides, up to 300); widened to 300 while large objects move unless set higher; at most 400; lower trades CPU for memory, higher the reverse', int('--heap-growth-percent', 0), DEFAULT_NODE_OPTIONS.heapGrowthPercent)
+    .option('--credentials <file>', 'JSON file of the tokens (by SHA-256) and certificate identities allowed in, each with an identity and a role client, peer or admin (or env SHARDSYNC_CREDENTIALS; reloaded on SIGHUP)')
+    .option('--peer-token-file <file>', 'the token this node presents to its peers (or env SHARDSYNC_PEER_TOKEN)')
+    .option('--insecure-open', 'serve a non-loopback address with no credentials: every caller has every role', false)
     .option('--peer-deadline-ms <ms>', 'deadline of calls to peers', int('--peer-deadline-ms', 100), DEFAULT_NODE_OPTIONS.peerDeadlineMs)
     .action(async (o) => {
-      const sec = securityConfig(program.opts())
+      const sec = nodeSecurityConfig(program.opts(), o)
       const options = resolveNodeOptions({
         ...sec,
+        insecureOpen: o.insecureOpen,
         maxMessageBytes: o.maxMessageBytes,
         maxConcurrentStreams: o.maxConcurrentStreams,
         maxInflight: o.maxInflight,

@@ -9,6 +9,7 @@ import type { ShardsyncNode } from '../shardsync-node'
 import { adminServiceHandlers } from './admin-service'
 import { MALFORMED_REQUEST, type RpcContext } from './handler-kit'
 import { EncodedMessage } from './encoded-message'
+import type { Authenticator } from './credentials'
 import { createHealth, type Health } from './health'
 import { authInterceptor, loadShedInterceptor, type InflightGauge } from './interceptors'
 import { objectServiceHandlers } from './object-service'
@@ -35,7 +36,8 @@ export interface ServerOptions {
   log: Logger
   credentials?: grpc.ServerCredentials
   observe?: RpcContext['observe']
-  authToken?: string
+  /** Who callers are; undefined or open mode: every call allowed (loopback default). */
+  auth?: Authenticator
   maxMessageBytes?: number
   maxConcurrentStreams?: number
   maxInflight?: number
@@ -46,7 +48,7 @@ export async function startServer (node: ShardsyncNode, opts: ServerOptions): Pr
   const v1 = grpcObject.shardsync.v1
   const inflight: InflightGauge = { current: 0, shed: 0 }
   const interceptors: grpc.ServerInterceptor[] = [loadShedInterceptor(opts.maxInflight ?? 512, inflight)]
-  if (opts.authToken !== undefined) interceptors.unshift(authInterceptor(opts.authToken))
+  if (opts.auth !== undefined && opts.auth.mode !== 'open') interceptors.unshift(authInterceptor(opts.auth))
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxMessageBytes ?? MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': opts.maxMessageBytes ?? MAX_MESSAGE_BYTES,
