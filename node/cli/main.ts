@@ -4,6 +4,7 @@
  * runner or a client command. Errors print one clear line (with the stable
  * code) and exit non-zero; no stack traces for expected failures.
  */
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import v8 from 'node:v8'
 import { Command, Option, InvalidArgumentError } from 'commander'
@@ -15,6 +16,9 @@ import type { NodeInfoResponse__Output } from '../rpc/generated/shardsync/v1/Nod
 import { VERSION } from '../shardsync-node'
 import { setClientSecurity, createBucket, listAllObjects, listBuckets, listShards, load, putObject, readInput, splitShard, withClients, writeOutput } from './object-commands'
 import { loadSecurity, type SecurityConfig } from '../rpc/security'
+import { tokenSha256 } from '../rpc/credentials'
+import { ROLES } from '../rpc/method-roles'
+import { validateSiteId } from '../../storage/validate'
 import { gcPacing } from '../gc-pacing'
 import { runNode } from './run-node'
 import { showStatus, waitSynced } from './status-commands'
@@ -250,6 +254,25 @@ export function buildProgram (): Command {
       const ok = await withClients(o.node, async c => await waitSynced(c, o.timeout))
       process.stderr.write(ok ? 'synced: every peer is caught up\n' : `not synced after ${o.timeout}s\n`)
       process.exitCode = ok ? 0 : 1
+    })
+
+  const token = program.command('token').description('make credentials for --credentials files')
+  token.command('new')
+    .description('write a new random token to a file (mode 0600) and print its --credentials entry')
+    .requiredOption('--identity <id>', 'site id of a peer, or user name of a client or admin')
+    .addOption(new Option('--role <role>', 'what the token may do').choices([...ROLES]).makeOptionMandatory())
+    .requiredOption('--out <file>', 'where to write the token (must not exist)')
+    .option('--expires <iso-date>', 'the token stops working at this time')
+    .action((o) => {
+      validateSiteId(o.identity, '--identity')
+      if (o.expires !== undefined && !Number.isFinite(Date.parse(o.expires))) throw ShardsyncError.invalidArgument('--expires must be an ISO 8601 date')
+      const secret = crypto.randomBytes(32).toString('base64url')
+      try {
+        fs.writeFileSync(o.out, secret + '\n', { mode: 0o600, flag: 'wx' })
+      } catch {
+        throw ShardsyncError.invalidArgument(`--out: cannot create ${o.out} (it must not exist)`)
+      }
+      print({ identity: o.identity, role: o.role, sha256: tokenSha256(secret).toString('hex'), ...(o.expires !== undefined ? { expires: new Date(o.expires).toISOString() } : {}) })
     })
 
   program.command('verify').description('compare two sites; exits 1 if they differ')

@@ -66,7 +66,7 @@ export async function runNode (options: NodeOptions, log: Logger = createLogger(
       auth.replace(readCredentialsFile(options.credentialsFile))
       nodeLog.info({ auth: auth.summary() }, 'credentials reloaded')
     } catch (err) {
-      nodeLog.error({ code: (err as { code?: string }).code, reason: (err as Error).message }, 'credentials not reloaded; keeping the previous ones')
+      nodeLog.error({ code: (err as { code?: string }).code, reason: (err as Error).message, kept: 'the previous credentials' }, 'credentials not reloaded')
     }
   }
   process.on('SIGHUP', reload)

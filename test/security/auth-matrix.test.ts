@@ -14,6 +14,8 @@
  *   stored; A and B still sync with their own per-site tokens.
  * - mutual TLS: the certificate names the identity (URI SAN), a role
  *   mapping applies, and two nodes sync with certificates alone.
+ * - rotation: two tokens of one identity are valid at once; SIGHUP reloads
+ *   the credentials file (a broken file keeps the previous one).
  * - `--auth-token` on the command line is refused (process list).
  */
 import fs from 'node:fs'
@@ -330,6 +332,41 @@ t.test('--auth-token on the command line is refused', async t => {
   await nodeB.stop()
   const logs = fs.readFileSync(path.join(root, 'B.log'), 'utf8')
   for (const [name, tok] of Object.entries(TOKENS)) t.notOk(logs.includes(tok), `token ${name} never in B's logs`)
+})
+
+t.test('rotation: two valid tokens for one identity, reloaded on SIGHUP without a restart', async t => {
+  const oldTok = `rot-old-${rnd()}`
+  // The new token as an operator makes it: `shardsync token new`.
+  const newFile = path.join(root, 'rot-new-token')
+  const made = await runCli(['token', 'new', '--identity', 'ann', '--role', 'admin', '--out', newFile], { timeoutMs: 60_000 })
+  t.equal(made.code, 0, 'shardsync token new')
+  const newTok = fs.readFileSync(newFile, 'utf8').trim()
+  const newEntry = JSON.parse(made.stdout) as { identity: string, role: string, sha256: string }
+  t.same(newEntry, { identity: 'ann', role: 'admin', sha256: hex(newTok) }, 'it prints the entry for the credentials file')
+  t.equal(fs.statSync(newFile).mode & 0o777, 0o600, 'the token file is private')
+  const file = writeFile('rot-credentials.json', JSON.stringify({ tokens: [{ identity: 'ann', role: 'admin', sha256: hex(oldTok) }] }))
+  const n = await startNode('rot', ['--credentials', file]).start()
+  const info = async (tok: string): Promise<string> => await outcome(callUnary(clients(n.address, bearer(tok)).admin, 'NodeInfo', {}))
+  const reload = async (text: string): Promise<void> => {
+    const seen = n.logged('credentials reloaded').length
+    fs.writeFileSync(file, text)
+    n.proc?.kill('SIGHUP')
+    await waitFor(() => n.logged('credentials reloaded').length > seen, { timeoutMs: 30_000, what: 'the reload' })
+  }
+  t.equal(await info(oldTok), 'OK', 'old token works')
+  t.equal(await info(newTok), UNAUTH, 'new token not yet')
+  await reload(JSON.stringify({ tokens: [{ identity: 'ann', role: 'admin', sha256: hex(oldTok) }, newEntry] }))
+  t.equal(await info(oldTok), 'OK', 'during rotation: old token works')
+  t.equal(await info(newTok), 'OK', 'during rotation: new token works')
+  await reload(JSON.stringify({ tokens: [newEntry] }))
+  t.equal(await info(oldTok), UNAUTH, 'after rotation: old token refused')
+  t.equal(await info(newTok), 'OK', 'after rotation: new token works')
+  const failed = n.logged('credentials not reloaded').length
+  fs.writeFileSync(file, '{ broken')
+  n.proc?.kill('SIGHUP')
+  await waitFor(() => n.logged('credentials not reloaded').length > failed, { timeoutMs: 30_000, what: 'the refused reload' })
+  t.equal(await info(newTok), 'OK', 'a broken file keeps the previous credentials')
+  await n.stop()
 })
 
 t.test('without credentials a node serves loopback only', async t => {
