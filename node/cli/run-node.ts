@@ -58,6 +58,7 @@ export async function runNode (options: NodeOptions, log: Logger = createLogger(
   // The "listening" line is printed at any --log-level: scripts wait for it.
   nodeLog.child({}, { level: 'info' }).info({ address: server.address, leveldbTableReads: tableReads, leveldbPatches: leveldbPatches() ?? 'stock', metrics: metricsServer?.address, tls: security.cert !== undefined, mutualTls: security.ca !== undefined, auth: auth.summary(), peerToken: security.peerToken !== undefined || (auth.mode === 'shared'), data: options.dataDir, peers: options.peers.map(p => p.id), syncMode: options.syncMode }, 'listening')
   if (auth.mode === 'shared') nodeLog.warn('deprecated shared token: every holder has every role (client, peer and admin) and peer calls are not bound to a site; use --credentials (see README, Security)')
+  if (auth.mode === 'credentials' && security.peerToken === undefined && security.cert === undefined) nodeLog.warn('no --peer-token-file and no certificate: peers that require credentials will refuse this node\'s sync calls')
   if (auth.mode === 'open') nodeLog.info('no credentials configured: every caller has every role; serving loopback only unless --insecure-open')
   // SIGHUP re-reads the credentials file (rotation without a restart); a bad file keeps the old one.
   const reload = (): void => {

@@ -13,7 +13,8 @@
  * - credentials: a --credentials file and/or --tls-ca. A bearer token, when
  *   sent, must be one listed in the file (by SHA-256, compared in constant
  *   time against every entry, optional expiry); it names the identity and
- *   role. Without a token, a verified client certificate names the identity
+ *   role (a certificate that names an identity by URI SAN must name the
+ *   same one; a CN alone is taken as a host name then). Without a token, a verified client certificate names the identity
  *   (URI SAN "shardsync://ID", else the subject CN) and gets the role the
  *   file gives it, else the default certificate role (peer).
  *
@@ -110,10 +111,15 @@ export function readCredentialsFile (file: string): CredentialsFile {
   return parseCredentials(text)
 }
 
+/** The shardsync://ID URI SANs of a certificate. */
+function certificateUris (cert: PeerCertificate): string[] {
+  return (cert.subjectaltname ?? '').split(/,\s*/).filter(s => s.startsWith(`URI:${CERT_URI_PREFIX}`)).map(s => s.slice(4 + CERT_URI_PREFIX.length))
+}
+
 /** The identity a verified client certificate names: URI SAN shardsync://ID, else the subject CN. */
 export function certificateIdentity (cert: PeerCertificate | undefined): string | undefined {
   if (cert === undefined || cert === null) return undefined
-  const uris = (cert.subjectaltname ?? '').split(/,\s*/).filter(s => s.startsWith(`URI:${CERT_URI_PREFIX}`)).map(s => s.slice(4 + CERT_URI_PREFIX.length))
+  const uris = certificateUris(cert)
   if (uris.length > 1) return undefined // ambiguous: refuse
   const cn = cert.subject?.CN as string | string[] | undefined
   const id = uris.length === 1 ? uris[0] : Array.isArray(cn) ? (cn.length === 1 ? cn[0] : undefined) : cn
@@ -170,6 +176,10 @@ export class Authenticator {
       // Every entry is compared, whatever matched, so the time taken says nothing.
       for (const e of this.creds.tokens) if (crypto.timingSafeEqual(digest, e.sha256) && found === undefined) found = e
       if (found === undefined || (found.expiresAt !== undefined && now >= found.expiresAt)) return undefined
+      // A certificate that names an identity explicitly (URI SAN) must name
+      // the token's: a token of site A is not usable over site C's certificate.
+      const explicit = cert === undefined || cert === null ? [] : certificateUris(cert)
+      if (explicit.length > 0 && (explicit.length > 1 || explicit[0] !== found.identity)) return undefined
       return { kind: 'authenticated', identity: found.identity, role: found.role, via: 'token' }
     }
     const id = certificateIdentity(cert)
