@@ -40,8 +40,17 @@ export interface NodeOptions {
   logLevel: string
   /** HOST:PORT for Prometheus /metrics; undefined = off. */
   metrics?: string
-  /** Shared bearer token every RPC but health must carry; undefined = off. Never logged. */
+  /**
+   * Deprecated shared bearer token (every holder has every role), used only
+   * without credentialsFile; undefined = off. Never logged.
+   */
   authToken?: string
+  /** JSON file of the tokens and certificate identities allowed in, each with an identity and a role (node/rpc/credentials.ts). */
+  credentialsFile?: string
+  /** The token this node presents when it dials a peer. Never logged. */
+  peerToken?: string
+  /** Serve a non-loopback address with no credentials at all (every caller has every role). */
+  insecureOpen: boolean
   /** PEM files: TLS certificate and key; with a CA, client certificates are required (mutual TLS). */
   tlsCert?: string
   tlsKey?: string
@@ -130,7 +139,8 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
   maxInflightPerClient: 0,
   maxBufferedBytes: 0,
   maxBufferedBytesPerClient: 0,
-  durability: 'default'
+  durability: 'default',
+  insecureOpen: false
 }) as NodeOptions
 
 export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
@@ -153,7 +163,13 @@ export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
   requireInt(o.dbCacheMiB, 1, 65536, '--db-cache-mib')
   requireInt(o.heapGrowthPercent, 0, 400, '--heap-growth-percent')
   validateLimits(o)
-  if (o.authToken !== undefined && (o.authToken.length < 8 || o.authToken.length > 4096 || /[\s]/.test(o.authToken))) throw ShardsyncError.invalidArgument('the auth token must be 8-4096 characters without white space')
+  for (const [token, what] of [[o.authToken, 'the auth token'], [o.peerToken, 'the peer token']] as const) {
+    if (token !== undefined && (token.length < 8 || token.length > 4096 || /[\s]/.test(token))) throw ShardsyncError.invalidArgument(`${what} must be 8-4096 characters without white space`)
+  }
+  const hasCredentials = o.authToken !== undefined || o.credentialsFile !== undefined || o.tlsCa !== undefined
+  if (!hasCredentials && !o.insecureOpen && !isLoopback(parseHostPort(o.listen, '--listen').host)) {
+    throw ShardsyncError.invalidArgument(`--listen ${o.listen}: a node without credentials (--credentials, --tls-ca, or a token) serves loopback only; give credentials, or --insecure-open to serve every caller every role`)
+  }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(o.logLevel)) throw ShardsyncError.invalidArgument('--log-level must be one of fatal, error, warn, info, debug, trace, silent')
   if (o.syncMode !== 'split-aware' && o.syncMode !== 'related-art') throw ShardsyncError.invalidArgument('--sync-mode must be split-aware or related-art')
   const seen = new Set<string>()
@@ -201,6 +217,11 @@ function validateLimits (o: NodeOptions): void {
   if (o.maxBufferedBytes === 0) o.maxBufferedBytes = Math.max(256 * 1024 * 1024, 4 * o.maxBufferedBytesPerClient)
   requireInt(o.maxBufferedBytesPerClient, least, 2 ** 40, '--max-buffered-bytes-per-client (at least --max-message-bytes + 1 MiB)')
   requireInt(o.maxBufferedBytes, o.maxBufferedBytesPerClient, 2 ** 42, '--max-buffered-bytes (at least --max-buffered-bytes-per-client)')
+}
+
+/** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
+export function isLoopback (host: string): boolean {
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '[::1]' || host.toLowerCase() === 'localhost'
 }
 
 function requireInt (v: number, min: number, max: number, what: string): void {

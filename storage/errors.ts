@@ -30,6 +30,8 @@ export const ERROR_CODES = [
   'UNKNOWN_PEER',
   'PEER_NOT_FOUND',
   'UNAUTHENTICATED',
+  'ROLE_DENIED',
+  'SITE_MISMATCH',
   'OVERLOADED',
   'CLIENT_SHARE_EXHAUSTED',
   'MESSAGE_TOO_LARGE',
@@ -139,6 +141,16 @@ export class ShardsyncError extends Error {
 
   static unauthenticated (): ShardsyncError {
     return new ShardsyncError('UNAUTHENTICATED', 'missing or wrong credentials')
+  }
+
+  /** An authenticated caller whose role may not call this method. */
+  static roleDenied (method: string): ShardsyncError {
+    return new ShardsyncError('ROLE_DENIED', `this credential's role may not call ${method}`)
+  }
+
+  /** A caller that names a site (header, notice, exclude_origin) other than the one it authenticated as. */
+  static siteMismatch (what: string): ShardsyncError {
+    return new ShardsyncError('SITE_MISMATCH', `${what} names a site other than the caller's authenticated identity`)
   }
 
   static overloaded (what: string): ShardsyncError {

@@ -4,10 +4,11 @@
  * runner or a client command. Errors print one clear line (with the stable
  * code) and exit non-zero; no stack traces for expected failures.
  */
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import v8 from 'node:v8'
 import { Command, Option, InvalidArgumentError } from 'commander'
-import { isShardsyncError } from '../../storage/errors'
+import { isShardsyncError, ShardsyncError } from '../../storage/errors'
 import { type Durability, DEFAULT_NODE_OPTIONS, parsePeerFlag, resolveNodeOptions, type PeerAddress, type SyncMode } from '../config'
 import { callUnary } from '../rpc/clients'
 import type { ListPeersResponse__Output } from '../rpc/generated/shardsync/v1/ListPeersResponse'
@@ -15,6 +16,9 @@ import type { NodeInfoResponse__Output } from '../rpc/generated/shardsync/v1/Nod
 import { VERSION } from '../shardsync-node'
 import { setClientSecurity, createBucket, listAllObjects, listBuckets, listShards, load, putObject, readInput, splitShard, withClients, writeOutput } from './object-commands'
 import { loadSecurity, type SecurityConfig } from '../rpc/security'
+import { tokenSha256 } from '../rpc/credentials'
+import { ROLES } from '../rpc/method-roles'
+import { validateSiteId } from '../../storage/validate'
 import { gcPacing } from '../gc-pacing'
 import { runNode } from './run-node'
 import { showStatus, waitSynced } from './status-commands'
@@ -40,22 +44,43 @@ function collectPeers (value: string, previous: PeerAddress[]): PeerAddress[] {
 
 const nodeOption = (): Option => new Option('--node <addr>', 'node address HOST:PORT').default(DEFAULT_NODE)
 
-/** Global security flags, with environment fallbacks; the token never goes to a log. */
-function securityConfig (o: Record<string, string | undefined>): SecurityConfig {
-  let authToken = o.authToken ?? process.env.SHARDSYNC_AUTH_TOKEN
-  if (o.authTokenFile !== undefined) {
-    try {
-      authToken = fs.readFileSync(o.authTokenFile, 'utf8').trim()
-    } catch {
-      throw new InvalidArgumentError(`--auth-token-file: cannot read ${o.authTokenFile}`)
-    }
+function readSecretFile (file: string, flag: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim()
+  } catch {
+    throw ShardsyncError.invalidArgument(`${flag}: cannot read ${file}`)
   }
+}
+
+/**
+ * Global security flags, with environment fallbacks. Secrets come from a
+ * file or the environment, never from argv (the process list shows argv);
+ * the token never goes to a log.
+ */
+function securityConfig (o: Record<string, string | undefined>): SecurityConfig {
+  if (o.authToken !== undefined) throw ShardsyncError.invalidArgument('--auth-token puts the secret in the process list and is no longer accepted; use --auth-token-file FILE or the environment variable SHARDSYNC_AUTH_TOKEN')
+  let authToken = process.env.SHARDSYNC_AUTH_TOKEN
+  if (o.authTokenFile !== undefined) authToken = readSecretFile(o.authTokenFile, '--auth-token-file')
   return {
     authToken: authToken === '' ? undefined : authToken,
     tlsCert: o.tlsCert ?? process.env.SHARDSYNC_TLS_CERT,
     tlsKey: o.tlsKey ?? process.env.SHARDSYNC_TLS_KEY,
     tlsCa: o.tlsCa ?? process.env.SHARDSYNC_TLS_CA
   }
+}
+
+/** A node's own credentials: incoming (--credentials) and outgoing (--peer-token-file or SHARDSYNC_PEER_TOKEN). */
+function nodeSecurityConfig (global: Record<string, string | undefined>, o: Record<string, string | undefined>): SecurityConfig {
+  const sec = securityConfig(global)
+  const credentialsFile = o.credentials ?? process.env.SHARDSYNC_CREDENTIALS
+  let peerToken = process.env.SHARDSYNC_PEER_TOKEN
+  if (o.peerTokenFile !== undefined) peerToken = readSecretFile(o.peerTokenFile, '--peer-token-file')
+  if (credentialsFile !== undefined && credentialsFile !== '') {
+    if (global.authTokenFile !== undefined) throw ShardsyncError.invalidArgument('--auth-token-file is the deprecated shared token; with --credentials give the node\'s own peer token with --peer-token-file')
+    // SHARDSYNC_AUTH_TOKEN in the environment is a CLI's token, not the node's.
+    return { ...sec, authToken: undefined, credentialsFile, peerToken: peerToken === '' ? undefined : peerToken }
+  }
+  return { ...sec, peerToken: peerToken === '' ? undefined : peerToken }
 }
 
 function print (value: unknown): void {
@@ -65,12 +90,12 @@ function print (value: unknown): void {
 export function buildProgram (): Command {
   const program = new Command('shardsync')
   program.version(VERSION).description('Storage nodes with auto-splitting bucket shards and split-aware multi-site sync')
-    .option('--auth-token <token>', 'shared secret every RPC but health carries (or env SHARDSYNC_AUTH_TOKEN)')
-    .option('--auth-token-file <file>', 'read the shared secret from a file')
+    .addOption(new Option('--auth-token <token>', 'refused: a token on the command line shows in the process list').hideHelp())
+    .option('--auth-token-file <file>', 'the bearer token to present (or env SHARDSYNC_AUTH_TOKEN); on a node without --credentials, the deprecated shared token that grants every role')
     .option('--tls-cert <pem>', 'TLS certificate (node: serve with it and present it to peers; client: present it)')
     .option('--tls-key <pem>', 'TLS private key')
     .option('--tls-ca <pem>', 'CA that signs peer/client certificates; on a node this turns on mutual TLS')
-    .hook('preAction', () => { setClientSecurity(loadSecurity(securityConfig(program.opts()))) })
+    .hook('preAction', (_cmd, action) => { if (action.name() !== 'node') setClientSecurity(loadSecurity(securityConfig(program.opts()))) })
     // Usage errors found by the flag parser (a bad value, an unknown flag)
     // carry the same stable code as those found later by config validation.
     .configureOutput({ outputError: (text, write) => { write(`shardsync: INVALID_ARGUMENT: ${text.replace(/^error: /, '')}`) } })
@@ -100,6 +125,9 @@ export function buildProgram (): Command {
     .option('--db-max-open-files <n>', 'LevelDB table files kept open by each of the node\'s two LevelDBs (file descriptors and their index blocks)', int('--db-max-open-files', 74), DEFAULT_NODE_OPTIONS.dbMaxOpenFiles)
     .option('--db-cache-mib <n>', 'main LevelDB block cache in MiB (the content LevelDB gets an eighth, at least 1)', int('--db-cache-mib', 1), DEFAULT_NODE_OPTIONS.dbCacheMiB)
     .option('--heap-growth-percent <n>', 'V8 heap headroom over live data between major collections, percent (0: V8 decides, up to 300); widened to 300 while large objects move unless set higher; at most 400; lower trades CPU for memory, higher the reverse', int('--heap-growth-percent', 0), DEFAULT_NODE_OPTIONS.heapGrowthPercent)
+    .option('--credentials <file>', 'JSON file of the tokens (by SHA-256) and certificate identities allowed in, each with an identity and a role client, peer or admin (or env SHARDSYNC_CREDENTIALS; reloaded on SIGHUP)')
+    .option('--peer-token-file <file>', 'the token this node presents to its peers (or env SHARDSYNC_PEER_TOKEN)')
+    .option('--insecure-open', 'serve a non-loopback address with no credentials: every caller has every role', false)
     .option('--peer-deadline-ms <ms>', 'deadline of calls to peers', int('--peer-deadline-ms', 100), DEFAULT_NODE_OPTIONS.peerDeadlineMs)
     .option('--max-shards <n>', 'most shards per bucket, splits included (at most 1048576)', int('--max-shards', 1), DEFAULT_NODE_OPTIONS.maxShards)
     .option('--split-rate-limit <n>', 'at most this many splits of one bucket begin per --split-rate-interval-ms', int('--split-rate-limit', 1), DEFAULT_NODE_OPTIONS.splitRateLimit)
@@ -111,9 +139,10 @@ export function buildProgram (): Command {
     .option('--max-buffered-bytes <n>', 'bytes all unfinished uploads may hold in memory (default 256 MiB or four shares)', int('--max-buffered-bytes', 1))
     .option('--max-buffered-bytes-per-client <n>', 'one caller\'s share of --max-buffered-bytes (default 64 MiB, at least --max-message-bytes + 1 MiB)', int('--max-buffered-bytes-per-client', 1))
     .action(async (o) => {
-      const sec = securityConfig(program.opts())
+      const sec = nodeSecurityConfig(program.opts(), o)
       const options = resolveNodeOptions({
         ...sec,
+        insecureOpen: o.insecureOpen,
         maxMessageBytes: o.maxMessageBytes,
         maxConcurrentStreams: o.maxConcurrentStreams,
         maxInflight: o.maxInflight,
@@ -245,6 +274,25 @@ export function buildProgram (): Command {
       const ok = await withClients(o.node, async c => await waitSynced(c, o.timeout))
       process.stderr.write(ok ? 'synced: every peer is caught up\n' : `not synced after ${o.timeout}s\n`)
       process.exitCode = ok ? 0 : 1
+    })
+
+  const token = program.command('token').description('make credentials for --credentials files')
+  token.command('new')
+    .description('write a new random token to a file (mode 0600) and print its --credentials entry')
+    .requiredOption('--identity <id>', 'site id of a peer, or user name of a client or admin')
+    .addOption(new Option('--role <role>', 'what the token may do').choices([...ROLES]).makeOptionMandatory())
+    .requiredOption('--out <file>', 'where to write the token (must not exist)')
+    .option('--expires <iso-date>', 'the token stops working at this time')
+    .action((o) => {
+      validateSiteId(o.identity, '--identity')
+      if (o.expires !== undefined && !Number.isFinite(Date.parse(o.expires))) throw ShardsyncError.invalidArgument('--expires must be an ISO 8601 date')
+      const secret = crypto.randomBytes(32).toString('base64url')
+      try {
+        fs.writeFileSync(o.out, secret + '\n', { mode: 0o600, flag: 'wx' })
+      } catch {
+        throw ShardsyncError.invalidArgument(`--out: cannot create ${o.out} (it must not exist)`)
+      }
+      print({ identity: o.identity, role: o.role, sha256: tokenSha256(secret).toString('hex'), ...(o.expires !== undefined ? { expires: new Date(o.expires).toISOString() } : {}) })
     })
 
   program.command('verify').description('compare two sites; exits 1 if they differ')

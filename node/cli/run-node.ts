@@ -10,7 +10,8 @@ import type { NodeOptions } from '../config'
 import { GrpcSourceClient } from '../rpc/grpc-source-client'
 import { startServer, type RunningServer } from '../rpc/server'
 import { NodeMetrics, serveMetrics } from '../metrics'
-import { authMetadata, channelCredentials, loadSecurity, serverCredentials } from '../rpc/security'
+import { readCredentialsFile } from '../rpc/credentials'
+import { authenticator, channelCredentials, loadSecurity, peerAuthMetadata, serverCredentials } from '../rpc/security'
 import { ShardsyncNode } from '../shardsync-node'
 import { leveldbPatches, leveldbTableReads } from '../../storage/database'
 
@@ -37,13 +38,14 @@ function readMetricsToken (file: string | undefined): string | undefined {
 export async function runNode (options: NodeOptions, log: Logger = createLogger(options.logLevel)): Promise<{ node: ShardsyncNode, server: RunningServer, stop: () => Promise<void> }> {
   const nodeLog = log.child({ site: options.siteId })
   const security = loadSecurity(options)
+  const auth = authenticator(security)
   const node = await ShardsyncNode.open(options, {
     log: nodeLog,
     connectPeer: (peer) => new GrpcSourceClient(peer, {
       localSite: options.siteId,
       deadlineMs: options.peerDeadlineMs,
       credentials: channelCredentials(security),
-      metadata: authMetadata(security)
+      metadata: peerAuthMetadata(security)
     })
   })
   const metrics = new NodeMetrics(node)
@@ -56,7 +58,7 @@ export async function runNode (options: NodeOptions, log: Logger = createLogger(
       log: nodeLog,
       observe: (m, c, s) => metrics.observeRpc(m, c, s),
       credentials: serverCredentials(security),
-      authToken: security.token,
+      auth,
       maxMessageBytes: options.maxMessageBytes,
       maxConcurrentStreams: options.maxConcurrentStreams,
       maxInflight: options.maxInflight,
@@ -73,10 +75,25 @@ export async function runNode (options: NodeOptions, log: Logger = createLogger(
   const tableReads = leveldbTableReads()
   if (tableReads === 'mmap') nodeLog.warn('LevelDB memory-maps its table files (prebuilt binary, or LEVELDB_MMAP_LIMIT set): pages read stay in this process\'s RSS; see README, Install: which LevelDB (npm run build-leveldb)')
   // The "listening" line is printed at any --log-level: scripts wait for it.
-  nodeLog.child({}, { level: 'info' }).info({ address: server.address, leveldbTableReads: tableReads, leveldbPatches: leveldbPatches() ?? 'stock', metrics: metricsServer?.address, tls: security.cert !== undefined, mutualTls: security.ca !== undefined, auth: security.token !== undefined, data: options.dataDir, peers: options.peers.map(p => p.id), syncMode: options.syncMode }, 'listening')
+  nodeLog.child({}, { level: 'info' }).info({ address: server.address, leveldbTableReads: tableReads, leveldbPatches: leveldbPatches() ?? 'stock', metrics: metricsServer?.address, tls: security.cert !== undefined, mutualTls: security.ca !== undefined, auth: auth.summary(), peerToken: security.peerToken !== undefined || (auth.mode === 'shared'), data: options.dataDir, peers: options.peers.map(p => p.id), syncMode: options.syncMode }, 'listening')
+  if (auth.mode === 'shared') nodeLog.warn('deprecated shared token: every holder has every role (client, peer and admin) and peer calls are not bound to a site; use --credentials (see README, Security)')
+  if (auth.mode === 'credentials' && security.peerToken === undefined && security.cert === undefined) nodeLog.warn('no --peer-token-file and no certificate: peers that require credentials will refuse this node\'s sync calls')
+  if (auth.mode === 'open') nodeLog.info('no credentials configured: every caller has every role; serving loopback only unless --insecure-open')
+  // SIGHUP re-reads the credentials file (rotation without a restart); a bad file keeps the old one.
+  const reload = (): void => {
+    if (options.credentialsFile === undefined) return
+    try {
+      auth.replace(readCredentialsFile(options.credentialsFile))
+      nodeLog.info({ auth: auth.summary() }, 'credentials reloaded')
+    } catch (err) {
+      nodeLog.error({ code: (err as { code?: string }).code, reason: (err as Error).message, kept: 'the previous credentials' }, 'credentials not reloaded')
+    }
+  }
+  process.on('SIGHUP', reload)
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
+      process.off('SIGHUP', reload)
       nodeLog.info('shutting down')
       await server.shutdown(options.shutdownGraceMs)
       await metricsServer?.close()

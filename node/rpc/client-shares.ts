@@ -13,12 +13,16 @@
  * nothing else here changes.
  */
 import type * as grpc from '@grpc/grpc-js'
+import { callIdentity, identityLabel } from './call-identity'
 import { ShardsyncError } from '../../storage/errors'
 
 export const SITE_HEADER = 'shardsync-site'
 
 /** The key a caller's shares are counted under. */
 export function callerIdentity (metadata: grpc.Metadata, peer: string): string {
+  // The authenticated identity when the auth interceptor (which runs first) set one.
+  const id = callIdentity({ metadata })
+  if (id.kind === 'authenticated') return `id:${identityLabel(id)}`
   const site = metadata.get(SITE_HEADER)[0]
   if (typeof site === 'string' && site !== '') return `site:${site.slice(0, 64)}`
   return `addr:${hostOf(peer)}`

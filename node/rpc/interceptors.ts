@@ -3,17 +3,24 @@
  * reflection included. Health is exempt, so probes work without secrets and
  * under overload.
  *
- * - authInterceptor: with a token configured, a call must carry
- *   "authorization: Bearer <token>"; compared in constant time; otherwise
- *   UNAUTHENTICATED (code UNAUTHENTICATED). The token is never logged.
+ * - authInterceptor: who the caller is (credentials.ts: bearer token or
+ *   client certificate) and whether its role may call the method
+ *   (method-roles.ts). No or a wrong credential: UNAUTHENTICATED (code
+ *   UNAUTHENTICATED); a "shardsync-site" header naming another site than
+ *   the authenticated one: PERMISSION_DENIED (SITE_MISMATCH); a role without
+ *   the method: PERMISSION_DENIED (ROLE_DENIED). The identity is then kept
+ *   for the handler (call-identity.ts) and the authorization header dropped
+ *   from the metadata it sees. Tokens are never logged.
  * - loadShedInterceptor: at most maxInflight calls at once; beyond that a
  *   call is refused at once with RESOURCE_EXHAUSTED (code OVERLOADED), so a
  *   storm is shed instead of queued into memory; and at most a share of
  *   them per caller (CLIENT_SHARE_EXHAUSTED).
  */
-import crypto from 'node:crypto'
 import * as grpc from '@grpc/grpc-js'
 import { callerIdentity, type ClientShares } from './client-shares'
+import { setCallIdentity, SITE_METADATA_KEY } from './call-identity'
+import type { Authenticator } from './credentials'
+import { rolesFor } from './method-roles'
 import { CODE_METADATA_KEY } from './status-map'
 
 const HEALTH_PREFIX = '/grpc.health.v1.Health/'
@@ -24,21 +31,28 @@ function refuse (call: grpc.ServerInterceptingCallInterface, code: grpc.status, 
   call.sendStatus({ code, details, metadata })
 }
 
-export function tokenDigest (token: string): Buffer {
-  return crypto.createHash('sha256').update(token, 'utf8').digest()
-}
-
-export function authInterceptor (token: string): grpc.ServerInterceptor {
-  const expected = tokenDigest(`Bearer ${token}`)
+export function authInterceptor (auth: Authenticator): grpc.ServerInterceptor {
   return (method, call) => new grpc.ServerInterceptingCall(call, {
     start: (next) => {
       next({
         onReceiveMetadata: (metadata, mdNext) => {
           if (method.path.startsWith(HEALTH_PREFIX)) { mdNext(metadata); return }
-          const given = metadata.get('authorization')[0]
-          const ok = typeof given === 'string' && crypto.timingSafeEqual(tokenDigest(given), expected)
-          if (ok) mdNext(metadata)
-          else refuse(call, grpc.status.UNAUTHENTICATED, 'UNAUTHENTICATED', 'missing or wrong credentials')
+          const id = auth.authenticate(metadata.get('authorization')[0], call.getAuthContext()?.sslPeerCertificate)
+          metadata.remove('authorization')
+          if (id === undefined) { refuse(call, grpc.status.UNAUTHENTICATED, 'UNAUTHENTICATED', 'missing or wrong credentials'); return }
+          if (id.kind === 'authenticated') {
+            const claimed = metadata.get(SITE_METADATA_KEY)
+            if (claimed.length > 1 || (claimed.length === 1 && claimed[0] !== id.identity)) {
+              refuse(call, grpc.status.PERMISSION_DENIED, 'SITE_MISMATCH', 'the shardsync-site header names a site other than the caller\'s authenticated identity')
+              return
+            }
+            if (!rolesFor(method.path).includes(id.role)) {
+              refuse(call, grpc.status.PERMISSION_DENIED, 'ROLE_DENIED', `this credential's role may not call ${method.path}`)
+              return
+            }
+          }
+          setCallIdentity(metadata, id)
+          mdNext(metadata)
         }
       })
     }

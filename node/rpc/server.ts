@@ -9,6 +9,7 @@ import type { ShardsyncNode } from '../shardsync-node'
 import { adminServiceHandlers } from './admin-service'
 import { MALFORMED_REQUEST, RefusedRequest, type RpcContext } from './handler-kit'
 import { EncodedMessage } from './encoded-message'
+import type { Authenticator } from './credentials'
 import { createHealth, type Health } from './health'
 import { baseCallInterceptor } from './base-call'
 import { ClientShares, type ShareLimits } from './client-shares'
@@ -41,7 +42,8 @@ export interface ServerOptions {
   log: Logger
   credentials?: grpc.ServerCredentials
   observe?: RpcContext['observe']
-  authToken?: string
+  /** Who callers are; undefined or open mode: every call allowed (loopback default). */
+  auth?: Authenticator
   maxMessageBytes?: number
   maxConcurrentStreams?: number
   maxInflight?: number
@@ -61,7 +63,7 @@ export async function startServer (node: ShardsyncNode, opts: ServerOptions): Pr
   const inflight: InflightGauge = { current: 0, shed: 0 }
   const shares = opts.shares !== undefined ? new ClientShares(opts.shares) : undefined
   const interceptors: grpc.ServerInterceptor[] = [loadShedInterceptor(opts.maxInflight ?? 512, inflight, shares)]
-  if (opts.authToken !== undefined) interceptors.unshift(authInterceptor(opts.authToken))
+  if (opts.auth !== undefined && opts.auth.mode !== 'open') interceptors.unshift(authInterceptor(opts.auth))
   // First: it is the one grpc-js hands its own call (see base-call.ts).
   interceptors.unshift(baseCallInterceptor({ statusGraceMs: opts.streams?.idleMs, onReset: opts.onStreamReset }))
   const server = new grpc.Server({

@@ -1,11 +1,13 @@
 /**
  * SyncService handlers: thin adapters over SourceApi (what a target reads)
- * and NoticeReceiver (split notices). The caller's site id comes from the
- * "shardsync-site" metadata key.
+ * and NoticeReceiver (split notices). The caller's site is the site it
+ * authenticated as (call-identity.ts); only on a node without credentials
+ * (open, or the deprecated shared token) is it the "shardsync-site" claim.
  */
 import type * as grpc from '@grpc/grpc-js'
 import { ShardsyncError } from '../../storage/errors'
 import type { ShardsyncNode } from '../shardsync-node'
+import { authenticatedSite, callIdentity, SITE_METADATA_KEY } from './call-identity'
 import type { SyncServiceHandlers } from './generated/shardsync/v1/SyncService'
 import { asResponse, DATA_HEADROOM, dataMessage, indexPageMessage, packedObjectsMessage, type PackedObject } from './encoded-message'
 import { cancelSignal, serverStream, unary, type RpcContext } from './handler-kit'
@@ -13,7 +15,7 @@ import { objectInfoMessage, shardMessage, splitStateMessage } from './messages'
 import { streamObject } from './object-service'
 import { FETCH_OBJECTS_RESPONSE } from './wire-format'
 
-export const SITE_METADATA_KEY = 'shardsync-site'
+export { SITE_METADATA_KEY }
 /**
  * The caller's expected id of the bucket named in the request: when sent
  * and the bucket of that name is another one (deleted and re-created), the
@@ -28,7 +30,14 @@ const PACK_OBJECT_BYTES = 64 * 1024
 const PACK_MESSAGE_BYTES = 256 * 1024
 const PACK_MAX_OBJECTS = 256
 
+/**
+ * The calling site: the authenticated one when the node has credentials
+ * (the interceptor has already refused a header that disagrees), else the
+ * header's claim.
+ */
 export function callerSite (call: { metadata: grpc.Metadata }): string | undefined {
+  const id = callIdentity(call)
+  if (id.kind === 'authenticated') return authenticatedSite(call)
   const v = call.metadata.get(SITE_METADATA_KEY)[0]
   return typeof v === 'string' ? v : undefined
 }
@@ -37,6 +46,12 @@ function checkBucketId (node: ShardsyncNode, call: { metadata: grpc.Metadata }, 
   const want = call.metadata.get(BUCKET_ID_METADATA_KEY)[0]
   if (typeof want !== 'string' || want === '') return
   if (node.store.getBucket(bucket)?.id !== want) throw ShardsyncError.bucketNotFound(bucket)
+}
+
+/** "I am site X" fields of a request (exclude_origin) must name the caller's authenticated site. */
+function requireOwnSite (call: { metadata: grpc.Metadata }, site: string, what: string): void {
+  const id = callIdentity(call)
+  if (id.kind === 'authenticated' && site !== '' && site !== id.identity) throw ShardsyncError.siteMismatch(what)
 }
 
 export function syncServiceHandlers (node: ShardsyncNode, ctx: RpcContext): SyncServiceHandlers {
@@ -93,6 +108,7 @@ export function syncServiceHandlers (node: ShardsyncNode, ctx: RpcContext): Sync
     NotifyReshardComplete: unary(ctx, 'NotifyReshardComplete', async (req, call) => await node.notices.receive(req.sourceReshardSyncInfo, callerSite(call))),
     PullChanges: unary(ctx, 'PullChanges', async (req, call) => {
       checkBucketId(node, call, req.bucket)
+      requireOwnSite(call, req.excludeOrigin, 'exclude_origin')
       const answer = await source.pullChanges(req.bucket, req.cursors.map(c => ({ shard: c.shard, afterSeq: Number(c.afterSeq) })), {
         limit: req.limit, waitMs: req.waitMs, excludeOrigin: req.excludeOrigin, maxInlineBytes: req.maxInlineBytes, signal: cancelSignal(call)
       })

@@ -148,9 +148,9 @@ export async function waitFor<T> (check: () => Promise<T | undefined | false> | 
 }
 
 /** Runs the CLI as a child process (e.g. verify) and returns its output. */
-export async function runCli (args: string[], opts: { timeoutMs?: number } = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {
+export async function runCli (args: string[], opts: { timeoutMs?: number, env?: Record<string, string> } = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {
   return await new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } })
     let stdout = ''
     let stderr = ''
     proc.stdout.on('data', (d: Buffer) => { stdout += d.toString() })

@@ -1,6 +1,9 @@
 /**
  * Authentication and authorization of real node processes:
  *
+ * The deprecated shared token (no --credentials; roles and identities are
+ * in auth-matrix.test.ts):
+ *
  * - bearer token: no token and a wrong token are UNAUTHENTICATED, the right
  *   one passes, health works without a token, and the token never shows up
  *   in the node's logs.
@@ -11,7 +14,6 @@
  * - split notices from a site that is not a peer are PERMISSION_DENIED and
  *   store nothing.
  */
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -22,6 +24,7 @@ import { createBucket, listAllObjects, putObject } from '../../node/cli/object-c
 import { callUnary, createClients, type Clients } from '../../node/rpc/clients'
 import { ShardsyncError } from '../../storage/errors'
 import { NodeProcess, runCli, waitFor } from '../../scripts/lib/cluster'
+import * as certs from './certs'
 
 t.setTimeout(180_000)
 
@@ -73,24 +76,16 @@ function allLogText (n: NodeProcess): string {
 
 // ---------------------------------------------------------------- certificates
 
-const openssl = (args: string[]): void => { execFileSync('openssl', args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] }) }
+const makeCa = (name: string): string => certs.makeCa(root, name)
+const makeCert = (ca: string, name: string): certs.CertFiles => certs.makeCert(root, ca, name)
 
-function makeCa (name: string): void {
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2',
-    '-subj', `/CN=${name} throw-away test CA`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'])
-}
-
-function makeCert (ca: string, name: string): { cert: string, key: string } {
-  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`])
-  fs.writeFileSync(path.join(root, `${name}.ext`), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyAgreement\nextendedKeyUsage=serverAuth,clientAuth\n')
-  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`])
-  return { cert: path.join(root, `${name}.crt`), key: path.join(root, `${name}.key`) }
-}
+const TOKEN_FILE = path.join(root, 'token.txt')
+fs.writeFileSync(TOKEN_FILE, TOKEN + '\n', { mode: 0o600 })
 
 // ---------------------------------------------------------------- token
 
 t.test('bearer token', async t => {
-  const node = await startNode('tok', ['--auth-token', TOKEN, '--log-level', 'debug']).start()
+  const node = await startNode('tok', ['--auth-token-file', TOKEN_FILE, '--log-level', 'debug']).start()
   const none = track(createClients(node.address))
   const wrong = track(createClients(node.address, { metadata: { authorization: `Bearer ${WRONG}` } }))
   const bare = track(createClients(node.address, { metadata: { authorization: TOKEN } }))
@@ -109,9 +104,9 @@ t.test('bearer token', async t => {
   t.same(buckets.buckets.map(b => b.name), ['b-auth'], 'nothing was created by the refused calls')
   t.equal(await healthCheck(node.address), 'SERVING', 'health answers without a token')
 
-  // The CLI with the flag, and with the env var.
-  const viaFlag = await runCli(['--auth-token', TOKEN, 'bucket', 'ls', '--node', node.address], { timeoutMs: 60_000 })
-  t.equal(viaFlag.code, 0, 'CLI with --auth-token works')
+  // The CLI with the token in the environment (never on argv).
+  const viaFlag = await runCli(['bucket', 'ls', '--node', node.address], { timeoutMs: 60_000, env: { SHARDSYNC_AUTH_TOKEN: TOKEN } })
+  t.equal(viaFlag.code, 0, 'CLI with SHARDSYNC_AUTH_TOKEN works')
   t.match(viaFlag.stdout, /b-auth/)
   const noFlag = await runCli(['bucket', 'ls', '--node', node.address], { timeoutMs: 60_000 })
   t.not(noFlag.code, 0, 'CLI without a token fails')
@@ -125,8 +120,7 @@ t.test('bearer token', async t => {
 })
 
 t.test('token from env and from file', async t => {
-  const file = path.join(root, 'token.txt')
-  fs.writeFileSync(file, TOKEN + '\n', { mode: 0o600 })
+  const file = TOKEN_FILE
   const viaEnv = await startNode('tokenv', [], { SHARDSYNC_AUTH_TOKEN: TOKEN }).start()
   const viaFile = await startNode('tokfile', ['--auth-token-file', file]).start()
   for (const n of [viaEnv, viaFile]) {
@@ -151,7 +145,7 @@ t.test('mutual TLS + token: refusals, and two nodes that sync', async t => {
   const caFile = path.join(root, 'ca.crt')
   const ca = fs.readFileSync(caFile)
   const read = (f: string): Buffer => fs.readFileSync(f)
-  const tlsArgs = (c: { cert: string, key: string }): string[] => ['--tls-cert', c.cert, '--tls-key', c.key, '--tls-ca', caFile, '--auth-token', TOKEN]
+  const tlsArgs = (c: { cert: string, key: string }): string[] => ['--tls-cert', c.cert, '--tls-key', c.key, '--tls-ca', caFile, '--auth-token-file', TOKEN_FILE]
   const a = startNode('tls-a', tlsArgs(nodeA))
   const b = startNode('tls-b', tlsArgs(nodeB))
   await Promise.all([a.start(), b.start()])
@@ -186,7 +180,7 @@ t.test('mutual TLS + token: refusals, and two nodes that sync', async t => {
     for await (const _ of listAllObjects(cb1, 'tls-bucket')) n++
     return n === 120
   }, { timeoutMs: 90_000, what: 'B to hold the 120 objects over mTLS' })
-  const creds = ['--tls-ca', caFile, '--tls-cert', client.cert, '--tls-key', client.key, '--auth-token', TOKEN]
+  const creds = ['--tls-ca', caFile, '--tls-cert', client.cert, '--tls-key', client.key, '--auth-token-file', TOKEN_FILE]
   const synced = await runCli([...creds, 'wait-synced', '--node', b.address, '--timeout', '90'], { timeoutMs: 120_000 })
   t.equal(synced.code, 0, 'wait-synced with credentials', { stderr: synced.stderr.slice(-500) })
   const v = await runCli([...creds, 'verify', '--source', a.address, '--target', b.address, '--deep'], { timeoutMs: 120_000 })
