@@ -21,8 +21,8 @@ export function parseRange (header: string | undefined, size: number): RangeAnsw
   const start = Number(m[1])
   const end = m[2] === '' ? size - 1 : Number(m[2])
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end)) return { kind: 'whole' }
-  if (end < start) return { kind: 'whole' }
   if (start >= size) return { kind: 'unsatisfiable' }
+  if (end < start) return { kind: 'whole' }
   return { kind: 'part', start, end: Math.min(end, size - 1) }
 }
 
