@@ -31,7 +31,10 @@ export async function * requestBody (req: http.IncomingMessage, payload: Payload
   const decoder = payload.kind === 'chunked' ? new ChunkedDecoder(payload.signing) : undefined
   // A trailing checksum is computed only when the request announces it.
   const trailer = firstHeader(h['x-amz-trailer'])?.trim().toLowerCase()
-  const source: AsyncIterable<Buffer> = decoder !== undefined ? decoder.decode(req) : req
+  // An early end (a refused body) must not destroy the request: the answer
+  // goes out and the rest is drained (server.ts), so the connection lives on.
+  const raw = req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>
+  const source: AsyncIterable<Buffer> = decoder !== undefined ? decoder.decode(raw) : raw
   let size = 0
   let held: Buffer | undefined
   for await (const piece of source) {
@@ -76,5 +79,5 @@ export async function readSmallBody (req: http.IncomingMessage, payload: Payload
 
 /** Reads and drops a body (requests that take none). */
 export async function drainBody (req: http.IncomingMessage): Promise<void> {
-  for await (const _ of req) { /* dropped */ }
+  for await (const _ of req.iterator({ destroyOnReturn: false })) { /* dropped */ }
 }

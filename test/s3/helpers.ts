@@ -119,6 +119,8 @@ export interface RawRequest {
   forceSignature?: string
   /** Send no Authorization at all. */
   anonymous?: boolean
+  /** The body, made once the seed signature is known (aws-chunked with chunk signatures). */
+  bodyFromSeed?: (seed: string, key: Buffer, scope: string, amzDate: string) => Buffer
 }
 
 export interface RawAnswer { status: number, headers: http.IncomingHttpHeaders, body: Buffer, code?: string }
@@ -130,7 +132,7 @@ export function amzDate (d: Date): string {
 /** Signs (header form) and sends one request; returns status, headers, body and the S3 error code if any. */
 export async function s3Request (endpoint: string, r: RawRequest): Promise<RawAnswer> {
   const u = new URL(endpoint)
-  const body = Array.isArray(r.body) ? Buffer.concat(r.body) : Buffer.from(r.body ?? '')
+  let body: Buffer = Array.isArray(r.body) ? Buffer.concat(r.body) : Buffer.from(r.body ?? '')
   const at = r.at ?? new Date()
   const date = amzDate(at)
   const qAt = r.url.indexOf('?')
@@ -145,6 +147,7 @@ export async function s3Request (endpoint: string, r: RawRequest): Promise<RawAn
     const key = signingKey(r.secret ?? DEV_S3_KEY.secret, claim.scopeDate, claim.region, 's3')
     const sig = r.forceSignature ?? signatureOf(key, stringToSign(date, scopeOf(claim), canonical))
     headers.authorization = `AWS4-HMAC-SHA256 Credential=${r.accessKey ?? DEV_S3_KEY.accessKey}/${claim.scopeDate}/${claim.region}/s3/aws4_request, SignedHeaders=${signed.join(';')}, Signature=${sig}`
+    if (r.bodyFromSeed !== undefined) body = r.bodyFromSeed(sig, key, scopeOf(claim), date)
   }
   return await new Promise((resolve, reject) => {
     const req = http.request({ host: u.hostname, port: u.port, method: r.method, path: r.url, headers }, (res) => {
@@ -158,6 +161,31 @@ export async function s3Request (endpoint: string, r: RawRequest): Promise<RawAn
     })
     req.on('error', reject)
     req.end(body)
+  })
+}
+
+/** A presigned GET URL signed at `at`, valid for `expires` seconds. */
+export function presignedUrl (endpoint: string, urlPath: string, opts: { at?: Date, expires: number, secret?: string }): string {
+  const u = new URL(endpoint)
+  const date = amzDate(opts.at ?? new Date())
+  const scope = { scopeDate: date.slice(0, 8), region: 'us-east-1', service: 's3' }
+  const q = `X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${encodeURIComponent(`${DEV_S3_KEY.accessKey}/${scopeOf(scope)}`)}&X-Amz-Date=${date}&X-Amz-Expires=${opts.expires}&X-Amz-SignedHeaders=host`
+  const canonical = canonicalRequest({ method: 'GET', path: decodeURIComponent(urlPath), query: parseQuery(q) ?? [], headers: { host: u.host } }, ['host'], 'UNSIGNED-PAYLOAD')
+  const sig = signatureOf(signingKey(opts.secret ?? DEV_S3_KEY.secret, scope.scopeDate, 'us-east-1', 's3'), stringToSign(date, scopeOf(scope), canonical))
+  return `${endpoint}${urlPath}?${q}&X-Amz-Signature=${sig}`
+}
+
+/** A plain GET (no signing of its own: for presigned URLs). */
+export async function plainGet (url: string): Promise<RawAnswer> {
+  return await new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      const parts: Buffer[] = []
+      res.on('data', (d: Buffer) => parts.push(d))
+      res.on('end', () => {
+        const text = Buffer.concat(parts)
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, code: /<Code>([^<]+)<\/Code>/.exec(text.toString('utf8'))?.[1] })
+      })
+    }).on('error', reject)
   })
 }
 
