@@ -6,7 +6,7 @@
 import type { ListedObject } from '../../storage/object-store'
 import { drainBody, readSmallBody } from './body'
 import { S3Error } from './errors'
-import { listPage, pastPrefix, type PageSource } from './listing'
+import { listPage, pastPrefix, type ListPage, type PageSource } from './listing'
 import type { Handler, S3Context } from './server'
 import { sendXml } from './server'
 import { uriEncode } from './sigv4'
@@ -56,6 +56,19 @@ function fromToken (token: string): string {
   return after
 }
 
+/** The parameters both listings share, and one page from the resume point `after` gives. */
+async function listing (ctx: S3Context, after: (q: Map<string, string>) => string): Promise<{ prefix: string, delimiter: string, maxKeys: number, enc: (s: string) => string, page: ListPage }> {
+  await drainBody(ctx.req)
+  const q = ctx.query
+  const prefix = q.get('prefix') ?? ''
+  const delimiter = q.get('delimiter') ?? ''
+  const maxKeys = maxKeysOf(q, 'max-keys')
+  const enc = encodingOf(q)
+  const from = after(q)
+  ctx.store.bucketState(ctx.bucket)
+  return { prefix, delimiter, maxKeys, enc, page: await listPage(source(ctx, prefix), { prefix, delimiter, maxKeys, after: from }) }
+}
+
 export const bucketHandlers: Record<'ListBuckets' | 'CreateBucket' | 'HeadBucket' | 'DeleteBucket' | 'GetBucketLocation' | 'GetBucketVersioning' | 'ListObjects' | 'ListObjectsV2', Handler> = {
   ListBuckets: async (ctx) => {
     await drainBody(ctx.req)
@@ -100,17 +113,10 @@ export const bucketHandlers: Record<'ListBuckets' | 'CreateBucket' | 'HeadBucket
   },
 
   ListObjectsV2: async (ctx) => {
-    await drainBody(ctx.req)
     const q = ctx.query
-    const prefix = q.get('prefix') ?? ''
-    const delimiter = q.get('delimiter') ?? ''
-    const maxKeys = maxKeysOf(q, 'max-keys')
     const token = q.get('continuation-token')
     const startAfter = q.get('start-after') ?? ''
-    const enc = encodingOf(q)
-    const after = token !== undefined ? fromToken(token) : startAfter
-    ctx.store.bucketState(ctx.bucket)
-    const page = await listPage(source(ctx, prefix), { prefix, delimiter, maxKeys, after })
+    const { prefix, delimiter, maxKeys, enc, page } = await listing(ctx, () => token !== undefined ? fromToken(token) : startAfter)
     const body: Record<string, unknown> = { Name: ctx.bucket, Prefix: enc(prefix) }
     if (delimiter !== '') body.Delimiter = enc(delimiter)
     body.MaxKeys = maxKeys
@@ -126,15 +132,9 @@ export const bucketHandlers: Record<'ListBuckets' | 'CreateBucket' | 'HeadBucket
   },
 
   ListObjects: async (ctx) => {
-    await drainBody(ctx.req)
     const q = ctx.query
-    const prefix = q.get('prefix') ?? ''
-    const delimiter = q.get('delimiter') ?? ''
-    const maxKeys = maxKeysOf(q, 'max-keys')
     const marker = q.get('marker') ?? ''
-    const enc = encodingOf(q)
-    ctx.store.bucketState(ctx.bucket)
-    const page = await listPage(source(ctx, prefix), { prefix, delimiter, maxKeys, after: marker })
+    const { prefix, delimiter, maxKeys, enc, page } = await listing(ctx, () => marker)
     const body: Record<string, unknown> = { Name: ctx.bucket, Prefix: enc(prefix), Marker: enc(marker) }
     if (page.truncated && delimiter !== '') body.NextMarker = enc(page.lastReturned)
     body.MaxKeys = maxKeys
