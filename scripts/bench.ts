@@ -521,6 +521,8 @@ async function main (): Promise<void> {
   add('split', r.splitStall?.contention)
   for (const m of r.memory?.runs ?? []) add(m.label, m.contention)
   add('scale', r.scale?.contention)
+  add('s3-1KiB', r.s3?.small?.contention)
+  add('s3-64MiB', r.s3?.large?.contention)
   for (const n of noise) {
     const [name, cores] = n.split(' ')
     rows.push({ section: 'machine', metric: `cores used by OTHER processes during ${name}`, value: cores, target: '~0 for clean figures', ok: undefined })

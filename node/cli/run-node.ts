@@ -71,7 +71,7 @@ export async function runNode (options: NodeOptions, log: Logger = createLogger(
       shares: { maxInflightPerClient: options.maxInflightPerClient, maxBufferedBytes: options.maxBufferedBytes, maxBufferedBytesPerClient: options.maxBufferedBytesPerClient }
     })
     if (options.metrics !== undefined) metricsServer = await serveMetrics(metrics, options.metrics, { token: readMetricsToken(options.metricsTokenFile) })
-    if (options.s3 !== undefined) s3 = await startS3Server(node, { listen: options.s3, region: options.s3Region, auth, log: nodeLog, uploadExpiryMs: options.s3UploadExpirySec * 1000 })
+    if (options.s3 !== undefined) s3 = await startS3Server(node, { listen: options.s3, region: options.s3Region, auth, log: nodeLog, uploadExpiryMs: options.s3UploadExpirySec * 1000, maxInflight: options.maxInflight })
   } catch (err) {
     await metricsServer?.close()
     await node.close()

@@ -12,11 +12,11 @@ import type { MultipartUpload, PartRecord } from '../../storage/multipart-store'
 import { validateObjectKey } from '../../storage/validate'
 import { drainBody, readSmallBody, requestBody } from './body'
 import { isoDate } from './buckets'
-import { S3Error } from './errors'
+import { S3Error, toS3Error } from './errors'
 import { metaFromHeaders, storeStream } from './objects'
 import type { Handler, S3Context } from './server'
 import { sendXml } from './server'
-import { MAX_XML_BYTES, parseCompleteRequest, xmlDocument } from './xml'
+import { errorDocument, MAX_XML_BYTES, parseCompleteRequest, xmlDocument } from './xml'
 
 export const MIN_PART_BYTES = 5 * 1024 * 1024
 const OWNER = { ID: 'shardsync', DisplayName: 'shardsync' }
@@ -106,9 +106,10 @@ export const multipartHandlers: Record<'CreateMultipartUpload' | 'UploadPart' | 
       try {
         r = await storeStream(upload, content(), isEmptyMeta(meta) ? undefined : meta)
       } catch (err) {
+        // The 200 is out: the error goes in the body, as S3 does (clients look for <Error>).
         clearInterval(keepAlive)
-        const doc = xmlDocument('Error', { Code: 'InternalError', Message: (err as Error).message })
-        ctx.res.end(doc.replace(` xmlns="http://s3.amazonaws.com/doc/2006-03-01/"`, ''))
+        const e = toS3Error(err) ?? new S3Error('InternalError', 'we encountered an internal error; please try again')
+        ctx.res.end(errorDocument(e.code, e.message, `/${ctx.bucket}/${ctx.key}`, ctx.requestId))
         return
       }
       clearInterval(keepAlive)

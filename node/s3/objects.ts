@@ -122,7 +122,8 @@ export const objectHandlers: Record<'PutObject' | 'CopyObject' | 'GetObject' | '
     if (range.kind === 'part') {
       headers['Content-Range'] = `bytes ${range.start}-${range.end}/${head.size}`
       headers['Content-Length'] = range.end - range.start + 1
-      chunks = sliceChunks(chunks, range.start, range.end)
+      // A file is read from the range's first byte; chunks are sliced.
+      chunks = head.blob === true && head.dataId !== undefined ? ctx.store.blobs.read(head.dataId, range.end + 1, 0, range.start) : sliceChunks(chunks, range.start, range.end)
       ctx.res.writeHead(206, headers)
     } else {
       headers['Content-Length'] = head.size

@@ -39,6 +39,8 @@ export interface S3Options {
   uploadExpiryMs: number
   /** Least size of every part but the last (S3: 5 MiB). */
   minPartBytes?: number
+  /** Requests served at once before SlowDown (the node's --max-inflight). */
+  maxInflight?: number
 }
 
 export interface S3Context {
@@ -72,7 +74,14 @@ export async function startS3Server (node: ShardsyncNode, options: S3Options): P
   const { host, port } = parseHostPort(options.listen, '--s3')
   const multipart = new MultipartStore(node.store.db, node.store.blobs)
   const log = options.log.child({ component: 's3' })
+  let inflight = 0
   const server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    if (inflight >= (options.maxInflight ?? Infinity)) {
+      sendError(req, res, new S3Error('SlowDown', 'please reduce your request rate'), req.url ?? '/', 'SHED', log)
+      return
+    }
+    inflight++
+    res.once('close', () => { inflight-- })
     void serve(node, multipart, options, log, req, res)
   })
   await new Promise<void>((resolve, reject) => {

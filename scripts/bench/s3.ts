@@ -12,12 +12,12 @@ import { createClients } from '../../node/rpc/clients'
 import { createBucket, getObject } from '../../node/cli/object-commands'
 import { DEV_S3_KEY } from '../../node/rpc/credentials'
 import { canonicalRequest, scopeOf, signatureOf, signingKey, stringToSign } from '../../node/s3/sigv4'
-import { BodyPool, type BenchConfig, loadObjects, nodeEnv, now, padKey, round, scratch, startNode, stopNodes } from './common'
+import { BodyPool, Contention, type BenchConfig, type ContentionReport, loadObjects, nodeEnv, now, padKey, procCpuSeconds, round, scratch, startNode, stopNodes, waitQuiet } from './common'
 import type { NodeProcess } from '../lib/cluster'
 
 export interface S3BenchOptions { smallCount: number, largeCount: number, smallConcurrency: number, largeConcurrency: number }
 export interface PathFigures { putPerSecond: number, getPerSecond: number, putMiBPerSecond: number, getMiBPerSecond: number }
-export interface SizeResult { bytes: number, count: number, grpc: PathFigures, s3: PathFigures, putRatio: number, getRatio: number }
+export interface SizeResult { bytes: number, count: number, grpc: PathFigures, s3: PathFigures, putRatio: number, getRatio: number, contention: ContentionReport }
 export interface S3BenchResult { options: S3BenchOptions, small: SizeResult, large: SizeResult }
 
 const SMALL = 1024
@@ -75,8 +75,12 @@ async function runSize (cfg: BenchConfig, node: NodeProcess, endpoint: URL, byte
   const pool = new BodyPool(Math.max(4 * 1024 * 1024, bytes === SMALL ? 0 : 8 * 1024 * 1024))
   try {
     await createBucket(clients, bucket, { shards: 16, autoSplit: false })
+    await waitQuiet(cfg, `s3 ${label}`)
+    const contention = new Contention()
+    const cpu0 = procCpuSeconds(node.proc?.pid)
     cfg.log(`  [s3] ${count} x ${label}, ${concurrency} in flight: gRPC PUT`)
-    const grpcPut = (await loadObjects(node.address, bucket, { count, size: bytes, concurrency, channels: 2, key: i => padKey('g-', i), log: cfg.log, label: `gRPC ${label}` })).perSecond
+    const loaded = await loadObjects(node.address, bucket, { count, size: bytes, concurrency, channels: 2, key: i => padKey('g-', i), log: cfg.log, label: `gRPC ${label}` })
+    const grpcPut = loaded.count / loaded.seconds
     cfg.log(`  [s3] gRPC GET`)
     const grpcGet = await timed(count, concurrency, async (i) => {
       const r = await getObject(clients, bucket, padKey('g-', i))
@@ -92,9 +96,10 @@ async function runSize (cfg: BenchConfig, node: NodeProcess, endpoint: URL, byte
       const r = await s3Call(agent, endpoint, 'GET', `/${bucket}/${padKey('s-', i)}`)
       if (r.bytes !== bytes) throw new Error('S3 GET: short object')
     })
+    const busy = contention.stop(procCpuSeconds(node.proc?.pid) - cpu0)
     const grpc = figures(grpcPut, grpcGet, bytes)
     const s3 = figures(s3Put, s3Get, bytes)
-    return { bytes, count, grpc, s3, putRatio: round(s3.putPerSecond / grpc.putPerSecond, 3), getRatio: round(s3.getPerSecond / grpc.getPerSecond, 3) }
+    return { bytes, count, grpc, s3, putRatio: round(s3Put / grpcPut, 3), getRatio: round(s3Get / grpcGet, 3), contention: busy }
   } finally {
     agent.destroy()
     clients.close()
