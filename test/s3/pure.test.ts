@@ -13,6 +13,7 @@ import { parseCompleteRequest, parseDeleteRequest } from '../../node/s3/xml'
 import type { ListedObject } from '../../storage/object-store'
 import { validateObjectMeta } from '../../storage/object-meta'
 import crypto from 'node:crypto'
+import { Authenticator, DEV_S3_KEY, parseCredentials } from '../../node/rpc/credentials'
 
 t.test('Range', async t => {
   t.same(parseRange(undefined, 10), { kind: 'whole' })
@@ -148,4 +149,24 @@ t.test('object metadata limits', async t => {
   t.throws(() => validateObjectMeta({ user: { 'A B': 'x' } }), { code: 'INVALID_ARGUMENT' })
   t.throws(() => validateObjectMeta({ etag: 'nope' }), { code: 'INVALID_ARGUMENT' })
   t.throws(() => validateObjectMeta({ other: 1 }), { code: 'INVALID_ARGUMENT' })
+})
+
+t.test('S3 keys in the credentials file', async t => {
+  const ok = parseCredentials(JSON.stringify({ s3: [{ accessKey: 'AK1', secretKey: 'secret-1234', identity: 'app', role: 'client' }] }))
+  t.same(ok.s3Keys.get('AK1'), { accessKey: 'AK1', secret: 'secret-1234', identity: 'app', role: 'client' })
+  for (const bad of [
+    { s3: {} },
+    { s3: [{ accessKey: 'AK1', secretKey: 'short', identity: 'app', role: 'client' }] },
+    { s3: [{ accessKey: 'A', secretKey: 'secret-1234', identity: 'app', role: 'client' }] },
+    { s3: [{ accessKey: 'AK1', secretKey: 'secret 1234', identity: 'app', role: 'client' }] },
+    { s3: [{ accessKey: 'AK1', secretKey: 'secret-1234', identity: 'app', role: 'root' }] },
+    { s3: [{ accessKey: 'AK1', secretKey: 'secret-1234', identity: 'a b', role: 'client' }] },
+    { s3: [{ accessKey: 'AK1', secretKey: 'secret-1234', identity: 'app', role: 'client', extra: 1 }] },
+    { s3: [{ accessKey: 'AK1', secretKey: 'secret-1234', identity: 'app', role: 'client' }, { accessKey: 'AK1', secretKey: 'secret-5678', identity: 'b', role: 'client' }] }
+  ]) t.throws(() => parseCredentials(JSON.stringify(bad)), { code: 'INVALID_ARGUMENT' }, JSON.stringify(bad).slice(0, 80))
+  const open = new Authenticator({ mutualTls: false })
+  t.equal(open.s3Key(DEV_S3_KEY.accessKey)?.role, 'admin', 'the development key on a node without credentials')
+  const closed = new Authenticator({ credentials: ok, mutualTls: false })
+  t.equal(closed.s3Key(DEV_S3_KEY.accessKey), undefined, 'and not on one with credentials')
+  t.equal(closed.s3Key('AK1')?.identity, 'app')
 })
