@@ -10,7 +10,7 @@ import t from 'tap'
 import { authenticate } from '../../node/s3/auth'
 import { ChunkedDecoder } from '../../node/s3/chunked'
 import { S3Error } from '../../node/s3/errors'
-import { canonicalRequest, chunkSignature, EMPTY_SHA256, expectedSignature, parseAuthorizationHeader, parsePresignedQuery, parseQuery, sha256Hex, signingKey, uriEncode, type RequestParts } from '../../node/s3/sigv4'
+import { canonicalRequest, chunkSignature, EMPTY_SHA256, trailerSignature, expectedSignature, parseAuthorizationHeader, parsePresignedQuery, parseQuery, sha256Hex, signingKey, uriEncode, type RequestParts } from '../../node/s3/sigv4'
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
 const AK = 'AKIAIOSFODNN7EXAMPLE'
@@ -103,6 +103,31 @@ t.test('aws-chunked upload (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)', async t => {
   flipped[100] = 0x62
   await t.rejects(decode(flipped, 4096), { code: 'SignatureDoesNotMatch' }, 'a changed byte')
   await t.rejects(decode(good.subarray(0, 66000), 4096), { code: 'IncompleteBody' }, 'a short body')
+})
+
+t.test('aws-chunked with a signed trailer (…-PAYLOAD-TRAILER) and with an unsigned one', async t => {
+  const key = signingKey(SECRET, '20130524', 'us-east-1', 's3')
+  const scope = '20130524/us-east-1/s3/aws4_request'
+  const seed = 'ab'.repeat(32)
+  const data = Buffer.alloc(1000, 'z')
+  const c1 = chunkSignature(key, DATE, scope, seed, sha256Hex(data))
+  const c2 = chunkSignature(key, DATE, scope, c1, EMPTY_SHA256)
+  const trailer = 'x-amz-checksum-crc32:sOO8/Q==\n'
+  const ts = trailerSignature(key, DATE, scope, c2, trailer)
+  const body = (tsig: string): Buffer => Buffer.concat([Buffer.from(`3e8;chunk-signature=${c1}\r\n`), data, Buffer.from(`\r\n0;chunk-signature=${c2}\r\nx-amz-checksum-crc32:sOO8/Q==\r\nx-amz-trailer-signature:${tsig}\r\n\r\n`)])
+  const run = async (b: Buffer, signed: boolean): Promise<{ data: Buffer, trailers: Map<string, string> }> => {
+    const d = new ChunkedDecoder(signed ? { key, amzDate: DATE, scope, seed } : undefined)
+    const out: Buffer[] = []
+    for await (const p of d.decode((async function * () { yield b })())) out.push(p)
+    return { data: Buffer.concat(out), trailers: d.trailers }
+  }
+  const ok = await run(body(ts), true)
+  t.ok(ok.data.equals(data))
+  t.equal(ok.trailers.get('x-amz-checksum-crc32'), 'sOO8/Q==')
+  await t.rejects(run(body('0'.repeat(64)), true), { code: 'SignatureDoesNotMatch' }, 'a wrong trailer signature')
+  const unsigned = Buffer.concat([Buffer.from('3e8\r\n'), data, Buffer.from('\r\n0\r\nx-amz-checksum-crc32:sOO8/Q==\r\n\r\n')])
+  t.equal((await run(unsigned, false)).trailers.get('x-amz-checksum-crc32'), 'sOO8/Q==', 'unsigned chunks with a trailer')
+  await t.rejects(run(unsigned, true), { code: 'SignatureDoesNotMatch' }, 'unsigned chunks where signed ones are due')
 })
 
 t.test('canonical forms', async t => {
