@@ -112,6 +112,9 @@ export interface ReplicaBucketInput {
 export function bucketRef (bucketId: string): string { return `@${bucketId}` }
 
 export interface ListedObject extends ObjectVersion { key: string }
+
+/** A page of one shard's index (listIndex). */
+export interface IndexPage { entries: ListedObject[], tombstones: ListedObject[], nextMarker: string }
 export interface LoggedChange extends LogRecord { shard: number, seq: number }
 
 /**
@@ -590,8 +593,13 @@ export class ObjectStore extends EventEmitter {
     return { objects, nextStartAfter: '' }
   }
 
-  /** One shard's index, in key order, paged by marker. */
-  async listIndex (bucket: string, shard: number, marker: string, limit?: number): Promise<{ entries: ListedObject[], nextMarker: string }> {
+  /**
+   * One shard's index, in key order, paged by marker: live entries, and with
+   * includeDeleted the tombstones of the same key range. A page scans at
+   * most `limit` index entries of either kind; nextMarker is the last key
+   * scanned when the page is full, '' when it is the shard's last.
+   */
+  async listIndex (bucket: string, shard: number, marker: string, limit?: number, includeDeleted = false): Promise<IndexPage> {
     const state = this.bucketState(bucket)
     this.shard(bucket, shard)
     const n = clampLimit(limit)
@@ -600,12 +608,15 @@ export class ObjectStore extends EventEmitter {
     if (marker !== '') range.gt = prefix + marker
     // One page (at most MAX_PAGE) in one native read, not an awaited next() per entry.
     const page = await this.db.iterator(range).all()
-    const entries: ListedObject[] = new Array(page.length)
+    const entries: ListedObject[] = []
+    const tombstones: ListedObject[] = []
     for (let i = 0; i < page.length; i++) {
       const e = page[i][1] as IndexEntry
-      entries[i] = { key: page[i][0].slice(prefix.length), size: e.size, etag: e.etag, mtime: e.mtime, site: e.site }
+      const listed = { key: page[i][0].slice(prefix.length), size: e.size, etag: e.etag, mtime: e.mtime, site: e.site }
+      if (e.deleted !== true) entries.push(listed)
+      else if (includeDeleted) tombstones.push(listed)
     }
-    return { entries, nextMarker: entries.length === n ? entries[entries.length - 1].key : '' }
+    return { entries, tombstones, nextMarker: page.length === n ? page[page.length - 1][0].slice(prefix.length) : '' }
   }
 
   /** Log entries of one shard after `afterSeq`, oldest first. */

@@ -48,6 +48,8 @@ export interface ShardHeader {
   /** Split depth at which this shard was created (0 for initial shards). */
   baseDepth: number
   indexCount: number
+  /** Tombstone index entries (deleted keys); absent = 0. Not in indexCount. */
+  tombstones?: number
   /** Sequence number of the newest log entry of this shard (0 = none). */
   logSeq: number
   /** While SPLITTING: the shard being split off, and the hash bit that decides. */
@@ -63,7 +65,10 @@ export interface ObjectVersion {
   site: string
 }
 
-export interface IndexEntry extends ObjectVersion {}
+export interface IndexEntry extends ObjectVersion {
+  /** A tombstone: the key was deleted at this version (listed only with includeDeleted). */
+  deleted?: boolean
+}
 
 export interface ObjectHead extends ObjectVersion {
   /** Data chunks live under d!<dataId>! (or, with blob, in a file); absent for tombstones. */
