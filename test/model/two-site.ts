@@ -34,6 +34,8 @@
  *      own log entry for the delete (origin S) is left out of S's pulls by
  *      exclude_origin: the deleted object is back for good on S.
  *
+ * The rule itself is node/trim-policy.ts (tombstoneCollectable, advanceDrain).
+ *
  * Modes: 'split-aware' (the protocol); negative controls 'related-art'
  * (no split awareness), 'no-tombstones' (listings carry live entries only),
  * 'trim-ignores-peer' (the trimmer and collector act as if the peer were
@@ -43,7 +45,7 @@
  */
 import type { SplitStateAnswer } from '../../node/sync/source-client'
 import { confirmedChildren, isFilling, notListable } from '../../node/sync/shard-guard'
-import { isExpired, tombstoneCollectable, trimPoint, type PeerPosition, type Retention } from '../../node/trim-policy'
+import { advanceDrain, isExpired, tombstoneCollectable, trimPoint, type HeldReport, type PeerPosition, type Retention } from '../../node/trim-policy'
 import { compareVersions } from '../../storage/records'
 import { keyHash, MAX_SPLIT_DEPTH, routeHash, splitBit } from '../../storage/routing'
 import { Rng } from './sim-source'
@@ -73,7 +75,7 @@ interface Shard {
 }
 interface Progress { state: 'full' | 'incremental', logStart: number | null, marker: string, cursor: number }
 /** A position report as the source keeps it: positions on its shards, and the reporter's own log heads then. */
-interface Report { positions: Map<number, PeerPosition>, heads: number[] }
+type Report = HeldReport
 
 class Site {
   shards: Shard[] = []
@@ -82,7 +84,7 @@ class Site {
   progress = new Map<number, Progress>()
   /** Source side: the peer's newest report, and the newest one this site has drained the peer's logs past. */
   latest: Report | undefined
-  drained: Report | undefined
+  drained: HeldReport['positions'] | undefined
   pendingDrain: Report | undefined
   firstSeen = 0
   constructor (readonly id: string, readonly skew: number) {
@@ -366,11 +368,11 @@ export class TwoSiteModel {
   /** The target reports its durable positions (ReportPositions), and its own log heads with them. */
   report (tgt: Site): void {
     const src = this.peerOf(tgt)
-    const positions = new Map<number, PeerPosition>()
+    const positions: Array<[number, PeerPosition]> = []
     for (const [shard, p] of tgt.progress) {
-      positions.set(shard, { seq: p.state === 'incremental' ? p.cursor : (p.logStart ?? 0), incremental: p.state === 'incremental', at: this.now })
+      positions.push([shard, { seq: p.state === 'incremental' ? p.cursor : (p.logStart ?? 0), incremental: p.state === 'incremental', at: this.now }])
     }
-    const r: Report = { positions, heads: tgt.shards.map(s => s.logSeq) }
+    const r: Report = { positions, heads: tgt.shards.map(s => [s.shard, s.logSeq] as [number, number]) }
     if (!this.quiet && this.rng.chance(this.f.pReportLoss)) return
     ;(this.reports.get(src) as Report[]).push(r)
   }
@@ -384,37 +386,21 @@ export class TwoSiteModel {
     this.drain(src)
   }
 
-  /**
-   * Rule 2: a report counts for collection once this site has pulled the
-   * reporter's logs up to the heads it sent. One report at a time waits to
-   * be drained past (the newest when the previous one was), so that under
-   * constant writes the basis still moves on.
-   */
+  /** Rule 2 (node/trim-policy.ts, advanceDrain): the basis for collection moves on once this site has drained the peer past a report's heads. */
   private drain (src: Site): void {
-    for (let i = 0; i < 2; i++) {
-      if (src.pendingDrain !== undefined && this.drainedPast(src, src.pendingDrain)) {
-        src.drained = src.pendingDrain
-        src.pendingDrain = undefined
-      }
-      if (src.pendingDrain === undefined && src.latest !== undefined && src.latest !== src.drained) src.pendingDrain = src.latest
-    }
-  }
-
-  /** Whether `site` tails every shard of its peer past the heads in `r` (a listing begun later also counts: its logStart is past them). */
-  private drainedPast (site: Site, r: Report): boolean {
-    for (let shard = 0; shard < r.heads.length; shard++) {
-      if (r.heads[shard] === 0) continue
-      const p = site.progress.get(shard)
-      if (p === undefined || p.state !== 'incremental' || p.cursor < r.heads[shard]) return false
-    }
-    return true
+    const state = advanceDrain({ pending: src.pendingDrain, drained: src.drained }, src.latest, shard => {
+      const p = src.progress.get(shard)
+      return p === undefined ? undefined : { incremental: p.state === 'incremental', seq: p.cursor }
+    })
+    src.pendingDrain = state.pending as Report | undefined
+    src.drained = state.drained
   }
 
   // ---- trimming and collection (source side) -------------------------------
 
-  private positionsOn (r: Report | undefined, shard: number): Map<string, PeerPosition> {
+  private positionsOn (positions: HeldReport['positions'] | undefined, shard: number): Map<string, PeerPosition> {
     const m = new Map<string, PeerPosition>()
-    const pos = r?.positions.get(shard)
+    const pos = positions?.find(([s]) => s === shard)?.[1]
     if (pos !== undefined) m.set('peer', pos)
     return m
   }
@@ -422,7 +408,7 @@ export class TwoSiteModel {
   trim (src: Site): void {
     const peers = this.mode === 'trim-ignores-peer' ? [] : ['peer']
     for (const h of src.shards) {
-      const point = trimPoint(h.logSeq, h.floor, peers, this.positionsOn(src.latest, h.shard), this.now, this.f.retention, () => src.firstSeen)
+      const point = trimPoint(h.logSeq, h.floor, peers, this.positionsOn(src.latest?.positions, h.shard), this.now, this.f.retention, () => src.firstSeen)
       if (point <= h.floor) continue
       const before = h.log.length
       h.log = h.log.filter(e => e.seq > point)
@@ -435,7 +421,7 @@ export class TwoSiteModel {
   collect (src: Site): void {
     const ignore = this.mode === 'trim-ignores-peer'
     this.drain(src)
-    const basis = this.mode === 'gc-no-drain' ? src.latest : src.drained
+    const basis = this.mode === 'gc-no-drain' ? src.latest?.positions : src.drained
     for (const h of src.shards) {
       const positions = this.positionsOn(basis, h.shard)
       const expired = this.mode === 'gc-on-expiry' && this.expiredOn(src, h)
@@ -452,7 +438,7 @@ export class TwoSiteModel {
   }
 
   private expiredOn (src: Site, h: Shard): boolean {
-    const pos = src.latest?.positions.get(h.shard) ?? { seq: 0, incremental: false, at: src.firstSeen }
+    const pos = this.positionsOn(src.latest?.positions, h.shard).get('peer') ?? { seq: 0, incremental: false, at: src.firstSeen }
     return isExpired(pos, h.logSeq, this.now, this.f.retention)
   }
 
@@ -592,7 +578,7 @@ export class TwoSiteModel {
 
 function atOf (r: Report): number {
   let at = 0
-  for (const p of r.positions.values()) at = Math.max(at, p.at)
+  for (const [, p] of r.positions) at = Math.max(at, p.at)
   return at
 }
 
