@@ -10,7 +10,7 @@ import { clampLimit, isSmall, MAX_SHARDS_CEILING, withHeadroom } from '../storag
 import { ShardsyncError } from '../storage/errors'
 import type { ObjectHead } from '../storage/records'
 import { isFilling } from './sync/shard-guard'
-import type { PullAnswer, PullOptions, SourceChange, SourceObjectInfo, SourceShard, SplitStateAnswer } from './sync/source-client'
+import type { PullAnswer, PullOptions, SourceChange, SourceIndexPage, SourceObjectInfo, SourceShard, SplitStateAnswer } from './sync/source-client'
 
 export const MAX_FETCH_KEYS = 1000
 export const MAX_WAIT_MS = 30_000
@@ -55,8 +55,8 @@ export class SourceApi {
     return { state: h.state, newShards: [...h.children], logSeq: h.logSeq, bucketId: state.record.id, shardCount: state.shards.length, filling: isFilling(state.shards, h) }
   }
 
-  async listIndex (bucket: string, shard: number, marker: string, limit: number): Promise<{ entries: SourceObjectInfo[], nextMarker: string }> {
-    return await this.store.listIndex(bucket, shard, marker, limit)
+  async listIndex (bucket: string, shard: number, marker: string, limit: number, includeDeleted = false): Promise<SourceIndexPage> {
+    return await this.store.listIndex(bucket, shard, marker, limit, includeDeleted)
   }
 
   /**

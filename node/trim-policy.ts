@@ -12,7 +12,14 @@
  *   floor gets LOG_TRIMMED (it resyncs the shard).
  * - Tombstones: collected only once EVERY configured peer, expired or not,
  *   has passed the delete while incremental on the shard that holds the
- *   tombstone's index entry. Expiry releases log entries, never tombstones:
+ *   tombstone's index entry, as shown by a report that this site has
+ *   drained the peer past (advanceDrain): this site tails every shard of
+ *   the peer beyond the log heads the peer sent with that report. Else a
+ *   put older than the delete, logged by the peer before it applied the
+ *   delete, could reach this site after the tombstone is gone and stay
+ *   live, while the peer's own log entry of the delete (origin: this site)
+ *   is left out of this site's pulls by exclude_origin (the two-site model's
+ *   'gc-no-drain' control finds it). Expiry releases log entries, never tombstones:
  *   a peer that missed a delete and resyncs must find the tombstone in the
  *   listing, or its stale copy comes back. A peer that will never return is
  *   released by RemovePeer, and must be wiped before it is added again.
@@ -68,4 +75,46 @@ export function tombstoneCollectable (seq: number, peers: string[], reports: Rea
     if (pos === undefined || !pos.incremental || pos.seq < seq) return false
   }
   return true
+}
+
+/** A tail position of this site on one of the peer's shards (its progress object there). */
+export interface OwnTail { incremental: boolean, seq: number }
+
+/**
+ * Whether this site tails every shard of the peer past `heads` (the peer's
+ * log heads, shard -> seq, sent with a report): incremental there with its
+ * cursor at or beyond the head. A shard listed after the report counts too
+ * (its cursor starts at a logStart taken later, so beyond the head).
+ */
+export function drainedPast (heads: ReadonlyArray<readonly [number, number]>, tailOf: (shard: number) => OwnTail | undefined): boolean {
+  for (const [shard, head] of heads) {
+    if (head === 0) continue
+    const t = tailOf(shard)
+    if (t === undefined || !t.incremental || t.seq < head) return false
+  }
+  return true
+}
+
+/** A report as the collector keeps it: the peer's positions on this site's shards, and its own heads then. */
+export interface HeldReport { positions: ReadonlyArray<readonly [number, PeerPosition]>, heads: ReadonlyArray<readonly [number, number]> }
+
+/**
+ * The collector's basis per peer. `drained`: positions of the newest report
+ * this site has drained the peer past (tombstones are judged by them);
+ * `pending`: the report waiting to be drained past. One report waits at a
+ * time, and the newest one takes its place once it is drained past, so
+ * that under steady writes (heads always moving) the basis still advances.
+ */
+export interface DrainState { pending?: HeldReport, drained?: ReadonlyArray<readonly [number, PeerPosition]> }
+
+export function advanceDrain (state: DrainState, latest: HeldReport | undefined, tailOf: (shard: number) => OwnTail | undefined): DrainState {
+  let { pending, drained } = state
+  for (let i = 0; i < 2; i++) {
+    if (pending !== undefined && drainedPast(pending.heads, tailOf)) {
+      drained = pending.positions
+      pending = undefined
+    }
+    if (pending === undefined && latest !== undefined && latest.positions !== drained) pending = latest
+  }
+  return { pending, drained }
 }

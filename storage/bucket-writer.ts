@@ -25,7 +25,10 @@
  * - Invariants per applied mutation: head, index entry and log entry change
  *   together; the index entry lives on the shard the key routes to; the log
  *   entry goes to that same shard (where the change happened) and never
- *   moves; a shard's indexCount equals its number of index entries.
+ *   moves; a shard's indexCount equals its number of live index entries,
+ *   and its tombstones its number of tombstone entries (a delete leaves a
+ *   tombstone entry in the index beside its head tombstone, so that a full
+ *   sync's listing carries it: docs/design.md, invariant 17).
  * - Last writer wins by (mtime, site): a replicated mutation that is not
  *   newer than what is stored is dropped (and its uploaded chunks with it).
  *   Local writes take mtime = max(now, stored mtime + 1), so they always win
@@ -270,8 +273,13 @@ export class BucketWriter {
         // A moving key the migration has not reached: move its entry now.
         const fromHeader = headerOf(from)
         ops.push({ type: 'del', key: keys.indexKey(record.id, from, m.key) })
-        fromHeader.indexCount--
-        header.indexCount++
+        if (old?.deleted === true) {
+          fromHeader.tombstones = countDown(fromHeader.tombstones)
+          header.tombstones = (header.tombstones ?? 0) + 1
+        } else {
+          fromHeader.indexCount--
+          header.indexCount++
+        }
         changed.add(from)
         changed.add(shard)
       }
@@ -289,13 +297,15 @@ export class BucketWriter {
         const entry: IndexEntry = { size: m.size, etag: m.etag, mtime: m.mtime, site: m.site }
         ops.push({ type: 'put', key: keys.indexKey(record.id, shard, m.key), value: entry })
         if (!live) { header.indexCount++; objectDelta++; grew.add(shard) }
+        if (old?.deleted === true) header.tombstones = countDown(header.tombstones)
       } else {
         head = { size: 0, etag: '', mtime: m.mtime, site: m.site, chunks: 0, deleted: true }
-        if (live) {
-          ops.push({ type: 'del', key: keys.indexKey(record.id, shard, m.key) })
-          header.indexCount--
-          objectDelta--
-        }
+        // The index keeps a tombstone entry, so that a full sync's listing
+        // carries the delete (docs/design.md, invariant 17).
+        const entry: IndexEntry = { size: 0, etag: '', mtime: m.mtime, site: m.site, deleted: true }
+        ops.push({ type: 'put', key: keys.indexKey(record.id, shard, m.key), value: entry })
+        if (live) { header.indexCount--; objectDelta-- }
+        if (old?.deleted !== true) header.tombstones = (header.tombstones ?? 0) + 1
       }
       ops.push({ type: 'put', key: keys.headKey(record.id, m.key), value: head })
       header.logSeq++
@@ -364,3 +374,8 @@ function dropData (ops: BatchOp[], dropped: ContentRef[], garbage: string[], dat
 }
 
 function noop (): void {}
+
+/** One less, never below 0 (tombstones deleted before index tombstones were kept have no entry). */
+function countDown (n: number | undefined): number {
+  return Math.max(0, (n ?? 0) - 1)
+}

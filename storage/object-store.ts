@@ -22,8 +22,9 @@ import type { ObjectMeta } from './object-meta'
 import { OriginRuns } from './origin-runs'
 import { keyHash } from './routing'
 import { BucketWriter, type BatchOp, type BucketState, type Mutation, type MutationResult } from './bucket-writer'
-import { compareVersions, type BucketGeneration, type BucketRecord, type BucketTombstoneRecord, type IndexEntry, type LogRecord, type ObjectHead, type ObjectVersion, type ShardHeader } from './records'
+import { type BucketGeneration, type BucketRecord, type BucketTombstoneRecord, type IndexEntry, type LogRecord, type ObjectHead, type ObjectVersion, type ShardHeader } from './records'
 import { pendingDropJobs, runDropJob } from './bucket-drop'
+import { BucketLifecycle, generationOf } from './bucket-lifecycle'
 import { prepareReplicaPuts, Upload, type ReplicaObject } from './upload'
 import { validateBucketName, validateObjectKey } from './validate'
 
@@ -113,6 +114,9 @@ export interface ReplicaBucketInput {
 export function bucketRef (bucketId: string): string { return `@${bucketId}` }
 
 export interface ListedObject extends ObjectVersion { key: string, meta?: ObjectMeta }
+
+/** A page of one shard's index (listIndex). */
+export interface IndexPage { entries: ListedObject[], tombstones: ListedObject[], nextMarker: string }
 export interface LoggedChange extends LogRecord { shard: number, seq: number }
 
 /**
@@ -129,9 +133,20 @@ export class ObjectStore extends EventEmitter {
   private readonly buckets = new Map<string, BucketState>()
   private readonly bucketsById = new Map<string, BucketState>()
   private closed = false
+  private readonly lifecycle: BucketLifecycle
 
   private constructor (db: Database, options: ObjectStoreOptions) {
     super()
+    this.lifecycle = new BucketLifecycle({
+      db,
+      siteId: options.siteId,
+      current: (id) => this.bucketsById.get(id),
+      forget: (state) => {
+        this.buckets.delete(state.record.name)
+        this.bucketsById.delete(state.record.id)
+      },
+      emit: (event, ...args) => this.emit(event, ...args)
+    })
     this.setMaxListeners(0)
     this.db = db
     this.options = options
@@ -170,7 +185,7 @@ export class ObjectStore extends EventEmitter {
   /** Floor sweeps a crash interrupted run again (after open: they use the writers). */
   private resumeSweeps (): void {
     for (const state of this.buckets.values()) {
-      if (state.record.sweeping !== undefined) void this.sweep(state).catch((err) => this.emit('bucket-error', err))
+      if (state.record.sweeping !== undefined) void this.lifecycle.sweep(state).catch((err) => this.emit('bucket-error', err))
     }
   }
 
@@ -301,29 +316,13 @@ export class ObjectStore extends EventEmitter {
     await state.writer.exclusive(async () => {
       if (this.buckets.get(name) !== state) throw ShardsyncError.bucketNotFound(name)
       if (state.record.objectCount > 0) throw ShardsyncError.bucketNotEmpty(name)
-      await this.dropLocked(state, { mtime: Math.max(Date.now(), (state.record.floor?.mtime ?? 0) + 1), site: this.options.siteId })
+      await this.lifecycle.dropLocked(state, { mtime: Math.max(Date.now(), (state.record.floor?.mtime ?? 0) + 1), site: this.options.siteId })
     })
-  }
-
-  /** Under the writer's exclusive lock: one batch drops the bucket, then its storage goes. */
-  private async dropLocked (state: BucketState, version: { mtime: number, site: string }): Promise<void> {
-    const { name, id } = state.record
-    const gen = this.generation(state.record)
-    const merged = state.record.merged ?? []
-    const tombstone: BucketTombstoneRecord = { name, gen, merged, version }
-    const ops: BatchOp[] = [{ type: 'del', key: keys.bucketKey(name) }, { type: 'put', key: keys.bucketDropKey(id), value: { id, name } }]
-    for (const g of [gen.id, ...merged]) ops.push({ type: 'put', key: keys.bucketTombstoneKey(name, g), value: tombstone })
-    await writeBatch(this.db, ops)
-    this.buckets.delete(name)
-    this.bucketsById.delete(id)
-    state.writer.failAll(ShardsyncError.bucketNotFound(name))
-    this.emit('bucket-dropped', name, id)
-    void runDropJob(this.db, id).catch((err) => this.emit('bucket-error', err))
   }
 
   /** The generation of a bucket (records from before generations: its own id, local site). */
   generation (record: BucketRecord): BucketGeneration {
-    return record.gen ?? { id: record.id, createdMs: record.createdMs, site: this.options.siteId }
+    return generationOf(record, this.options.siteId)
   }
 
   /** Creates the local replica of a peer's bucket generation (or revives a deleted one). */
@@ -335,89 +334,26 @@ export class ObjectStore extends EventEmitter {
 
   /** The bucket takes another generation and/or merged ids (it lost the name to a peer's). */
   async adoptGeneration (ref: string, gen: BucketGeneration | undefined, merged: string[] | undefined): Promise<void> {
-    const state = this.bucketState(ref)
-    await state.writer.exclusive(async () => {
-      const rec: BucketRecord = { ...state.record, gen: gen ?? this.generation(state.record) }
-      if (merged !== undefined) rec.merged = [...merged]
-      await this.db.put(keys.bucketKey(rec.name), rec)
-      state.record = rec
-    })
+    await this.lifecycle.adoptGeneration(this.bucketState(ref), gen, merged)
   }
 
-  /**
-   * Raises the bucket's floor to `version` (a bucket delete of its
-   * generation) and deletes every live object at or below it, page by page.
-   * With dropIfEmpty, the bucket is then dropped if it holds no live object
-   * (the delete won); otherwise it stays (the delete lost). The floor and the
-   * intent are saved first, so that a crash resumes the sweep at open.
-   */
+  /** See BucketLifecycle.applyFloor (storage/bucket-lifecycle.ts). */
   async applyBucketFloor (ref: string, version: { mtime: number, site: string }, dropIfEmpty: boolean): Promise<'dropped' | 'kept' | 'gone'> {
-    const state = this.bucketState(ref)
-    await state.writer.exclusive(async () => {
-      const floor = state.record.floor === undefined || compareVersions(version, state.record.floor) > 0 ? version : state.record.floor
-      const rec: BucketRecord = { ...state.record, floor, sweeping: dropIfEmpty || state.record.sweeping === 'drop' ? 'drop' : 'keep' }
-      await this.db.put(keys.bucketKey(rec.name), rec)
-      state.record = rec
-    })
-    return await this.sweep(state)
-  }
-
-  private async sweep (state: BucketState): Promise<'dropped' | 'kept' | 'gone'> {
-    const { id } = state.record
-    const base = keys.headPrefix(id)
-    let after = ''
-    for (;;) {
-      const floor = state.record.floor
-      if (floor === undefined || this.bucketsById.get(id) !== state) break
-      const page = await this.db.iterator({ gt: base + after, lt: keys.prefixRange(base).lt, limit: MAX_PAGE }).all()
-      if (page.length === 0) break
-      after = page[page.length - 1][0].slice(base.length)
-      const old: Mutation[] = []
-      for (const [k, v] of page) {
-        const h = v as ObjectHead
-        if (h.deleted === true || compareVersions(h, floor) > 0) continue
-        const key = k.slice(base.length)
-        old.push({ kind: 'delete', key, hash: keyHash(key), mode: 'replica', mtime: floor.mtime, site: floor.site })
-      }
-      if (old.length > 0) await state.writer.submitMany(old)
-    }
-    if (this.bucketsById.get(id) !== state) return 'gone'
-    return await state.writer.exclusive(async () => {
-      if (this.bucketsById.get(id) !== state) return 'gone'
-      const floor = state.record.floor
-      if (state.record.sweeping === 'drop' && state.record.objectCount === 0 && floor !== undefined) {
-        await this.dropLocked(state, floor)
-        return 'dropped'
-      }
-      const rec: BucketRecord = { ...state.record }
-      delete rec.sweeping
-      await this.db.put(keys.bucketKey(rec.name), rec)
-      state.record = rec
-      return 'kept'
-    })
+    return await this.lifecycle.applyFloor(this.bucketState(ref), version, dropIfEmpty)
   }
 
   /** Keeps a peer's bucket tombstone, if newer than the one held for its generation. */
   async putBucketTombstone (t: BucketTombstoneRecord): Promise<void> {
-    const key = keys.bucketTombstoneKey(t.name, t.gen.id)
-    const had = await this.db.get(key) as BucketTombstoneRecord | undefined
-    if (had !== undefined && compareVersions(t.version, had.version) <= 0) return
-    await this.db.put(key, t)
+    await this.lifecycle.putTombstone(t)
   }
 
   async getBucketTombstone (name: string, genId: string): Promise<BucketTombstoneRecord | undefined> {
-    return await this.db.get(keys.bucketTombstoneKey(name, genId)) as BucketTombstoneRecord | undefined
+    return await this.lifecycle.getTombstone(name, genId)
   }
 
-  /** Every bucket tombstone (one per deleted generation id; bounded: see the README's follow-up on their collection). */
+  /** Every bucket tombstone (one per deleted generation id). */
   async listBucketTombstones (): Promise<BucketTombstoneRecord[]> {
-    const out: BucketTombstoneRecord[] = []
-    for await (const [k, v] of this.db.iterator(keys.prefixRange(keys.BUCKET_TOMBSTONES_PREFIX))) {
-      const t = v as BucketTombstoneRecord
-      // One entry per generation: the merged ids' copies are left out.
-      if (k === keys.bucketTombstoneKey(t.name, t.gen.id)) out.push(t)
-    }
-    return out
+    return await this.lifecycle.listTombstones()
   }
 
   // ---- shards -----------------------------------------------------------
@@ -591,8 +527,13 @@ export class ObjectStore extends EventEmitter {
     return { objects, nextStartAfter: '' }
   }
 
-  /** One shard's index, in key order, paged by marker. */
-  async listIndex (bucket: string, shard: number, marker: string, limit?: number): Promise<{ entries: ListedObject[], nextMarker: string }> {
+  /**
+   * One shard's index, in key order, paged by marker: live entries, and with
+   * includeDeleted the tombstones of the same key range. A page scans at
+   * most `limit` index entries of either kind; nextMarker is the last key
+   * scanned when the page is full, '' when it is the shard's last.
+   */
+  async listIndex (bucket: string, shard: number, marker: string, limit?: number, includeDeleted = false): Promise<IndexPage> {
     const state = this.bucketState(bucket)
     this.shard(bucket, shard)
     const n = clampLimit(limit)
@@ -601,12 +542,15 @@ export class ObjectStore extends EventEmitter {
     if (marker !== '') range.gt = prefix + marker
     // One page (at most MAX_PAGE) in one native read, not an awaited next() per entry.
     const page = await this.db.iterator(range).all()
-    const entries: ListedObject[] = new Array(page.length)
+    const entries: ListedObject[] = []
+    const tombstones: ListedObject[] = []
     for (let i = 0; i < page.length; i++) {
       const e = page[i][1] as IndexEntry
-      entries[i] = { key: page[i][0].slice(prefix.length), size: e.size, etag: e.etag, mtime: e.mtime, site: e.site }
+      const listed = { key: page[i][0].slice(prefix.length), size: e.size, etag: e.etag, mtime: e.mtime, site: e.site }
+      if (e.deleted !== true) entries.push(listed)
+      else if (includeDeleted) tombstones.push(listed)
     }
-    return { entries, nextMarker: entries.length === n ? entries[entries.length - 1].key : '' }
+    return { entries, tombstones, nextMarker: page.length === n ? page[page.length - 1][0].slice(prefix.length) : '' }
   }
 
   /** Log entries of one shard after `afterSeq`, oldest first. */

@@ -49,6 +49,8 @@ export interface ShardHeader {
   /** Split depth at which this shard was created (0 for initial shards). */
   baseDepth: number
   indexCount: number
+  /** Tombstone index entries (deleted keys); absent = 0. Not in indexCount. */
+  tombstones?: number
   /** Sequence number of the newest log entry of this shard (0 = none). */
   logSeq: number
   /** While SPLITTING: the shard being split off, and the hash bit that decides. */
@@ -64,7 +66,10 @@ export interface ObjectVersion {
   site: string
 }
 
-export interface IndexEntry extends ObjectVersion {}
+export interface IndexEntry extends ObjectVersion {
+  /** A tombstone: the key was deleted at this version (listed only with includeDeleted). */
+  deleted?: boolean
+}
 
 export interface ObjectHead extends ObjectVersion {
   /** Content-Type, user metadata and S3 ETag (storage/object-meta.ts); absent when none was given. */

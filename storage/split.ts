@@ -29,7 +29,7 @@ import { writeBatch } from './database'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
 import { maxShardsOf, type ObjectStore } from './object-store'
-import type { BucketRecord, ShardHeader } from './records'
+import type { BucketRecord, IndexEntry, ShardHeader } from './records'
 import { keyHash, MAX_SPLIT_DEPTH, splitBit } from './routing'
 
 /** Index entries read per migration step (one batch, under the writer's lock). */
@@ -232,8 +232,14 @@ export class Splitter extends EventEmitter {
           if (splitBit(keyHash(key), splitDepth) === 1) moving.push([key, raw])
         }
         if (moving.length === 0) return read.length
-        const src: ShardHeader = { ...state.shards[shard], indexCount: state.shards[shard].indexCount - moving.length }
-        const dst: ShardHeader = { ...state.shards[splitTo], indexCount: state.shards[splitTo].indexCount + moving.length }
+        // Tombstone entries move too, counted apart from live ones.
+        let dead = 0
+        for (const [, raw] of moving) if ((JSON.parse(raw) as IndexEntry).deleted === true) dead++
+        const live = moving.length - dead
+        const from = state.shards[shard]
+        const to = state.shards[splitTo]
+        const src: ShardHeader = { ...from, indexCount: from.indexCount - live, tombstones: Math.max(0, (from.tombstones ?? 0) - dead) }
+        const dst: ShardHeader = { ...to, indexCount: to.indexCount + live, tombstones: (to.tombstones ?? 0) + dead }
         const ops: BatchOp[] = []
         for (const [key, raw] of moving) {
           ops.push({ type: 'del', key: keys.indexKey(id, shard, key) })
@@ -244,7 +250,7 @@ export class Splitter extends EventEmitter {
         await writeBatch(db, ops)
         state.shards[shard] = src
         state.shards[splitTo] = dst
-        moved += moving.length
+        moved += live
         return read.length
       })
       if (page === 0) break

@@ -242,6 +242,13 @@ t.test('the README is a front door that links into docs/', async (t) => {
   }
 })
 
+t.test('docs/design.md names code and tests that exist', async (t) => {
+  const design = read('docs/design.md')
+  const named = new Set([...design.matchAll(/`((?:node|storage|test|scripts|proto)\/[\w./-]+\.(?:ts|proto|js))`/g)].map(m => m[1]))
+  t.ok(named.size >= 20, `${named.size} files named`)
+  for (const f of named) t.ok(fs.existsSync(path.join(ROOT, f)), `${f} exists`)
+})
+
 async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {

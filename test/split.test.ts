@@ -131,15 +131,23 @@ async function checkIndex (t: Test, store: ObjectStore, bucket: string, model?: 
       if (routed !== header.shard) problems.push(`key ${key} on shard ${header.shard}, routes to ${routed}`)
     }
     const heads = await db.getMany(shardKeys.map(k => keys.headKey(id, k))) as Array<ObjectHead | undefined>
+    let dead = 0
     for (let i = 0; i < shardKeys.length; i++) {
       const head = heads[i]
       const e = shardEntries[i]
-      if (head === undefined || head.deleted === true) problems.push(`index entry ${shardKeys[i]} without live head`)
+      if (e.deleted === true) {
+        // A tombstone entry (invariant 17): beside a head tombstone of the same version.
+        dead++
+        byKey.delete(shardKeys[i])
+        entries.delete(shardKeys[i])
+        if (head?.deleted !== true || head.mtime !== e.mtime || head.site !== e.site) problems.push(`tombstone entry ${shardKeys[i]} != head`)
+      } else if (head === undefined || head.deleted === true) problems.push(`index entry ${shardKeys[i]} without live head`)
       else if (head.etag !== e.etag || head.mtime !== e.mtime || head.size !== e.size) problems.push(`index entry ${shardKeys[i]} != head`)
     }
-    const n = shardKeys.length
+    const n = shardKeys.length - dead
     perShard.push(n)
-    if (n !== header.indexCount) problems.push(`shard ${header.shard}: indexCount ${header.indexCount}, ${n} entries`)
+    if (n !== header.indexCount) problems.push(`shard ${header.shard}: indexCount ${header.indexCount}, ${n} live entries`)
+    if (dead !== (header.tombstones ?? 0)) problems.push(`shard ${header.shard}: tombstones ${header.tombstones ?? 0}, ${dead} tombstone entries`)
   }
   let live = 0
   for await (const [k, v] of db.iterator(keys.prefixRange(keys.headPrefix(id)))) {

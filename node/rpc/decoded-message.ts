@@ -29,6 +29,7 @@ const EMPTY = Buffer.alloc(0)
 
 const TAG_ENTRY = fieldTag(LIST_INDEX_RESPONSE.entries, DELIMITED)
 const TAG_NEXT_MARKER = fieldTag(LIST_INDEX_RESPONSE.nextMarker, DELIMITED)
+const TAG_TOMBSTONE = fieldTag(LIST_INDEX_RESPONSE.tombstones, DELIMITED)
 const TAG_OBJECTS = fieldTag(FETCH_OBJECTS_RESPONSE.objects, DELIMITED)
 // FetchObjectsResponse shares fields 1-3 with FetchedObject (fetchedField).
 const TAG_INFO = fieldTag(FETCHED_OBJECT.info, DELIMITED)
@@ -42,15 +43,16 @@ const TAG_ORIGIN_SITE = fieldTag(OBJECT_INFO.originSite, DELIMITED)
 const TAG_CRC32 = fieldTag(OBJECT_INFO.crc32, VARINT)
 const TAG_METADATA = fieldTag(OBJECT_INFO.metadata, DELIMITED)
 
-/** ListIndexResponse { repeated ObjectInfo entries = 1; string next_marker = 2 } */
+/** ListIndexResponse { repeated ObjectInfo entries = 1; string next_marker = 2; repeated ObjectInfo tombstones = 3 } */
 export function decodeListIndexResponse (buf: Buffer): ListIndexResponse__Output {
   const r = new Reader(buf, 0, buf.length)
-  const out: ListIndexResponse__Output = { entries: [], nextMarker: '' }
+  const out: ListIndexResponse__Output = { entries: [], nextMarker: '', tombstones: [] }
   while (r.more()) {
     const tag = r.uint32()
     switch (tag) {
       case TAG_ENTRY: out.entries.push(objectInfo(r.sub())); break
       case TAG_NEXT_MARKER: out.nextMarker = r.string(); break
+      case TAG_TOMBSTONE: out.tombstones.push(objectInfo(r.sub())); break
       default: r.skip(tag)
     }
   }

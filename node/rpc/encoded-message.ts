@@ -73,16 +73,17 @@ export interface PackedObject {
   parts?: readonly Buffer[]
 }
 
-/** ListIndexResponse { entries, next_marker }. */
-export function indexPageMessage (entries: ReadonlyArray<{ key: string } & ObjectVersion>, nextMarker: string): EncodedMessage {
-  const lens = new Array<number>(INFO_LENS * entries.length)
+/** ListIndexResponse { entries, next_marker, tombstones }. */
+export function indexPageMessage (entries: ReadonlyArray<{ key: string } & ObjectVersion>, nextMarker: string, tombstones: ReadonlyArray<{ key: string } & ObjectVersion> = []): EncodedMessage {
+  const all = tombstones.length === 0 ? entries : [...entries, ...tombstones]
+  const lens = new Array<number>(INFO_LENS * all.length)
   const markerBytes = utf8Length(nextMarker)
   let total = delimitedSize(markerBytes)
-  for (let i = 0; i < entries.length; i++) total += delimitedSize(measureInfo(entries[i].key, entries[i], lens, INFO_LENS * i))
+  for (let i = 0; i < all.length; i++) total += delimitedSize(measureInfo(all[i].key, all[i], lens, INFO_LENS * i))
   const w = new Writer(total)
-  for (let i = 0; i < entries.length; i++) {
-    w.header(LIST_INDEX_RESPONSE.entries, lens[INFO_LENS * i + INFO_SIZE])
-    w.objectInfo(entries[i].key, entries[i], lens, INFO_LENS * i)
+  for (let i = 0; i < all.length; i++) {
+    w.header(i < entries.length ? LIST_INDEX_RESPONSE.entries : LIST_INDEX_RESPONSE.tombstones, lens[INFO_LENS * i + INFO_SIZE])
+    w.objectInfo(all[i].key, all[i], lens, INFO_LENS * i)
   }
   w.string(LIST_INDEX_RESPONSE.nextMarker, nextMarker, markerBytes)
   return w.done()

@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js'
 import type { PeerAddress } from '../config'
-import type { FetchedObject, PullAnswer, PullOptions, SourceBucket, SourceClient, SourceObjectInfo, SourceShard, SplitStateAnswer } from '../sync/source-client'
+import type { FetchedObject, PullAnswer, PullOptions, SourceBucket, SourceClient, SourceIndexPage, SourceObjectInfo, SourceShard, SplitStateAnswer } from '../sync/source-client'
 import { callUnary, createClients, type Clients } from './clients'
 import type { FetchObjectsResponse__Output } from './generated/shardsync/v1/FetchObjectsResponse'
 import type { ListBucketsResponse__Output } from './generated/shardsync/v1/ListBucketsResponse'
@@ -75,9 +75,9 @@ export class GrpcSourceClient implements SourceClient {
     return { state: fromSplitState(res.state), newShards: res.newShards, logSeq: Number(res.logSeq), bucketId: res.bucketId, shardCount: res.shardCount, filling: res.filling }
   }
 
-  async listIndex (bucket: string, shard: number, marker: string, limit: number): Promise<{ entries: SourceObjectInfo[], nextMarker: string }> {
-    const res = await callUnary<object, ListIndexResponse__Output>(this.clients.sync, 'ListIndex', { bucket, shard, marker, limit }, this.opts.deadlineMs)
-    return { entries: res.entries.map(fromObjectInfo), nextMarker: res.nextMarker }
+  async listIndex (bucket: string, shard: number, marker: string, limit: number, includeDeleted = false): Promise<SourceIndexPage> {
+    const res = await callUnary<object, ListIndexResponse__Output>(this.clients.sync, 'ListIndex', { bucket, shard, marker, limit, includeDeleted }, this.opts.deadlineMs)
+    return { entries: res.entries.map(fromObjectInfo), tombstones: res.tombstones.map(fromObjectInfo), nextMarker: res.nextMarker }
   }
 
   async * fetchObjects (bucket: string, keys: string[]): AsyncGenerator<FetchedObject> {

@@ -64,8 +64,8 @@ export function syncServiceHandlers (node: ShardsyncNode, ctx: RpcContext): Sync
     }),
     ListIndex: unary(ctx, 'ListIndex', async (req, call) => {
       checkBucketId(node, call, req.bucket)
-      const page = await source.listIndex(req.bucket, req.shard, req.marker, req.limit)
-      return asResponse(indexPageMessage(page.entries, page.nextMarker))
+      const page = await source.listIndex(req.bucket, req.shard, req.marker, req.limit, req.includeDeleted)
+      return asResponse(indexPageMessage(page.entries, page.nextMarker, page.tombstones))
     }),
     GetObject: serverStream(ctx, 'GetObject', async (req, write) => await streamObject(node, req.bucket, req.key, write)),
     FetchObjects: serverStream(ctx, 'FetchObjects', async (req, write, _signal, call) => {

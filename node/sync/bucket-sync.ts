@@ -268,7 +268,8 @@ export class BucketSync {
       log: this.log,
       relatedArtLogSeq: (shard) => this.relatedArtLogSeqs.get(shard) ?? 0,
       onShardStarted: () => this.requestRound(),
-      onObjects: (applied, bytes) => { this.counters.objectsApplied += applied; this.counters.bytesApplied += bytes }
+      onObjects: (applied, bytes) => { this.counters.objectsApplied += applied; this.counters.bytesApplied += bytes },
+      onDeletes: (deleted) => { this.counters.deletesApplied += deleted }
     }
   }
 

@@ -17,7 +17,8 @@
  *      split history confirms: those recorded from notices in the progress
  *      object (claims 2, 6-8) and, beyond the seed, any other in the answer
  *      (a lost notice loses nothing; a forged one starts nothing).
- *   3. List pages from the saved marker and copy what is newer (the next
+ *   3. List pages from the saved marker, with their tombstones, and copy
+ *      what is newer and delete what a newer tombstone deleted (the next
  *      page is listed while one is copied, unless --sync-rate throttles). Between pages, notices that
  *      arrived start their shards at once.
  *   4. Before declaring the shard done, ask again (beyond the seed): a split
@@ -37,7 +38,7 @@ import type { SyncMode } from '../config'
 import { parseProgressEntry } from './notices'
 import { prefetch } from './prefetch'
 import { confirmedChildren, notListable } from './shard-guard'
-import type { SourceClient, SplitStateAnswer } from './source-client'
+import type { SourceClient, SourceIndexPage, SplitStateAnswer } from './source-client'
 import type { ObjectTransfer } from './transfer'
 
 export const LIST_PAGE = 1000
@@ -61,6 +62,8 @@ export interface ShardSyncContext {
   onShardStarted: (shard: number) => void
   /** Counters for status and metrics. */
   onObjects: (applied: number, bytes: number) => void
+  /** Local copies deleted by tombstones a listing carried. */
+  onDeletes: (deleted: number) => void
 }
 
 export async function fullSyncShard (ctx: ShardSyncContext, shard: number): Promise<RoundOutcome> {
@@ -90,14 +93,21 @@ export async function fullSyncShard (ctx: ShardSyncContext, shard: number): Prom
   // unless copying is throttled: then listing ahead gains nothing and only
   // makes the page staler by the time its objects are fetched.
   const ahead = !ctx.transfer.throttled
-  const list = (from: string): (() => Promise<Awaited<ReturnType<SourceClient['listIndex']>>>) => prefetch(ctx.client.listIndex(ctx.srcBucket, shard, from, LIST_PAGE))
+  // Tombstones come with the listing (invariant 17): a delete older than
+  // logStart is otherwise seen by neither the listing nor the log.
+  const withTombstones = ctx.mode === 'split-aware'
+  const list = (from: string): (() => Promise<SourceIndexPage>) => prefetch(ctx.client.listIndex(ctx.srcBucket, shard, from, LIST_PAGE, withTombstones))
   let next = list(marker)
   for (;;) {
     const page = await next()
     if (page.nextMarker !== '') next = ahead ? list(page.nextMarker) : async () => await list(page.nextMarker)()
-    const stats = await ctx.transfer.copyNewer(ctx.localBucket, ctx.srcBucket, page.entries)
+    const [stats, deleted] = await Promise.all([
+      ctx.transfer.copyNewer(ctx.localBucket, ctx.srcBucket, page.entries),
+      ctx.transfer.applyTombstones(ctx.localBucket, page.tombstones)
+    ])
     ctx.onObjects(stats.applied, stats.bytes)
-    const last = page.entries.length > 0 ? page.entries[page.entries.length - 1].key : marker
+    if (deleted > 0) ctx.onDeletes(deleted)
+    const last = lastListedKey(page, marker)
     marker = last
     const listed = page.entries.length
     rec = await ctx.progress.update(site, srcBucketId, shard, r => r === undefined ? r : { ...r, marker: last, listed: r.listed + listed, applied: r.applied + stats.applied }) ?? rec
@@ -119,6 +129,16 @@ export async function fullSyncShard (ctx: ShardSyncContext, shard: number): Prom
     : { ...r, state: 'incremental', logCursor: r.logStart ?? 0, fullSyncDoneMs: Date.now() })
   log.info({ listed: final?.listed, applied: final?.applied, logCursor: final?.logCursor }, 'shard entering incremental sync')
   return 'done'
+}
+
+/** The last key a page covers: its next marker, else its greatest listed key, else where it began. */
+function lastListedKey (page: SourceIndexPage, from: string): string {
+  if (page.nextMarker !== '') return page.nextMarker
+  const e = page.entries.at(-1)?.key ?? ''
+  const t = page.tombstones.at(-1)?.key ?? ''
+  // The index's order is UTF-8 byte order, not JavaScript's UTF-16 order.
+  const last = Buffer.compare(Buffer.from(e), Buffer.from(t)) >= 0 ? e : t
+  return last !== '' ? last : from
 }
 
 async function saveLogStart (ctx: ShardSyncContext, shard: number, logSeq: number): Promise<ProgressRecord | undefined> {

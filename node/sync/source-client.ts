@@ -95,12 +95,19 @@ export interface PullAnswer {
   shardCount: number
 }
 
+/** A page of a source shard's index: live entries, tombstones of the same key range, next marker. */
+export interface SourceIndexPage { entries: SourceObjectInfo[], tombstones: SourceObjectInfo[], nextMarker: string }
+
 export interface SourceClient {
   readonly peerId: string
   listBuckets (): Promise<SourceBucket[]>
   listShards (bucket: string): Promise<{ bucketId: string, shards: SourceShard[] }>
   querySplitState (bucket: string, shard: number): Promise<SplitStateAnswer>
-  listIndex (bucket: string, shard: number, marker: string, limit: number): Promise<{ entries: SourceObjectInfo[], nextMarker: string }>
+  /**
+   * One page of a shard's index. With includeDeleted, also the tombstones of
+   * the page's key range (older peers send none: tombstones is then empty).
+   */
+  listIndex (bucket: string, shard: number, marker: string, limit: number, includeDeleted?: boolean): Promise<SourceIndexPage>
   fetchObjects (bucket: string, keys: string[]): AsyncIterable<FetchedObject>
   pullChanges (bucket: string, cursors: Array<{ shard: number, afterSeq: number }>, opts: PullOptions): Promise<PullAnswer>
   notifyReshardComplete (info: string): Promise<{ recorded: boolean }>

@@ -74,6 +74,26 @@ export class ObjectTransfer {
     return stats
   }
 
+  /**
+   * Applies the tombstones a full sync listed, each where it is newer than
+   * what is stored (last writer wins), and also where nothing is stored:
+   * a local write made later is then stamped above the delete, and once
+   * this site reports the shard passed, the source may collect the
+   * tombstone (docs/design.md, invariant 18), so this site must hold it.
+   * Returns how many live local copies were deleted.
+   */
+  async applyTombstones (localBucket: string, tombstones: SourceObjectInfo[]): Promise<number> {
+    if (tombstones.length === 0) return 0
+    const heads = await this.store.getHeads(localBucket, tombstones.map(t => t.key))
+    const newer: Array<{ t: SourceObjectInfo, live: boolean }> = []
+    for (let i = 0; i < tombstones.length; i++) {
+      const h = heads[i]
+      if (h === undefined || compareVersions(tombstones[i], h) > 0) newer.push({ t: tombstones[i], live: h !== undefined && h.deleted !== true })
+    }
+    const results = await Promise.all(newer.map(async n => await this.store.applyReplicaDelete(localBucket, n.t.key, n.t)))
+    return results.filter((r, i) => r.applied && newer[i].live).length
+  }
+
   /** Applies a batch of source log entries: per key, the newest wins. */
   async applyChanges (localBucket: string, srcBucket: string, changes: SourceChange[]): Promise<TransferStats> {
     const newest = new Map<string, SourceChange>()

@@ -17,7 +17,8 @@
  *   MODEL_MODE=related-art     mode of the replayed schedule (default split-aware)
  *   MODEL_TRACE=1              print the event log of the replay even if it passes
  *   MODEL_ECHO_ANY=1           replay with target-made writes echoed into shards still in full
- *                              sync (shows a known limit of list-based full sync; see schedule.ts)
+ *                              sync (half the schedules do so anyway; see schedule.ts)
+ *   MODEL_NO_TOMBSTONES=1      replay with a source that lists no tombstones (negative control)
  *   MODEL_CONTROL_SCHEDULES=N  schedules of the negative control (default 150)
  *   MODEL_BUDGET_MS=MS         stop the main run early after this long (default 80000), so a
  *                              loaded CI box stays within the file's time; the count run is printed
@@ -45,13 +46,13 @@ function describe (r: ScheduleResult): string {
 interface Batch { results: ScheduleResult[], failures: ScheduleResult[], totals: SimStats, ms: number }
 
 /** Runs schedules base, base+1, ... until `count` ran or the time budget is spent. */
-async function runBatch (base: number, count: number, mode: SyncMode, budgetMs = Infinity): Promise<Batch> {
+async function runBatch (base: number, count: number, mode: SyncMode, budgetMs = Infinity, extra: { noTombstones?: boolean, echoAnyShard?: boolean } = {}): Promise<Batch> {
   const totals = emptyStats()
   const results: ScheduleResult[] = []
   const failures: ScheduleResult[] = []
   const t0 = Date.now()
   for (let i = 0; i < count && Date.now() - t0 < budgetMs; i++) {
-    const r = await runSchedule((base + i) >>> 0, { mode })
+    const r = await runSchedule((base + i) >>> 0, { mode, ...extra })
     results.push(r)
     for (const k of Object.keys(totals) as Array<keyof SimStats>) totals[k] += r.stats[k]
     if (!r.ok) failures.push(r)
@@ -63,7 +64,7 @@ const replay = process.env.MODEL_SEED
 if (replay !== undefined && replay !== '') {
   t.test(`replay of schedule ${replay}`, async (t) => {
     const mode: SyncMode = process.env.MODEL_MODE === 'related-art' ? 'related-art' : 'split-aware'
-    const r = await runSchedule(envInt('MODEL_SEED', 0), { mode, trace: true, echoAnyShard: process.env.MODEL_ECHO_ANY === '1' })
+    const r = await runSchedule(envInt('MODEL_SEED', 0), { mode, trace: true, echoAnyShard: process.env.MODEL_ECHO_ANY === '1', noTombstones: process.env.MODEL_NO_TOMBSTONES === '1' })
     if (!r.ok || process.env.MODEL_TRACE === '1') t.comment((r.trace ?? []).join('\n'))
     t.comment(`stats ${JSON.stringify(r.stats)}`)
     t.ok(r.ok, r.ok ? `schedule ${r.seed} converges (${mode})` : describe(r))
@@ -104,5 +105,16 @@ if (replay !== undefined && replay !== '') {
     const first = b.failures[0]
     if (first !== undefined) t.comment(`e.g. schedule ${first.seed}: ${first.problems.join('; ')} (MODEL_MODE=related-art MODEL_SEED=${first.seed})`)
     t.ok(b.failures.length > 0, 'the model finds a non-converging schedule in related-art mode')
+  })
+
+  t.test('negative control: full sync without listed tombstones does not converge on some schedule', async (t) => {
+    // Split-aware sync, but the source lists live entries only (as before
+    // invariant 17), with target-made writes echoed into shards in full sync.
+    const count = envInt('MODEL_CONTROL_SCHEDULES', 150)
+    const b = await runBatch(CONTROL_BASE_SEED, count, 'split-aware', Infinity, { noTombstones: true, echoAnyShard: true })
+    t.comment(`no tombstones: ${b.failures.length} of ${b.results.length} schedules did not converge (${(b.ms / 1000).toFixed(1)} s)`)
+    const first = b.failures[0]
+    if (first !== undefined) t.comment(`e.g. schedule ${first.seed}: ${first.problems.join('; ')} (MODEL_NO_TOMBSTONES=1 MODEL_SEED=${first.seed})`)
+    t.ok(b.failures.some(r => r.problems.some(p => p.includes('deleted at the source still at the target'))), 'the model finds a delete that full sync without tombstones loses')
   })
 }

@@ -53,8 +53,10 @@ export interface ScheduleOptions {
   mode: SyncMode
   /** Keep the event log (for replays). */
   trace?: boolean
-  /** See SimFaults.echoAnyShard. */
+  /** See SimFaults.echoAnyShard: forces it on (default: drawn per schedule). */
   echoAnyShard?: boolean
+  /** Negative control: the source lists no tombstones (SimFaults.noTombstones). */
+  noTombstones?: boolean
 }
 
 export interface ScheduleResult {
@@ -99,7 +101,10 @@ export function drawFaults (rng: Rng): SimFaults {
     pullCap: rng.between(1, 6),
     migratePage: rng.between(1, 4),
     maxShards: rng.between(3, 10),
-    echoAnyShard: false
+    // Half the schedules echo target-made writes into shards still in full
+    // sync too, where only a listed tombstone carries a later delete.
+    echoAnyShard: rng.chance(0.5),
+    noTombstones: false
   }
 }
 
@@ -207,7 +212,8 @@ export async function runSchedule (seed: number, opts: ScheduleOptions): Promise
   seed = seed >>> 0
   const rng = new Rng(seed)
   const faults = drawFaults(rng)
-  faults.echoAnyShard = opts.echoAnyShard === true
+  if (opts.echoAnyShard === true) faults.echoAnyShard = true
+  faults.noTombstones = opts.noTombstones === true
   const sim = new SimSource(new Rng(seed ^ 0x9e3779b9), faults)
   if (opts.trace === true) sim.trace = [`seed ${seed} mode ${opts.mode} faults ${JSON.stringify(faults)}`]
   const mode = opts.mode

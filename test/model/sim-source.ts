@@ -23,7 +23,7 @@
  */
 import crypto from 'node:crypto'
 import { formatNotice } from '../../node/sync/notices'
-import type { FetchedObject, PullAnswer, SourceChange, SourceClient, SourceObjectInfo, SourceShard, SplitStateAnswer } from '../../node/sync/source-client'
+import type { FetchedObject, PullAnswer, SourceChange, SourceClient, SourceIndexPage, SourceObjectInfo, SourceShard, SplitStateAnswer } from '../../node/sync/source-client'
 import { ShardsyncError } from '../../storage/errors'
 import { clampLimit } from '../../storage/object-store'
 import type { ProgressRecord } from '../../storage/progress-store'
@@ -75,13 +75,15 @@ export interface SimFaults {
   maxShards: number
   /** Echo target writes into any shard, even one still in full sync (reproduces a known limit; off by default). */
   echoAnyShard: boolean
+  /** Negative control: the source lists no tombstones (full sync as before invariant 17). */
+  noTombstones: boolean
 }
 
 /** Every fault off: the simulated source as a plain, well-behaved peer (override what a test needs). */
 export const NO_FAULTS: Readonly<SimFaults> = Object.freeze({
   pAction: 0, maxActions: 0, wWrite: 0, wDelete: 0, wSplit: 0, wNotice: 0, wEcho: 0,
   pFail: 0, pCrash: 0, pDrop: 0, pDup: 0, pDelay: 0, reorder: false,
-  pageCap: 1000, pullCap: 1000, migratePage: 1000, maxShards: 8, echoAnyShard: false
+  pageCap: 1000, pullCap: 1000, migratePage: 1000, maxShards: 8, echoAnyShard: false, noTombstones: false
 })
 
 export interface SimStats {
@@ -114,6 +116,8 @@ export function emptyStats (): SimStats {
 }
 
 export interface Version { size: number, etag: string, mtime: number, site: string }
+/** An index entry: a live version or, with deleted, a tombstone. */
+interface IndexVersion extends Version { deleted?: boolean }
 interface Head extends Version { deleted: boolean, data?: Buffer }
 interface LogEntry extends Version { seq: number, key: string, deleted: boolean }
 interface Write { kind: 'put' | 'delete', key: string, data?: Buffer, origin?: Version }
@@ -124,7 +128,7 @@ export interface SimShard {
   parent: number
   children: number[]
   baseDepth: number
-  index: Map<string, Version>
+  index: Map<string, IndexVersion>
   log: LogEntry[]
   splitTo?: number
   splitDepth?: number
@@ -204,8 +208,9 @@ export class SimSource {
       b.heads.set(w.key, { ...v, deleted: false, data: w.data })
       h.index.set(w.key, { ...v })
     } else {
+      // As the real store: the index keeps a tombstone entry.
       b.heads.set(w.key, { ...v, deleted: true })
-      h.index.delete(w.key)
+      h.index.set(w.key, { ...v, deleted: true })
     }
     h.log.push({ ...v, seq: h.log.length + 1, key: w.key, deleted: w.kind === 'delete' })
     this.log(`${w.kind} ${b.name}/${w.key} -> shard ${shard} seq ${h.log.length} mtime ${v.mtime} site ${v.site}`)
@@ -224,10 +229,9 @@ export class SimSource {
   /** A write made at the target and replicated here (origin = the target's site): its log entries are left out for that target. */
   async echo (b: SimBucket, key: string, targetSite: string): Promise<void> {
     if (this.echoAtTarget === undefined || this.probe === undefined) return
-    // Only into a shard the target already tails: full sync lists live
-    // objects only, so a target-made object deleted at the source before the
-    // shard's logStart would stay at the target whatever the split logic does
-    // (a limit of list-based full sync, reported separately, not modelled).
+    // With echoAnyShard, also into a shard still in full sync: a target-made
+    // object the source then deletes before the shard's logStart is seen by
+    // the target only as a tombstone in the listing (invariant 17).
     const rec = await this.probe(b.id, routeKey(key, b.initialShards, b.shards)).catch(() => undefined)
     if (rec?.state !== 'incremental' && !this.faults.echoAnyShard) return
     const data = Buffer.from(`${key}@echo${this.clock + 1}`)
@@ -427,7 +431,7 @@ export class SimSource {
         const s = sim.shard(b, shard)
         return { state: s.state, newShards: [...s.children], logSeq: s.log.length, bucketId: b.id, shardCount: b.shards.length, filling: s.parent >= 0 && !b.shards[s.parent].children.includes(shard) }
       }),
-      listIndex: async (bucket, shard, marker, limit) => await call('ListIndex', () => sim.listIndex(bucket, shard, marker, limit)),
+      listIndex: async (bucket, shard, marker, limit, includeDeleted) => await call('ListIndex', () => sim.listIndex(bucket, shard, marker, limit, includeDeleted === true && !sim.faults.noTombstones)),
       fetchObjects: (bucket, keys) => sim.fetch(fence, bucket, keys),
       pullChanges: async (bucket, cursors, opts) => await call('PullChanges', () => sim.pull(bucket, cursors, opts)),
       notifyReshardComplete: async () => ({ recorded: false }),
@@ -435,12 +439,18 @@ export class SimSource {
     }
   }
 
-  private listIndex (bucket: string, shard: number, marker: string, limit: number): { entries: SourceObjectInfo[], nextMarker: string } {
+  private listIndex (bucket: string, shard: number, marker: string, limit: number, includeDeleted: boolean): SourceIndexPage {
     const s = this.shard(this.bucket(bucket), shard)
     const n = Math.min(clampLimit(limit), this.faults.pageCap)
     const keys = [...s.index.keys()].filter(k => marker === '' || k > marker).sort().slice(0, n)
-    const entries = keys.map(k => ({ key: k, ...(s.index.get(k) as Version) }))
-    return { entries, nextMarker: entries.length === n ? entries[entries.length - 1].key : '' }
+    const entries: SourceObjectInfo[] = []
+    const tombstones: SourceObjectInfo[] = []
+    for (const k of keys) {
+      const { deleted, ...v } = s.index.get(k) as IndexVersion
+      if (deleted !== true) entries.push({ key: k, ...v })
+      else if (includeDeleted) tombstones.push({ key: k, ...v })
+    }
+    return { entries, tombstones, nextMarker: keys.length === n ? keys[keys.length - 1] : '' }
   }
 
   private pull (bucket: string, cursors: Array<{ shard: number, afterSeq: number }>, opts: { limit: number, excludeOrigin: string }): PullAnswer {

@@ -6,6 +6,7 @@ export interface ListIndexRequest {
   'shard'?: (number);
   'marker'?: (string);
   'limit'?: (number);
+  'includeDeleted'?: (boolean);
 }
 
 export interface ListIndexRequest__Output {
@@ -13,4 +14,5 @@ export interface ListIndexRequest__Output {
   'shard': (number);
   'marker': (string);
   'limit': (number);
+  'includeDeleted': (boolean);
 }

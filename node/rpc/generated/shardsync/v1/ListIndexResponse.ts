@@ -5,9 +5,11 @@ import type { ObjectInfo as _shardsync_v1_ObjectInfo, ObjectInfo__Output as _sha
 export interface ListIndexResponse {
   'entries'?: (_shardsync_v1_ObjectInfo)[];
   'nextMarker'?: (string);
+  'tombstones'?: (_shardsync_v1_ObjectInfo)[];
 }
 
 export interface ListIndexResponse__Output {
   'entries': (_shardsync_v1_ObjectInfo__Output)[];
   'nextMarker': (string);
+  'tombstones': (_shardsync_v1_ObjectInfo__Output)[];
 }
