@@ -103,6 +103,13 @@ export interface NodeOptions {
    * before its commit: acknowledged means on disk.
    */
   durability: Durability
+  // ---- S3 front door (issue 29, node/s3/) ----
+  /** HOST:PORT of the S3-compatible HTTP endpoint; undefined = off. */
+  s3?: string
+  /** The region S3 clients must sign for. */
+  s3Region: string
+  /** Multipart uploads not completed within this many seconds are dropped. */
+  s3UploadExpirySec: number
 }
 
 export type Durability = 'default' | 'fsync'
@@ -140,6 +147,8 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
   maxBufferedBytes: 0,
   maxBufferedBytesPerClient: 0,
   durability: 'default',
+  s3Region: 'us-east-1',
+  s3UploadExpirySec: 86_400,
   insecureOpen: false
 }) as NodeOptions
 
@@ -170,6 +179,7 @@ export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
   if (!hasCredentials && !o.insecureOpen && !isLoopback(parseHostPort(o.listen, '--listen').host)) {
     throw ShardsyncError.invalidArgument(`--listen ${o.listen}: a node without credentials (--credentials, --tls-ca, or a token) serves loopback only; give credentials, or --insecure-open to serve every caller every role`)
   }
+  validateS3(o, hasCredentials)
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(o.logLevel)) throw ShardsyncError.invalidArgument('--log-level must be one of fatal, error, warn, info, debug, trace, silent')
   if (o.syncMode !== 'split-aware' && o.syncMode !== 'related-art') throw ShardsyncError.invalidArgument('--sync-mode must be split-aware or related-art')
   const seen = new Set<string>()
@@ -217,6 +227,17 @@ function validateLimits (o: NodeOptions): void {
   if (o.maxBufferedBytes === 0) o.maxBufferedBytes = Math.max(256 * 1024 * 1024, 4 * o.maxBufferedBytesPerClient)
   requireInt(o.maxBufferedBytesPerClient, least, 2 ** 40, '--max-buffered-bytes-per-client (at least --max-message-bytes + 1 MiB)')
   requireInt(o.maxBufferedBytes, o.maxBufferedBytesPerClient, 2 ** 42, '--max-buffered-bytes (at least --max-buffered-bytes-per-client)')
+}
+
+/** The S3 flags: a valid address, and loopback only on a node without credentials (its development key is public). */
+function validateS3 (o: NodeOptions, hasCredentials: boolean): void {
+  if (!/^[a-z0-9-]{1,32}$/.test(o.s3Region)) throw ShardsyncError.invalidArgument('--s3-region must be 1-32 characters of a-z, 0-9 and \'-\'')
+  requireInt(o.s3UploadExpirySec, 1, 365 * 86_400, '--s3-upload-expiry-s')
+  if (o.s3 === undefined) return
+  const { host } = parseHostPort(o.s3, '--s3')
+  if (!hasCredentials && !o.insecureOpen && !isLoopback(host)) {
+    throw ShardsyncError.invalidArgument(`--s3 ${o.s3}: a node without credentials serves S3 on loopback only (its development key is public); give --credentials with "s3" keys, or --insecure-open`)
+  }
 }
 
 /** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */

@@ -120,6 +120,8 @@ export class SourceApi {
       wanted[i].data = parts.length === 1 ? parts[0] : Buffer.concat(parts)
       const crc32 = current[i]?.crc32
       if (crc32 !== undefined) wanted[i].info.crc32 = crc32
+      const meta = current[i]?.meta
+      if (meta !== undefined) wanted[i].info.meta = meta
     }
   }
 
@@ -228,6 +230,7 @@ export function toSourceShard (h: { shard: number, state: SourceShard['state'], 
 export function infoOf (key: string, head: ObjectHead): SourceObjectInfo {
   const info: SourceObjectInfo = { key, size: head.size, etag: head.etag, mtime: head.mtime, site: head.site }
   if (head.crc32 !== undefined) info.crc32 = head.crc32
+  if (head.meta !== undefined) info.meta = head.meta
   return info
 }
 

@@ -16,6 +16,9 @@
  *   6. memory      peak RSS of both nodes during full syncs of two sizes
  *   7. scale       one bucket of 1,000,000 objects at split threshold 1000
  *                  (over 1,000 shards): full sync, then verify = identical
+ *   8. durability  PUT throughput with --durability fsync against default
+ *   9. s3          S3 PUT and GET of 1 KiB and 64 MiB objects against the
+ *                  gRPC path on the same node, as ratios S3 / gRPC
  *
  * Flags: --quick (every section at a smaller size, for everyday use: under
  * a minute in all; its figures are for spotting regressions, not for the
@@ -67,6 +70,7 @@ import { runScale } from './bench/scale'
 import { summarizeRuns, type Report } from './bench/repeat'
 import { runSplit } from './bench/split'
 import { runDurability } from './bench/durability'
+import { runS3Bench } from './bench/s3'
 
 /** The node defaults that shape the figures, recorded in meta (--node-arg overrides show in nodeArgs). */
 const NODE_DEFAULTS = {
@@ -76,7 +80,7 @@ const NODE_DEFAULTS = {
   dbCacheMiB: DEFAULT_NODE_OPTIONS.dbCacheMiB
 }
 
-const SECTIONS = ['baseline', 'fullsync', 'large', 'lag', 'split', 'memory', 'scale', 'durability'] as const
+const SECTIONS = ['baseline', 'fullsync', 'large', 'lag', 'split', 'memory', 'scale', 'durability', 's3'] as const
 
 /** Targets from issue 5. */
 const TARGETS = {
@@ -109,6 +113,8 @@ interface Params {
   scaleThreshold: number
   durabilitySmallCount: number
   durabilityLargeCount: number
+  s3SmallCount: number
+  s3LargeCount: number
 }
 
 function params (quick: boolean): Params {
@@ -131,7 +137,9 @@ function params (quick: boolean): Params {
     scaleShards: 4,
     scaleThreshold: 1000,
     durabilitySmallCount: quick ? 3_000 : 20_000,
-    durabilityLargeCount: quick ? 8 : 40
+    durabilityLargeCount: quick ? 8 : 40,
+    s3SmallCount: quick ? 2_000 : 20_000,
+    s3LargeCount: quick ? 4 : 16
   }
 }
 
@@ -479,6 +487,16 @@ async function main (): Promise<void> {
     rows.push({ section: '8 durability', metric: `--durability fsync / default, ${fmt(r.options.largeCount)} x 4 MiB PUTs`, value: `${fmt(r.largeRatio)} (${fmt(r.fsync.largeMiBPerSecond)} / ${fmt(r.default.largeMiBPerSecond)} MiB/s)`, target: 'measured' })
   })
 
+  await section('s3', async () => {
+    const r = await runS3Bench(cfg, { smallCount: p.s3SmallCount, largeCount: p.s3LargeCount, smallConcurrency: 32, largeConcurrency: 2 })
+    results.s3 = r
+    for (const [name, x] of [['1 KiB', r.small], ['64 MiB', r.large]] as const) {
+      const unit = name === '1 KiB' ? (f: { putPerSecond: number, getPerSecond: number }, k: 'putPerSecond' | 'getPerSecond') => `${fmt(f[k])} obj/s` : (f: { putMiBPerSecond: number, getMiBPerSecond: number }, k: 'putPerSecond' | 'getPerSecond') => `${fmt(k === 'putPerSecond' ? f.putMiBPerSecond : f.getMiBPerSecond)} MiB/s`
+      rows.push({ section: '9 s3', metric: `S3 / gRPC PUT, ${fmt(x.count)} x ${name}`, value: `${fmt(x.putRatio)} (${unit(x.s3, 'putPerSecond')} / ${unit(x.grpc, 'putPerSecond')})`, target: 'measured' })
+      rows.push({ section: '9 s3', metric: `S3 / gRPC GET, ${fmt(x.count)} x ${name}`, value: `${fmt(x.getRatio)} (${unit(x.s3, 'getPerSecond')} / ${unit(x.grpc, 'getPerSecond')})`, target: 'measured' })
+    }
+  })
+
   if (cfg.profileDir !== undefined) {
     try {
       const dir = cfg.profileDir
@@ -503,6 +521,8 @@ async function main (): Promise<void> {
   add('split', r.splitStall?.contention)
   for (const m of r.memory?.runs ?? []) add(m.label, m.contention)
   add('scale', r.scale?.contention)
+  add('s3-1KiB', r.s3?.small?.contention)
+  add('s3-64MiB', r.s3?.large?.contention)
   for (const n of noise) {
     const [name, cores] = n.split(' ')
     rows.push({ section: 'machine', metric: `cores used by OTHER processes during ${name}`, value: cores, target: '~0 for clean figures', ok: undefined })

@@ -7,6 +7,8 @@
  * sites converge, runs `verify --deep`, prints a summary, and stops both
  * nodes. Exit code 0 only if the sites are identical.
  *
+ * Both nodes also serve S3 (--s3 on a free port); their endpoints are printed.
+ *
  * Options: --objects N (default 20000), --rate R (B's --sync-rate, default
  * 4000), --keep (leave data dirs), --logs DIR (write node logs there).
  */
@@ -16,7 +18,13 @@ import path from 'node:path'
 import { connectAll, runCli, stopAll, waitFor, type NodeProcess, startNodes } from './lib/cluster'
 import { createBucket, load } from '../node/cli/object-commands'
 import { callUnary } from '../node/rpc/clients'
+import { DEV_S3_KEY } from '../node/rpc/credentials'
 import type { ListBucketsResponse__Output } from '../node/rpc/generated/shardsync/v1/ListBucketsResponse'
+
+/** The S3 endpoint a node logged in its "listening" line. */
+function s3Of (node: NodeProcess): string {
+  return `http://${String(node.logged('listening').pop()?.s3)}`
+}
 
 function flag (name: string, fallback: number): number {
   const i = process.argv.indexOf(name)
@@ -39,14 +47,15 @@ async function main (): Promise<void> {
   const say = (s: string): void => { process.stdout.write(s + '\n') }
 
   const [a, b] = await startNodes([
-    { site: 'A', args: ['--split-threshold', '1000', '--log-level', 'info'], logFile: path.join(logDir, 'A.log') },
-    { site: 'B', args: ['--sync-rate', String(rate), '--sync-interval-ms', '300', '--log-level', 'info'], logFile: path.join(logDir, 'B.log') }
+    { site: 'A', args: ['--split-threshold', '1000', '--log-level', 'info', '--s3', '127.0.0.1:0'], logFile: path.join(logDir, 'A.log') },
+    { site: 'B', args: ['--sync-rate', String(rate), '--sync-interval-ms', '300', '--log-level', 'info', '--s3', '127.0.0.1:0'], logFile: path.join(logDir, 'B.log') }
   ])
   const nodes = [a, b]
   const stopAndExit = (code: number): void => { void stopAll(nodes).then(() => process.exit(code)) }
   process.once('SIGINT', () => stopAndExit(130))
   try {
     say(`A at ${a.address} (data ${a.dataDir}), B at ${b.address} (data ${b.dataDir}); logs in ${logDir}`)
+    say(`S3: A at ${s3Of(a)}, B at ${s3Of(b)} (path-style, region us-east-1, key ${DEV_S3_KEY.accessKey} / ${DEV_S3_KEY.secret}; docs/s3.md)`)
     await createBucket(a.clients, bucket, { shards: 4, splitThreshold: 1000 })
     const first = Math.floor(objects / 2)
     say(`loading ${first} objects into A...`)

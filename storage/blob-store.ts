@@ -85,8 +85,9 @@ export class BlobStore {
    * The content, piece by piece; OBJECT_NOT_FOUND if the file is gone
    * (overwritten meanwhile). Each piece is read straight into a buffer of
    * its own with `headroom` unused bytes in front (see ObjectStore.readChunks).
+   * `from`: the first byte to read (a range, S3 GetObject); `size` is then where the read ends.
    */
-  async * read (dataId: string, size: number, headroom = 0): AsyncGenerator<Buffer> {
+  async * read (dataId: string, size: number, headroom = 0, from = 0): AsyncGenerator<Buffer> {
     let fh: fs.promises.FileHandle
     try {
       fh = await fs.promises.open(this.pathOf(dataId), 'r')
@@ -95,7 +96,7 @@ export class BlobStore {
       throw err
     }
     try {
-      let offset = 0
+      let offset = from
       while (offset < size) {
         const n = Math.min(READ_PIECE_BYTES, size - offset)
         const piece = Buffer.allocUnsafeSlow(headroom + n).subarray(headroom)

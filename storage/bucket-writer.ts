@@ -38,6 +38,7 @@ import type { ContentRef, ContentStore, Intent } from './content-store'
 import { writeBatch, type BatchOp, type Database } from './database'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
+import type { ObjectMeta } from './object-meta'
 import type { OriginRuns } from './origin-runs'
 import { routeHash, splitBit } from './routing'
 import { compareVersions, type BucketRecord, type IndexEntry, type LogRecord, type ObjectHead, type ObjectVersion, type ShardHeader } from './records'
@@ -67,6 +68,8 @@ export interface PutMutation {
   blob: boolean
   /** CRC-32 of the content (storage/checksum.ts), kept in the head. */
   crc32: number
+  /** Content-Type, user metadata, S3 ETag (storage/object-meta.ts), kept in the head. */
+  meta?: ObjectMeta
 }
 
 export interface DeleteMutation {
@@ -284,6 +287,7 @@ export class BucketWriter {
       if (m.kind === 'put') {
         head = { size: m.size, etag: m.etag, mtime: m.mtime, site: m.site, dataId: m.dataId, chunks: m.chunks, crc32: m.crc32 }
         if (m.blob) head.blob = true
+        if (m.meta !== undefined) head.meta = m.meta
         for (let c = 0; c < m.inlineChunks.length; c++) {
           // Inline chunks are the last ones: earlier chunks were written ahead.
           chunkPuts.push({ type: 'put', key: keys.chunkKey(m.dataId, m.chunks - m.inlineChunks.length + c), value: m.inlineChunks[c], valueEncoding: 'buffer' } as BatchOp)

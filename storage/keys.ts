@@ -28,6 +28,8 @@
  *                                         {seq, incremental, at} (log trimming, tombstone GC)
  *   t!<bucketId>!<shard:8>!<seq:16>       (source side) tombstone whose delete entry (shard, seq) was
  *                                         trimmed before it could be collected: {key, mtime, site}
+ *   mu!<uploadId>                         S3 multipart upload in progress (storage/multipart-store.ts)
+ *   mp!<uploadId>!<part:8>                one uploaded part of it: {dataId, size, etag}; content in a blob file
  *
  * The d! chunks are in the content database (DIR/content,
  * storage/content-store.ts), which holds nothing else.
@@ -116,6 +118,11 @@ export function bucketPositionsPrefix (bucketId: string): string { return `q${SE
 
 export function pendingTombstoneKey (bucketId: string, shard: number, seq: number): string { return `t${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}${hex16(seq)}` }
 export function pendingTombstonesPrefix (bucketId: string, shard: number): string { return `t${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}` }
+
+export function multipartKey (uploadId: string): string { return `mu${SEP}${uploadId}` }
+export const MULTIPARTS_PREFIX = `mu${SEP}`
+export function partPrefix (uploadId: string): string { return `mp${SEP}${uploadId}${SEP}` }
+export function partKey (uploadId: string, part: number): string { return partPrefix(uploadId) + hex8(part) }
 
 /**
  * First characters of the main database's keys that are never read by key,

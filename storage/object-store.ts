@@ -18,6 +18,7 @@ import { Md5Worker } from './md5-worker'
 import { writeBatch, type Database } from './database'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
+import type { ObjectMeta } from './object-meta'
 import { OriginRuns } from './origin-runs'
 import { keyHash } from './routing'
 import { BucketWriter, type BatchOp, type BucketState, type Mutation, type MutationResult } from './bucket-writer'
@@ -112,7 +113,7 @@ export interface ReplicaBucketInput {
 /** A name for the bucket of this id, accepted wherever a bucket name is (see bucketState). */
 export function bucketRef (bucketId: string): string { return `@${bucketId}` }
 
-export interface ListedObject extends ObjectVersion { key: string }
+export interface ListedObject extends ObjectVersion { key: string, meta?: ObjectMeta }
 
 /** A page of one shard's index (listIndex). */
 export interface IndexPage { entries: ListedObject[], tombstones: ListedObject[], nextMarker: string }
@@ -520,7 +521,7 @@ export class ObjectStore extends EventEmitter {
       if (!key.startsWith(prefix)) break
       last = key
       const head = v as ObjectHead
-      if (head.deleted !== true) objects.push({ key, size: head.size, etag: head.etag, mtime: head.mtime, site: head.site })
+      if (head.deleted !== true) objects.push(head.meta === undefined ? { key, size: head.size, etag: head.etag, mtime: head.mtime, site: head.site } : { key, size: head.size, etag: head.etag, mtime: head.mtime, site: head.site, meta: head.meta })
       if (objects.length >= limit || ++scanned >= MAX_SCAN_PER_PAGE) return { objects, nextStartAfter: last }
     }
     return { objects, nextStartAfter: '' }

@@ -2,6 +2,7 @@
  * Shapes of the values stored under the keys of storage/keys.ts. All are
  * JSON except data chunks (raw bytes).
  */
+import type { ObjectMeta } from './object-meta'
 
 export type SplitStateName = 'UNSPLIT' | 'SPLITTING' | 'SPLIT_DONE'
 
@@ -71,6 +72,8 @@ export interface IndexEntry extends ObjectVersion {
 }
 
 export interface ObjectHead extends ObjectVersion {
+  /** Content-Type, user metadata and S3 ETag (storage/object-meta.ts); absent when none was given. */
+  meta?: ObjectMeta
   /** Data chunks live under d!<dataId>! (or, with blob, in a file); absent for tombstones. */
   dataId?: string
   chunks: number

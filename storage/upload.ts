@@ -17,6 +17,7 @@ import { noSpaceError, writeBatch, type Database } from './database'
 import { ShardsyncError } from './errors'
 import * as keys from './keys'
 import { md5Here, type Md5Worker } from './md5-worker'
+import { isEmptyMeta, type ObjectMeta } from './object-meta'
 import type { ObjectVersion } from './records'
 import { keyHash } from './routing'
 
@@ -98,7 +99,8 @@ export class Upload {
     return all
   }
 
-  async finish (): Promise<MutationResult> {
+  /** meta: Content-Type, user metadata, S3 ETag to keep in the head (storage/object-meta.ts). */
+  async finish (meta?: ObjectMeta): Promise<MutationResult> {
     if (this.done) throw ShardsyncError.invalidArgument('upload already finished')
     this.done = true
     const etag = this.md5.digest('hex')
@@ -134,7 +136,8 @@ export class Upload {
       inlineChunks: inline,
       uploaded: blob,
       blob,
-      crc32: this.crc32
+      crc32: this.crc32,
+      ...(isEmptyMeta(meta) ? {} : { meta })
     })
     // Committed, or dropped by the writer (which then owns the file's
     // removal): a later abort() must not touch the file. If submit threw,
@@ -174,6 +177,8 @@ export interface ReplicaObject {
    * one: the content is then checked against it, not against the etag.
    */
   crc32?: number
+  /** The source's metadata of the version (storage/object-meta.ts), kept with it. */
+  meta?: ObjectMeta
 }
 
 /**
@@ -267,7 +272,8 @@ function replicaPut (o: ReplicaObject, checked: CheckedContent): PutMutation {
     inlineChunks,
     uploaded: blob,
     blob,
-    crc32
+    crc32,
+    ...(isEmptyMeta(o.meta) ? {} : { meta: o.meta })
   }
 }
 

@@ -75,6 +75,8 @@ t.test('a packed FetchObjects message is byte for byte what protobufjs encodes',
     VERSIONS.slice(0, 2).map(v => ({ key: v.key, info: v, parts: [body(v.size)] })),
     // Content in several pieces (packed reads), and empty content.
     [{ key: 'p', info: { ...VERSIONS[1], size: 300 }, parts: [body(100), body(0), body(200)] }, { key: 'e', info: VERSIONS[0], parts: [] }],
+    // S3 metadata (ObjectInfo.metadata, JSON text with non-ASCII) after crc32.
+    [{ key: 'meta', info: { ...VERSIONS[1], size: 10, crc32: 7, meta: { type: 'text/plain', user: { a: 'é ü' }, etag: 'a'.repeat(32) + '-2' } }, parts: [body(10)] }],
     // Misses between objects, and a message over 16 KiB (multi-byte lengths).
     Array.from({ length: 40 }, (_, i) => i % 3 === 0 ? { key: `m/${i}` } : { key: `o/${i}`, info: { ...VERSIONS[i % 4], size: 1000 }, parts: [body(1000)] })
   ]

@@ -138,6 +138,9 @@ export function buildProgram (): Command {
     .option('--max-inflight-per-client <n>', 'one caller\'s share of --max-inflight (default half)', int('--max-inflight-per-client', 1))
     .option('--max-buffered-bytes <n>', 'bytes all unfinished uploads may hold in memory (default 256 MiB or four shares)', int('--max-buffered-bytes', 1))
     .option('--max-buffered-bytes-per-client <n>', 'one caller\'s share of --max-buffered-bytes (default 64 MiB, at least --max-message-bytes + 1 MiB)', int('--max-buffered-bytes-per-client', 1))
+    .option('--s3 <host:port>', 'serve the S3-compatible HTTP API there (port 0 picks a free port; docs/s3.md)')
+    .option('--s3-region <region>', 'the region S3 clients sign for', DEFAULT_NODE_OPTIONS.s3Region)
+    .option('--s3-upload-expiry-s <seconds>', 'S3 multipart uploads not completed within this are dropped', int('--s3-upload-expiry-s', 1), DEFAULT_NODE_OPTIONS.s3UploadExpirySec)
     .action(async (o) => {
       const sec = nodeSecurityConfig(program.opts(), o)
       const options = resolveNodeOptions({
@@ -175,7 +178,10 @@ export function buildProgram (): Command {
         maxInflightPerClient: o.maxInflightPerClient,
         maxBufferedBytes: o.maxBufferedBytes,
         maxBufferedBytesPerClient: o.maxBufferedBytesPerClient,
-        durability: o.durability as Durability
+        durability: o.durability as Durability,
+        s3: o.s3,
+        s3Region: o.s3Region,
+        s3UploadExpirySec: o.s3UploadExpiryS
       })
       // A node allocates many short-lived objects per synced object (messages,
       // records, keys); a 32 MiB young generation halves the scavenges of the

@@ -13,6 +13,8 @@ import { NodeMetrics, serveMetrics } from '../metrics'
 import { readCredentialsFile } from '../rpc/credentials'
 import { authenticator, channelCredentials, loadSecurity, peerAuthMetadata, serverCredentials } from '../rpc/security'
 import { ShardsyncNode } from '../shardsync-node'
+import { startS3Server, type RunningS3 } from '../s3/server'
+import { DEV_S3_KEY } from '../rpc/credentials'
 import { leveldbPatches, leveldbTableReads } from '../../storage/database'
 
 /** JSON lines, or pretty output when stdout is a terminal. Secrets are redacted. */
@@ -51,6 +53,7 @@ export async function runNode (options: NodeOptions, log: Logger = createLogger(
   const metrics = new NodeMetrics(node)
   let server: RunningServer
   let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined
+  let s3: RunningS3 | undefined
   try {
     await node.start()
     server = await startServer(node, {
@@ -68,17 +71,21 @@ export async function runNode (options: NodeOptions, log: Logger = createLogger(
       shares: { maxInflightPerClient: options.maxInflightPerClient, maxBufferedBytes: options.maxBufferedBytes, maxBufferedBytesPerClient: options.maxBufferedBytesPerClient }
     })
     if (options.metrics !== undefined) metricsServer = await serveMetrics(metrics, options.metrics, { token: readMetricsToken(options.metricsTokenFile) })
+    if (options.s3 !== undefined) s3 = await startS3Server(node, { listen: options.s3, region: options.s3Region, auth, log: nodeLog, uploadExpiryMs: options.s3UploadExpirySec * 1000, maxInflight: options.maxInflight })
   } catch (err) {
+    await metricsServer?.close()
     await node.close()
     throw err
   }
   const tableReads = leveldbTableReads()
   if (tableReads === 'mmap') nodeLog.warn('LevelDB memory-maps its table files (prebuilt binary, or LEVELDB_MMAP_LIMIT set): pages read stay in this process\'s RSS; see README, Install: which LevelDB (npm run build-leveldb)')
   // The "listening" line is printed at any --log-level: scripts wait for it.
-  nodeLog.child({}, { level: 'info' }).info({ address: server.address, leveldbTableReads: tableReads, leveldbPatches: leveldbPatches() ?? 'stock', metrics: metricsServer?.address, tls: security.cert !== undefined, mutualTls: security.ca !== undefined, auth: auth.summary(), peerToken: security.peerToken !== undefined || (auth.mode === 'shared'), data: options.dataDir, peers: options.peers.map(p => p.id), syncMode: options.syncMode }, 'listening')
+  nodeLog.child({}, { level: 'info' }).info({ address: server.address, leveldbTableReads: tableReads, leveldbPatches: leveldbPatches() ?? 'stock', metrics: metricsServer?.address, s3: s3?.address, tls: security.cert !== undefined, mutualTls: security.ca !== undefined, auth: auth.summary(), peerToken: security.peerToken !== undefined || (auth.mode === 'shared'), data: options.dataDir, peers: options.peers.map(p => p.id), syncMode: options.syncMode }, 'listening')
   if (auth.mode === 'shared') nodeLog.warn('deprecated shared token: every holder has every role (client, peer and admin) and peer calls are not bound to a site; use --credentials (see README, Security)')
   if (auth.mode === 'credentials' && security.peerToken === undefined && security.cert === undefined) nodeLog.warn('no --peer-token-file and no certificate: peers that require credentials will refuse this node\'s sync calls')
   if (auth.mode === 'open') nodeLog.info('no credentials configured: every caller has every role; serving loopback only unless --insecure-open')
+  // The development key is public (README, docs/s3.md): printed so that a first run can be used at once.
+  if (s3 !== undefined) nodeLog.child({}, { level: 'info' }).info({ endpoint: `http://${s3.address}`, region: options.s3Region, ...(auth.mode === 'open' ? { accessKey: DEV_S3_KEY.accessKey, secretKey: DEV_S3_KEY.secret, credentials: 'development key (no --credentials)' } : { credentials: 'the "s3" keys of --credentials' }) }, 's3 listening')
   // SIGHUP re-reads the credentials file (rotation without a restart); a bad file keeps the old one.
   const reload = (): void => {
     if (options.credentialsFile === undefined) return
@@ -95,6 +102,7 @@ export async function runNode (options: NodeOptions, log: Logger = createLogger(
     stopping ??= (async () => {
       process.off('SIGHUP', reload)
       nodeLog.info('shutting down')
+      await s3?.close()
       await server.shutdown(options.shutdownGraceMs)
       await metricsServer?.close()
       await node.close()

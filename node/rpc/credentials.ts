@@ -34,7 +34,12 @@ export const CERT_URI_PREFIX = 'shardsync://'
 export interface CredentialsFile {
   tokens: Array<{ identity: string, role: Role, sha256: Buffer, expiresAt?: number }>
   certificates: { defaultRole: Role | 'none', identities: Map<string, Role | 'none'> }
+  /** S3 access keys (node/s3/auth.ts): SigV4 needs the secret itself, so it is kept as given. */
+  s3Keys: Map<string, S3Key>
 }
+
+/** One S3 access key of the --credentials file, with the identity and role it speaks for. */
+export interface S3Key { accessKey: string, secret: string, identity: string, role: Role }
 
 export function tokenSha256 (token: string): Buffer {
   return crypto.createHash('sha256').update(token, 'utf8').digest()
@@ -57,7 +62,7 @@ export function parseCredentials (text: string, what = '--credentials'): Credent
   const bad = (m: string): ShardsyncError => ShardsyncError.invalidArgument(`${what}: ${m}`)
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('expected an object with "tokens" and/or "certificates"')
   const o = raw as Record<string, unknown>
-  for (const k of Object.keys(o)) if (k !== 'tokens' && k !== 'certificates') throw bad(`unknown field ${JSON.stringify(k)}`)
+  for (const k of Object.keys(o)) if (k !== 'tokens' && k !== 'certificates' && k !== 's3') throw bad(`unknown field ${JSON.stringify(k)}`)
   const tokens: CredentialsFile['tokens'] = []
   const rawTokens = o.tokens ?? []
   if (!Array.isArray(rawTokens)) throw bad('"tokens" must be a list')
@@ -98,7 +103,30 @@ export function parseCredentials (text: string, what = '--credentials'): Credent
       }
     }
   }
-  return { tokens, certificates }
+  return { tokens, certificates, s3Keys: parseS3Keys(o.s3, bad) }
+}
+
+/**
+ * "s3": [ { "accessKey": "AK...", "secretKey": "...", "identity": "app1", "role": "client" } ]:
+ * S3 access keys (SigV4), each speaking for an identity with a role, as tokens do.
+ */
+function parseS3Keys (raw: unknown, bad: (m: string) => ShardsyncError): Map<string, S3Key> {
+  const out = new Map<string, S3Key>()
+  if (raw === undefined) return out
+  if (!Array.isArray(raw)) throw bad('"s3" must be a list')
+  raw.forEach((e: unknown, i) => {
+    const at = `s3[${i}]`
+    if (typeof e !== 'object' || e === null) throw bad(`${at} must be an object`)
+    const { accessKey, secretKey, identity, role, ...rest } = e as Record<string, unknown>
+    if (Object.keys(rest).length > 0) throw bad(`${at}: unknown field ${JSON.stringify(Object.keys(rest)[0])}`)
+    if (typeof accessKey !== 'string' || !/^[A-Za-z0-9._-]{3,128}$/.test(accessKey)) throw bad(`${at}: "accessKey" must be 3-128 characters of A-Z, a-z, 0-9, '.', '_' and '-'`)
+    if (typeof secretKey !== 'string' || secretKey.length < 8 || secretKey.length > 128 || /\s/.test(secretKey)) throw bad(`${at}: "secretKey" must be 8-128 characters without white space`)
+    if (!isValidSiteId(identity)) throw bad(`${at}: "identity" must be 1-63 characters of A-Z, a-z, 0-9, '_', '.' and '-'`)
+    if (!isRole(role)) throw bad(`${at}: "role" must be client, peer or admin`)
+    if (out.has(accessKey)) throw bad(`${at}: access key ${accessKey} is listed twice`)
+    out.set(accessKey, { accessKey, secret: secretKey, identity, role })
+  })
+  return out
 }
 
 export function readCredentialsFile (file: string): CredentialsFile {
@@ -128,6 +156,9 @@ export function certificateIdentity (cert: PeerCertificate | undefined): string 
 
 export type AuthMode = 'open' | 'shared' | 'credentials'
 
+/** The development S3 key of a node without credentials (printed at start; README, S3). */
+export const DEV_S3_KEY: Readonly<S3Key> = Object.freeze({ accessKey: 'shardsync-dev', secret: 'shardsync-dev-secret', identity: 'dev', role: 'admin' })
+
 export interface AuthConfig {
   /** Deprecated single shared token (no --credentials). */
   sharedToken?: string
@@ -146,7 +177,7 @@ export class Authenticator {
     // certificate then only admits the connection); --credentials replaces it.
     this.mode = c.credentials !== undefined ? 'credentials' : c.sharedToken !== undefined ? 'shared' : c.mutualTls ? 'credentials' : 'open'
     if (this.mode === 'shared') this.shared = tokenSha256(c.sharedToken as string)
-    this.creds = c.credentials ?? { tokens: [], certificates: { defaultRole: 'peer', identities: new Map() } }
+    this.creds = c.credentials ?? { tokens: [], certificates: { defaultRole: 'peer', identities: new Map() }, s3Keys: new Map() }
   }
 
   /** Swaps in a re-read credentials file (SIGHUP); calls in flight keep the identity they had. */
@@ -155,8 +186,18 @@ export class Authenticator {
   }
 
   /** How many tokens and certificate rules are configured (for the start-up log; no secrets). */
-  summary (): { mode: AuthMode, tokens: number, certificateRules: number } {
-    return { mode: this.mode, tokens: this.creds.tokens.length, certificateRules: this.creds.certificates.identities.size }
+  summary (): { mode: AuthMode, tokens: number, certificateRules: number, s3Keys: number } {
+    return { mode: this.mode, tokens: this.creds.tokens.length, certificateRules: this.creds.certificates.identities.size, s3Keys: this.creds.s3Keys.size }
+  }
+
+  /**
+   * The S3 access key of this id (node/s3/auth.ts), or undefined. A node
+   * without credentials (open mode, loopback only) knows one key, the
+   * documented development key, with every role as every caller has there.
+   */
+  s3Key (accessKey: string): S3Key | undefined {
+    if (this.mode === 'open') return accessKey === DEV_S3_KEY.accessKey ? DEV_S3_KEY : undefined
+    return this.creds.s3Keys.get(accessKey)
   }
 
   /**

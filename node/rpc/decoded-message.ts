@@ -41,6 +41,7 @@ const TAG_ETAG = fieldTag(OBJECT_INFO.etag, DELIMITED)
 const TAG_MTIME = fieldTag(OBJECT_INFO.mtime, VARINT)
 const TAG_ORIGIN_SITE = fieldTag(OBJECT_INFO.originSite, DELIMITED)
 const TAG_CRC32 = fieldTag(OBJECT_INFO.crc32, VARINT)
+const TAG_METADATA = fieldTag(OBJECT_INFO.metadata, DELIMITED)
 
 /** ListIndexResponse { repeated ObjectInfo entries = 1; string next_marker = 2; repeated ObjectInfo tombstones = 3 } */
 export function decodeListIndexResponse (buf: Buffer): ListIndexResponse__Output {
@@ -106,6 +107,7 @@ function objectInfo (r: Reader): ObjectInfo__Output {
       case TAG_MTIME: out.mtime = r.varint(); break
       case TAG_ORIGIN_SITE: out.originSite = r.string(); break
       case TAG_CRC32: out.crc32 = r.uint32(); out._crc32 = 'crc32'; break
+      case TAG_METADATA: out.metadata = r.string(); out._metadata = 'metadata'; break
       default: r.skip(tag)
     }
   }

@@ -25,6 +25,7 @@
  * Every message here is byte for byte what protobufjs encodes for the same
  * value (test/encoded-message.test.ts checks it against protobufjs).
  */
+import { encodeObjectMeta, type ObjectMeta } from '../../storage/object-meta'
 import type { ObjectVersion } from '../../storage/records'
 import { DELIMITED, FETCHED_OBJECT, FETCH_OBJECTS_RESPONSE, fieldTag, LIST_INDEX_RESPONSE, OBJECT_INFO, VARINT } from './wire-format'
 
@@ -32,7 +33,7 @@ import { DELIMITED, FETCHED_OBJECT, FETCH_OBJECTS_RESPONSE, fieldTag, LIST_INDEX
 export const DATA_HEADROOM = 6
 
 /** What an ObjectInfo is written from: a version, and the content's checksum where known. */
-export type InfoFields = ObjectVersion & { crc32?: number }
+export type InfoFields = ObjectVersion & { crc32?: number, meta?: ObjectMeta }
 
 /** Already-encoded message bytes; the response serializer passes them through. */
 export class EncodedMessage {
@@ -136,7 +137,8 @@ function measureInfo (key: string, v: InfoFields, lens: number[], at: number): n
   const etagLen = lens[at + 1] = utf8Length(v.etag)
   const siteLen = lens[at + 2] = utf8Length(v.site)
   const crcSize = v.crc32 !== undefined ? 1 + varintSize(v.crc32) : 0
-  return (lens[at + INFO_SIZE] = delimitedSize(keyLen) + 1 + varintSize(v.size) + delimitedSize(etagLen) + 1 + varintSize(v.mtime) + delimitedSize(siteLen) + crcSize)
+  const metaSize = v.meta !== undefined ? delimitedSize(Buffer.byteLength(encodeObjectMeta(v.meta))) : 0
+  return (lens[at + INFO_SIZE] = delimitedSize(keyLen) + 1 + varintSize(v.size) + delimitedSize(etagLen) + 1 + varintSize(v.mtime) + delimitedSize(siteLen) + crcSize + metaSize)
 }
 
 function partsLength (parts: readonly Buffer[] | undefined): number {
@@ -212,6 +214,10 @@ class Writer {
     this.varintField(OBJECT_INFO.mtime, v.mtime)
     this.string(OBJECT_INFO.originSite, v.site, lens[at + 2])
     if (v.crc32 !== undefined) this.varintField(OBJECT_INFO.crc32, v.crc32)
+    if (v.meta !== undefined) {
+      const text = encodeObjectMeta(v.meta)
+      this.string(OBJECT_INFO.metadata, text, Buffer.byteLength(text))
+    }
   }
 
   varint (n: number): void {

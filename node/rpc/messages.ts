@@ -3,6 +3,7 @@
  * by the handlers (node records -> messages) and the gRPC source client
  * (messages -> node types).
  */
+import { decodeObjectMeta, encodeObjectMeta, type ObjectMeta } from '../../storage/object-meta'
 import type { BucketRecord, BucketTombstoneRecord, ObjectVersion, SplitStateName } from '../../storage/records'
 import type { SourceObjectInfo, SourceShard } from '../sync/source-client'
 import type { Bucket } from './generated/shardsync/v1/Bucket'
@@ -45,15 +46,17 @@ export function bucketTombstoneMessage (t: BucketTombstoneRecord): Bucket {
 }
 
 /** An object's info; `crc32` where v has one (a head, or info with content). */
-export function objectInfoMessage (key: string, v: ObjectVersion & { crc32?: number }): ObjectInfo {
+export function objectInfoMessage (key: string, v: ObjectVersion & { crc32?: number, meta?: ObjectMeta }): ObjectInfo {
   const m: ObjectInfo = { key, size: v.size, etag: v.etag, mtime: v.mtime, originSite: v.site }
   if (v.crc32 !== undefined) m.crc32 = v.crc32
+  if (v.meta !== undefined) m.metadata = encodeObjectMeta(v.meta)
   return m
 }
 
 export function fromObjectInfo (m: ObjectInfo__Output): SourceObjectInfo {
   const info: SourceObjectInfo = { key: m.key, size: Number(m.size), etag: m.etag, mtime: Number(m.mtime), site: m.originSite }
   if (m.crc32 !== undefined) info.crc32 = m.crc32
+  if (m.metadata !== undefined && m.metadata !== '') info.meta = decodeObjectMeta(m.metadata)
   return info
 }
 

@@ -14,7 +14,7 @@ export const END_GROUP = 4
 export const FIXED32 = 5
 
 /** ObjectInfo (common.proto). */
-export const OBJECT_INFO = { key: 1, size: 2, etag: 3, mtime: 4, originSite: 5, crc32: 6 } as const
+export const OBJECT_INFO = { key: 1, size: 2, etag: 3, mtime: 4, originSite: 5, crc32: 6, metadata: 7 } as const
 /** ListIndexResponse (sync.proto). */
 export const LIST_INDEX_RESPONSE = { entries: 1, nextMarker: 2, tombstones: 3 } as const
 /** FetchObjectsResponse (sync.proto): one object's info, miss or data chunk, or packed objects. */

@@ -5,6 +5,7 @@
  * memory. Errors are ShardsyncErrors with the source's stable code, or
  * UPSTREAM_UNAVAILABLE when the source could not be reached.
  */
+import type { ObjectMeta } from '../../storage/object-meta'
 import type { SplitStateName } from '../../storage/records'
 
 export interface SourceObjectInfo {
@@ -18,6 +19,8 @@ export interface SourceObjectInfo {
    * set with content (FetchObjects, PullChanges data), never in listings.
    */
   crc32?: number
+  /** Content-Type, user metadata, S3 ETag (storage/object-meta.ts); with content only, like crc32. */
+  meta?: ObjectMeta
 }
 
 /**

@@ -113,7 +113,7 @@ export class ObjectTransfer {
       } else if (c.data !== undefined) {
         // Content came with the entry: no fetch; the writer keeps it only
         // if it is newer than what is stored (last writer wins).
-        inline.push({ key: c.info.key, version: c.info, crc32: c.info.crc32, data: c.data })
+        inline.push({ key: c.info.key, version: c.info, crc32: c.info.crc32, meta: c.info.meta, data: c.data })
         inlineBytes += c.data.length
       } else {
         puts.push(c.info)
@@ -159,7 +159,7 @@ export class ObjectTransfer {
           if (group.length > 0) await apply()
           await this.budget.take(bytes)
         }
-        group.push({ key: obj.key, version: obj.info, crc32: obj.info.crc32, data: obj.data })
+        group.push({ key: obj.key, version: obj.info, crc32: obj.info.crc32, meta: obj.info.meta, data: obj.data })
         groupBytes += bytes
         if (groupBytes >= APPLY_GROUP_BYTES || group.length >= APPLY_GROUP_OBJECTS) await apply()
         commits.throwIfFailed()

@@ -9,7 +9,9 @@ export interface ObjectInfo {
   'mtime'?: (number | string | Long);
   'originSite'?: (string);
   'crc32'?: (number);
+  'metadata'?: (string);
   '_crc32'?: "crc32";
+  '_metadata'?: "metadata";
 }
 
 export interface ObjectInfo__Output {
@@ -19,5 +21,7 @@ export interface ObjectInfo__Output {
   'mtime': (number);
   'originSite': (string);
   'crc32'?: (number);
+  'metadata'?: (string);
   '_crc32'?: "crc32";
+  '_metadata'?: "metadata";
 }
