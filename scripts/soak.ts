@@ -39,11 +39,11 @@ import { formatPlateaus, formatTable, gaugeSum, PLATEAU_FACTOR, plateaus, toSeri
 /**
  * The node flags of log trimming and position reports, in one place: name
  * and value for the soak (short intervals, so that a short run trims), and
- * the value under --no-trim. A flag the node's CLI does not know is left out
+ * the value under --no-trim (an interval of 0: never). A flag the node's CLI does not know is left out
  * (and named in the output and the JSON).
  */
 const TRIM_FLAGS: Array<{ flag: string, value: number, noTrim: number }> = [
-  { flag: '--log-trim-interval-ms', value: 2000, noTrim: 3_600_000 },
+  { flag: '--log-trim-interval-ms', value: 2000, noTrim: 0 },
   { flag: '--log-retention-age-ms', value: 300_000, noTrim: 300_000 },
   { flag: '--log-retention-entries', value: 1_000_000, noTrim: 1_000_000 },
   { flag: '--position-report-ms', value: 1000, noTrim: 1000 }
@@ -65,10 +65,18 @@ function str (name: string): string | undefined {
   const i = argv.indexOf(name)
   return i >= 0 ? argv[i + 1] : undefined
 }
+/** Every value of a repeatable flag. */
+function all (name: string): string[] {
+  return argv.flatMap((a, i) => a === name && i + 1 < argv.length ? [argv[i + 1]] : [])
+}
 
 interface Config {
   seconds: number, rate: number, keys: number, size: number, sampleS: number, splitEveryS: number
   shards: number, concurrency: number, trim: boolean, json?: string, logs: string, keep: boolean, requirePlateau: boolean
+  /** wait-synced's --timeout on each site. */
+  syncTimeoutS: number
+  /** Extra flags for both nodes (--node-arg, repeatable), e.g. --node-arg --sync-mode --node-arg related-art. */
+  nodeArgs: string[]
 }
 
 function config (): Config {
@@ -86,7 +94,9 @@ function config (): Config {
     json: str('--json'),
     logs: str('--logs') ?? fs.mkdtempSync(path.join(os.tmpdir(), 'shardsync-soak-')),
     keep: argv.includes('--keep'),
-    requirePlateau: argv.includes('--require-plateau')
+    requirePlateau: argv.includes('--require-plateau'),
+    syncTimeoutS: num('--sync-timeout-s', 300),
+    nodeArgs: all('--node-arg')
   }
   if (c.seconds <= 0 || c.rate <= 0 || c.keys < 1 || c.sampleS <= 0 || c.concurrency < 1) throw new Error('--seconds/--minutes, --rate, --keys, --sample-s and --concurrency must be > 0')
   return c
@@ -219,7 +229,7 @@ async function main (): Promise<void> {
   const say = (s: string): void => { process.stdout.write(s + '\n') }
   fs.mkdirSync(c.logs, { recursive: true })
   const trim = trimArgs(c.trim)
-  const nodeArgs = ['--shards', String(c.shards), '--sync-interval-ms', '500', '--metrics', '127.0.0.1:0', '--log-level', 'info', ...trim.args]
+  const nodeArgs = ['--shards', String(c.shards), '--sync-interval-ms', '500', '--metrics', '127.0.0.1:0', '--log-level', 'info', ...trim.args, ...c.nodeArgs]
   const nodes = await startNodes(SITES.map(site => ({ site, dataDir: path.join(c.logs, `${site}-data`), logFile: path.join(c.logs, `${site}.log`), args: nodeArgs })))
   const [a, b] = nodes
   let writers: Writer[] = []
@@ -278,7 +288,7 @@ async function main (): Promise<void> {
 
     const synced: Record<string, { code: number | null, line: string }> = {}
     for (const n of [...nodes, a]) {
-      const r = await runCli(['wait-synced', '--node', n.address, '--timeout', '300'], { timeoutMs: 330_000 })
+      const r = await runCli(['wait-synced', '--node', n.address, '--timeout', String(c.syncTimeoutS)], { timeoutMs: c.syncTimeoutS * 1000 + 30_000 })
       synced[n.spec.site] = { code: r.code, line: r.stderr.trim().split('\n').pop() ?? '' }
     }
     const verify = await runCli(['verify', '--source', a.address, '--target', b.address, '--bucket', BUCKET, '--deep'], { timeoutMs: 300_000 })
@@ -307,7 +317,7 @@ async function main (): Promise<void> {
     const exitCode = !syncedOk || !identical ? 1 : c.requirePlateau && growing.length > 0 ? 2 : 0
     if (c.json !== undefined) {
       const summary = {
-        config: { ...c, writeSeconds: Math.round(writeSeconds * 10) / 10, interrupted, nodeArgs },
+        config: { ...c, writeSeconds: Math.round(writeSeconds * 10) / 10, interrupted, allNodeArgs: nodeArgs },
         trimFlags: { passed: trim.args, unsupported: trim.unsupported },
         plateauRule: `max over the last third <= ${PLATEAU_FACTOR} x max over the middle third, operations growing`,
         samples,
