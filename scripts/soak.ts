@@ -275,7 +275,8 @@ async function main (): Promise<void> {
         splits.push(`${elapsed().toFixed(0)} s: ${what}`)
         say(`  [${elapsed().toFixed(0)} s] ${what}`)
       }
-      if (elapsed() >= nextSample) {
+      // The sample due at the very end is the one taken once the writers stopped.
+      if (elapsed() >= nextSample && elapsed() < c.seconds) {
         nextSample += c.sampleS
         const s = await take('run')
         say(`  [${s.t.toFixed(0)} s] ${SITES.map(x => `${x}: ${(s.sites[x].diskBytes / 1048576).toFixed(2)} MiB, log ${s.sites[x].logEntries ?? '-'}, tomb ${s.sites[x].tombstones ?? '-'}, ops ${s.sites[x].ops}`).join(' | ')}`)
