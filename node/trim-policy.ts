@@ -95,6 +95,22 @@ export function drainedPast (heads: ReadonlyArray<readonly [number, number]>, ta
   return true
 }
 
+/**
+ * The head a reporter sends to `source` for one of its shards: the newest
+ * entry whose change did not come from the source. The source pulls with
+ * exclude_origin = itself, so its own changes never come back and need no
+ * draining; a pure replica (no writes of its own) reports 0 and is drained
+ * at once. `originSeqs`: newest seq per origin site (ShardHeader.originSeqs;
+ * an unknown origin is keyed '', which never equals a site id).
+ */
+export function foreignHead (originSeqs: ReadonlyMap<string, number> | Readonly<Record<string, number>> | undefined, source: string): number {
+  if (originSeqs === undefined) return 0
+  let head = 0
+  const entries = originSeqs instanceof Map ? originSeqs.entries() : Object.entries(originSeqs)
+  for (const [site, seq] of entries) if (site !== source && seq > head) head = seq
+  return head
+}
+
 /** A report as the collector keeps it: the peer's positions on this site's shards, and its own heads then. */
 export interface HeldReport { positions: ReadonlyArray<readonly [number, PeerPosition]>, heads: ReadonlyArray<readonly [number, number]> }
 

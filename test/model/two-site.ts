@@ -45,7 +45,7 @@
  */
 import type { SplitStateAnswer } from '../../node/sync/source-client'
 import { confirmedChildren, isFilling, notListable } from '../../node/sync/shard-guard'
-import { advanceDrain, isExpired, tombstoneCollectable, trimPoint, type HeldReport, type PeerPosition, type Retention } from '../../node/trim-policy'
+import { advanceDrain, foreignHead, isExpired, tombstoneCollectable, trimPoint, type HeldReport, type PeerPosition, type Retention } from '../../node/trim-policy'
 import { compareVersions } from '../../storage/records'
 import { keyHash, MAX_SPLIT_DEPTH, routeHash, splitBit } from '../../storage/routing'
 import { Rng } from './sim-source'
@@ -69,6 +69,8 @@ interface Shard {
   log: LogRecord[]
   logSeq: number
   floor: number
+  /** Newest log seq per origin site (ShardHeader.originSeqs). */
+  originSeqs: Map<string, number>
   splitTo?: number
   splitDepth?: number
   migrateAfter?: string
@@ -93,7 +95,7 @@ class Site {
 }
 
 function newShard (shard: number, parent: number, baseDepth: number): Shard {
-  return { shard, state: 'UNSPLIT', parent, children: [], baseDepth, index: new Map(), log: [], logSeq: 0, floor: 0 }
+  return { shard, state: 'UNSPLIT', parent, children: [], baseDepth, index: new Map(), log: [], logSeq: 0, floor: 0, originSeqs: new Map() }
 }
 
 export interface TwoSiteFaults {
@@ -195,6 +197,7 @@ export class TwoSiteModel {
     to.index.set(key, entry)
     site.heads.set(key, entry)
     to.log.push({ seq, key, mtime: v.mtime, site: v.site, deleted: v.deleted, etag: v.etag })
+    to.originSeqs.set(v.site, seq)
     return entry
   }
 
@@ -372,7 +375,9 @@ export class TwoSiteModel {
     for (const [shard, p] of tgt.progress) {
       positions.push([shard, { seq: p.state === 'incremental' ? p.cursor : (p.logStart ?? 0), incremental: p.state === 'incremental', at: this.now }])
     }
-    const r: Report = { positions, heads: tgt.shards.map(s => [s.shard, s.logSeq] as [number, number]) }
+    // Heads of entries the source can still pull: its own changes are left
+    // out of its pulls (exclude_origin), so they need no draining.
+    const r: Report = { positions, heads: tgt.shards.map(s => [s.shard, foreignHead(s.originSeqs, src.id)] as [number, number]) }
     if (!this.quiet && this.rng.chance(this.f.pReportLoss)) return
     ;(this.reports.get(src) as Report[]).push(r)
   }
