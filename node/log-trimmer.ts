@@ -95,6 +95,9 @@ export class LogTrimmer {
 
       for (const h of state.shards) {
         const onShard = shardPositions(latest, h.shard)
+        // A peer that reports but has not started this shard yet (a new
+        // shard of a split) holds it from 0 for as long as it keeps reporting.
+        for (const [p, r] of reports) if (!onShard.has(p)) onShard.set(p, { seq: 0, incremental: false, at: Math.max(r.at, this.startedMs) })
         const point = trimPoint(h.logSeq, h.logFloor ?? 0, peers, onShard, now, this.deps.retention, p => this.firstSeen.get(p) ?? now)
         if (point > (h.logFloor ?? 0)) stats.trimmed += await trimLog(this.deps.store.db, state, h.shard, point)
       }
