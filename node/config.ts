@@ -103,6 +103,15 @@ export interface NodeOptions {
    * before its commit: acknowledged means on disk.
    */
   durability: Durability
+  // ---- log trimming (issue 26, node/log-trimmer.ts) ----
+  /** How often the source trims its logs and collects tombstones (ms); 0 = never. */
+  logTrimIntervalMs: number
+  /** A peer whose last report is older than this stops holding the logs (ms); 0 = never by age. */
+  logRetentionAgeMs: number
+  /** A peer more than this many entries behind a shard's head stops holding its log; 0 = no bound. */
+  logRetentionEntries: number
+  /** How often a target reports its positions to each source (ms). */
+  positionReportMs: number
   // ---- S3 front door (issue 29, node/s3/) ----
   /** HOST:PORT of the S3-compatible HTTP endpoint; undefined = off. */
   s3?: string
@@ -147,6 +156,10 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
   maxBufferedBytes: 0,
   maxBufferedBytesPerClient: 0,
   durability: 'default',
+  logTrimIntervalMs: 60_000,
+  logRetentionAgeMs: 7 * 86_400_000,
+  logRetentionEntries: 0,
+  positionReportMs: 10_000,
   s3Region: 'us-east-1',
   s3UploadExpirySec: 86_400,
   insecureOpen: false
@@ -216,6 +229,10 @@ function validateLimits (o: NodeOptions): void {
   if (o.initialShards > o.maxShards) throw ShardsyncError.invalidArgument('--shards must not exceed --max-shards')
   requireInt(o.splitRateLimit, 1, 1_000_000, '--split-rate-limit')
   requireInt(o.splitRateIntervalMs, 1, 86_400_000, '--split-rate-interval-ms')
+  requireInt(o.logTrimIntervalMs, 0, 86_400_000, '--log-trim-interval-ms')
+  requireInt(o.logRetentionAgeMs, 0, 10 * 365 * 86_400_000, '--log-retention-age-ms')
+  requireInt(o.logRetentionEntries, 0, 2 ** 48, '--log-retention-entries')
+  requireInt(o.positionReportMs, 50, 86_400_000, '--position-report-ms')
   if (o.durability !== 'default' && o.durability !== 'fsync') throw ShardsyncError.invalidArgument('--durability must be default or fsync')
   requireInt(o.streamIdleMs, 100, 3_600_000, '--stream-idle-ms')
   requireInt(o.streamMinBytesPerSec, 0, 1024 * 1024 * 1024, '--stream-min-bytes-per-sec')

@@ -70,6 +70,38 @@ export class NodeMetrics {
       }
     })
 
+    // Log trimming (issue 26): what the node keeps to serve its peers, per
+    // bucket, from the shard headers in memory (logFloor+1 .. logSeq is the
+    // log; tombstones counts index tombstone entries).
+    const perBucket = (name: string, help: string, read: (h: { logSeq: number, logFloor?: number, tombstones?: number }) => number): void => {
+      // eslint-disable-next-line no-new
+      new client.Gauge({
+        name, help, labelNames: ['bucket'], registers,
+        collect: function (this: client.Gauge<'bucket'>) {
+          this.reset()
+          for (const r of node.store.listBuckets()) {
+            let n = 0
+            for (const h of node.store.bucketState(r.name).shards) n += read(h)
+            this.set({ bucket: r.name }, n)
+          }
+        }
+      })
+    }
+    perBucket('shardsync_log_entries', 'Sync log entries kept (not trimmed yet), by bucket', h => h.logSeq - (h.logFloor ?? 0))
+    perBucket('shardsync_tombstones', 'Tombstones kept (deleted keys not collected yet), by bucket', h => h.tombstones ?? 0)
+    // eslint-disable-next-line no-new
+    new client.Counter({
+      name: 'shardsync_log_trimmed_total',
+      help: 'Log entries trimmed and tombstones collected by this node since start',
+      labelNames: ['what'],
+      registers,
+      collect: function (this: client.Counter<'what'>) {
+        this.reset()
+        this.inc({ what: 'log_entries' }, node.trimmer.totals.trimmed)
+        this.inc({ what: 'tombstones' }, node.trimmer.totals.collected)
+      }
+    })
+
     const perPeer = (name: string, help: string, kind: 'counter' | 'gauge', read: (s: PeerSnapshot) => number): void => {
       const Metric = kind === 'counter' ? client.Counter : client.Gauge
       // eslint-disable-next-line no-new

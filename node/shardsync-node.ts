@@ -7,8 +7,8 @@
  * through the SourceClient that `connectPeer` returns.
  *
  * Owns: the LevelDB handle (closed last), the object store, the splitter,
- * the notice outbox and its senders, the progress store, and one PeerSync
- * per peer.
+ * the notice outbox and its senders, the progress store, the peers'
+ * position reports and the log trimmer, and one PeerSync per peer.
  */
 import path from 'node:path'
 import type { Logger } from 'pino'
@@ -19,12 +19,14 @@ import { SCANNED_KEY_KINDS } from '../storage/keys'
 import { ObjectStore } from '../storage/object-store'
 import { Outbox } from '../storage/outbox'
 import { PeerStore } from '../storage/peer-store'
+import { PositionStore } from '../storage/position-store'
 import { ProgressStore } from '../storage/progress-store'
 import type { BucketRecord } from '../storage/records'
 import { Splitter, type SplitResult } from '../storage/split'
 import { validateSiteId } from '../storage/validate'
 import { parseHostPort, type NodeOptions, type PeerAddress } from './config'
 import { gcPacing } from './gc-pacing'
+import { LogTrimmer } from './log-trimmer'
 import { SpaceGuard } from './space-guard'
 import { SourceApi } from './source-api'
 import { formatNotice, NoticeReceiver, NoticeSender } from './sync/notices'
@@ -47,6 +49,9 @@ export class ShardsyncNode {
   readonly notices: NoticeReceiver
   /** Whether writes can go to disk; brings them back after a full disk (node/space-guard.ts). */
   readonly space: SpaceGuard
+  /** Peers' position reports (source side) and the trimmer that acts on them. */
+  readonly positions: PositionStore
+  readonly trimmer: LogTrimmer
   private readonly peers = new Map<string, PeerEntry>()
   private closing = false
 
@@ -64,7 +69,16 @@ export class ShardsyncNode {
     this.space = new SpaceGuard(store.content.db === db ? [db] : [db, store.content.db], options.dataDir, log.child({ component: 'space' }))
     store.on('blob-gc-error', (err: unknown) => log.warn({ err: (err as Error)?.message }, 'could not remove replaced object files yet; start-up will'))
     // Inline content takes at most a quarter of a message (the rest: entries).
-    this.source = new SourceApi(store, { maxInlineBytes: Math.floor(options.maxMessageBytes / 4) })
+    this.positions = new PositionStore(db)
+    this.source = new SourceApi(store, { maxInlineBytes: Math.floor(options.maxMessageBytes / 4), positions: this.positions })
+    this.trimmer = new LogTrimmer({
+      store,
+      positions: this.positions,
+      progress,
+      peers: () => this.peerIds(),
+      retention: { ageMs: options.logRetentionAgeMs, entries: options.logRetentionEntries },
+      log: log.child({ component: 'trim' })
+    })
     this.notices = new NoticeReceiver({
       progress,
       isPeer: (site) => this.peers.has(site),
@@ -132,6 +146,7 @@ export class ShardsyncNode {
     for (const p of await this.peerStore.list()) if (!this.peers.has(p.id)) this.attachPeer(p)
     const resumed = await this.splitter.resumeSplits()
     if (resumed.length > 0) log.info({ resumed: resumed.length }, 'interrupted splits finished')
+    this.trimmer.start(this.options.logTrimIntervalMs)
   }
 
   async close (): Promise<void> {
@@ -139,6 +154,7 @@ export class ShardsyncNode {
     this.closing = true
     this.splitter.close()
     this.space.close()
+    await this.trimmer.stop()
     await Promise.all([...this.peers.values()].map(async p => await this.detachPeer(p)))
     this.store.close()
     await this.store.blobs.settled()
@@ -190,13 +206,28 @@ export class ShardsyncNode {
     return peer
   }
 
+  /**
+   * Stops syncing with a peer and releases what it held here: its queued
+   * notices and its position reports, so that logs and tombstones it was
+   * holding are trimmed and collected. A site that only reported (a
+   * one-way target, not a configured peer) is released the same way. A
+   * removed site must be wiped before it is added again (invariant 18).
+   */
   async removePeer (id: string): Promise<void> {
+    validateSiteId(id, 'peer id')
     const entry = this.peers.get(id)
-    if (entry === undefined) throw ShardsyncError.peerNotFound(id)
+    const reports = await this.positions.removePeer(id)
+    this.trimmer.forgetPeer(id)
+    if (entry === undefined) {
+      if (reports > 0) { this.log.info({ peer: id, reports }, 'reporting site released'); return }
+      throw ShardsyncError.peerNotFound(id)
+    }
     await this.peerStore.remove(id)
     await this.detachPeer(entry)
     await this.outbox.dropPeer(id)
-    this.log.info({ peer: id }, 'peer removed')
+    // Reports that arrived while it was being detached.
+    await this.positions.removePeer(id)
+    this.log.info({ peer: id, reports }, 'peer removed')
   }
 
   private attachPeer (peer: PeerAddress): void {
@@ -210,6 +241,7 @@ export class ShardsyncNode {
       intervalMs: this.options.syncIntervalMs,
       shardConcurrency: this.options.syncShardConcurrency,
       syncRate: this.options.syncRate,
+      positionReportMs: this.options.positionReportMs,
       log: this.log
     })
     const sender = new NoticeSender({ outbox: this.outbox, client, dropNotices: this.options.dropNotices, log: log.child({ component: 'outbox' }) })

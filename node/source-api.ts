@@ -2,15 +2,18 @@
  * The source side of sync as a plain class: what SyncService answers.
  *
  * Called by the gRPC handlers (node/rpc/sync-service.ts) and by in-process
- * tests that connect a target to a source without a network. Reads only;
- * it owns nothing but the waiters of long-polls.
+ * tests that connect a target to a source without a network. Reads only,
+ * but for the peers' position reports (storage/position-store.ts), which it
+ * validates and stores; it owns nothing but the waiters of long-polls.
  */
 import type { ObjectStore } from '../storage/object-store'
 import { clampLimit, isSmall, MAX_SHARDS_CEILING, withHeadroom } from '../storage/object-store'
 import { ShardsyncError } from '../storage/errors'
+import type { PositionStore } from '../storage/position-store'
+import { isValidBucketId, isValidSiteId } from '../storage/validate'
 import type { ObjectHead } from '../storage/records'
 import { isFilling } from './sync/shard-guard'
-import type { PullAnswer, PullOptions, SourceChange, SourceIndexPage, SourceObjectInfo, SourceShard, SplitStateAnswer } from './sync/source-client'
+import type { PositionReport, PullAnswer, PullOptions, SourceChange, SourceIndexPage, SourceObjectInfo, SourceShard, SplitStateAnswer } from './sync/source-client'
 
 export const MAX_FETCH_KEYS = 1000
 export const MAX_WAIT_MS = 30_000
@@ -38,9 +41,11 @@ export interface FetchItem {
 
 export class SourceApi {
   private readonly maxInlineBytes: number
+  private readonly positions: PositionStore | undefined
 
   /** maxInlineBytes: the most content one PullChanges answer carries (message size). */
-  constructor (private readonly store: ObjectStore, opts: { maxInlineBytes?: number } = {}) {
+  constructor (private readonly store: ObjectStore, opts: { maxInlineBytes?: number, positions?: PositionStore } = {}) {
+    this.positions = opts.positions
     this.maxInlineBytes = Math.min(opts.maxInlineBytes ?? MAX_INLINE_BYTES, MAX_INLINE_BYTES)
   }
 
@@ -83,6 +88,41 @@ export class SourceApi {
       }
       yield { key: keys[i], missing: false, info: infoOf(keys[i], head), parts: data, chunks: data !== undefined ? fromArray(data, headroom) : this.store.readChunks(head, headroom) }
     }
+  }
+
+  /**
+   * A peer's position report on a bucket (ReportPositions): validated in
+   * full, then stored whole in one put, replacing its previous one. A
+   * position cannot pass the shard's log head, and each shard is named once.
+   */
+  async reportPositions (bucket: string, site: string | undefined, report: PositionReport): Promise<void> {
+    const state = this.store.bucketState(bucket)
+    if (!isValidSiteId(site)) throw ShardsyncError.invalidArgument('ReportPositions needs the caller\'s site (its credential, or the shardsync-site header)')
+    if (!isValidBucketId(report.reporterBucketId)) throw ShardsyncError.invalidArgument('reporter_bucket_id must be a bucket id')
+    const shardCount = state.shards.length
+    if (report.positions.length > Math.min(shardCount, MAX_CURSORS)) throw ShardsyncError.tooManyItems('ReportPositionsRequest.positions (one per shard of the bucket)', Math.min(shardCount, MAX_CURSORS))
+    if (report.heads.length > MAX_CURSORS) throw ShardsyncError.tooManyItems('ReportPositionsRequest.heads', MAX_CURSORS)
+    const seen = new Uint8Array(shardCount)
+    for (const p of report.positions) {
+      if (!Number.isInteger(p.shard) || p.shard < 0 || p.shard >= shardCount) throw ShardsyncError.shardNotFound(bucket, p.shard)
+      if (seen[p.shard] === 1) throw ShardsyncError.duplicateCursor(p.shard)
+      seen[p.shard] = 1
+      if (!Number.isSafeInteger(p.seq) || p.seq < 0 || p.seq > state.shards[p.shard].logSeq) throw ShardsyncError.invalidArgument(`position of shard ${p.shard} must be between 0 and its log head`)
+    }
+    const heads = new Set<number>()
+    for (const h of report.heads) {
+      if (!Number.isInteger(h.shard) || h.shard < 0 || h.shard >= MAX_CURSORS) throw ShardsyncError.invalidArgument('heads: shard out of range')
+      if (heads.has(h.shard)) throw ShardsyncError.duplicateCursor(h.shard)
+      heads.add(h.shard)
+      if (!Number.isSafeInteger(h.seq) || h.seq < 0) throw ShardsyncError.invalidArgument('heads: seq must be a non-negative integer')
+    }
+    if (this.positions === undefined) return
+    await this.positions.put(state.record.id, site, {
+      at: Date.now(),
+      peerBucketId: report.reporterBucketId,
+      positions: report.positions.map(p => [p.shard, p.seq, p.incremental ? 1 : 0]),
+      heads: report.heads.map(h => [h.shard, h.seq])
+    })
   }
 
   /**
@@ -223,8 +263,8 @@ export function validateCursors (bucket: string, cursors: ReadonlyArray<{ shard:
   }
 }
 
-export function toSourceShard (h: { shard: number, state: SourceShard['state'], parent: number, children: number[], indexCount: number, logSeq: number }): SourceShard {
-  return { shard: h.shard, state: h.state, parent: h.parent, children: [...h.children], indexCount: h.indexCount, logSeq: h.logSeq }
+export function toSourceShard (h: { shard: number, state: SourceShard['state'], parent: number, children: number[], indexCount: number, logSeq: number, logFloor?: number }): SourceShard {
+  return { shard: h.shard, state: h.state, parent: h.parent, children: [...h.children], indexCount: h.indexCount, logSeq: h.logSeq, logFloor: h.logFloor ?? 0 }
 }
 
 export function infoOf (key: string, head: ObjectHead): SourceObjectInfo {

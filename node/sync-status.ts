@@ -68,6 +68,8 @@ export interface SyncStatus {
   noticesStored: number
   noticesIgnored: number
   noticesRejected: number
+  logEntries: number
+  tombstones: number
 }
 
 export async function buildSyncStatus (node: ShardsyncNode, opts: { peer?: string, summaryOnly?: boolean } = {}): Promise<SyncStatus> {
@@ -117,7 +119,15 @@ export async function buildSyncStatus (node: ShardsyncNode, opts: { peer?: strin
     })
   }
   const r = node.notices
-  return { siteId: node.siteId, peers, noticesReceived: r.received, noticesStored: r.recorded, noticesIgnored: r.ignored, noticesRejected: r.rejected }
+  let logEntries = 0
+  let tombstones = 0
+  for (const b of node.store.listBuckets()) {
+    for (const h of node.store.bucketState(b.name).shards) {
+      logEntries += h.logSeq - (h.logFloor ?? 0)
+      tombstones += h.tombstones ?? 0
+    }
+  }
+  return { siteId: node.siteId, peers, noticesReceived: r.received, noticesStored: r.recorded, noticesIgnored: r.ignored, noticesRejected: r.rejected, logEntries, tombstones }
 }
 
 /**

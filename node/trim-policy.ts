@@ -1,7 +1,8 @@
 /**
  * Trim policy (issue 26, hole 4): pure functions, no I/O. The source's
- * trimmer (not merged yet) calls them per shard with the positions its peers
- * reported (q! keys, storage/keys.ts) and the configured peers.
+ * trimmer (node/log-trimmer.ts) calls them per shard with the positions its
+ * peers reported (q! keys, storage/keys.ts), for every configured peer and
+ * every site that has reported; the two-site model test uses the same ones.
  *
  * Rules
  * - Log: a shard's log is trimmed up to the lowest durable position over
@@ -109,6 +110,16 @@ export function foreignHead (originSeqs: ReadonlyMap<string, number> | Readonly<
   const entries = originSeqs instanceof Map ? originSeqs.entries() : Object.entries(originSeqs)
   for (const [site, seq] of entries) if (site !== source && seq > head) head = seq
   return head
+}
+
+/**
+ * foreignHead of a stored shard header: a header that has logged entries
+ * but no originSeqs yet (written before they were kept) reports its whole
+ * head, which only makes the source wait longer.
+ */
+export function reportedHead (h: { logSeq: number, originSeqs?: Readonly<Record<string, number>> }, source: string): number {
+  if (h.originSeqs === undefined) return h.logSeq
+  return foreignHead(h.originSeqs, source)
 }
 
 /** A report as the collector keeps it: the peer's positions on this site's shards, and its own heads then. */

@@ -6,7 +6,7 @@
  * job simply runs again; no listing of the bucket is ever held whole.
  *
  * Besides the bucket's own keys (shard headers, heads, index and log
- * entries: the bucket held no live object when it was dropped, so no
+ * entries, tombstone queue, peers' position reports: the bucket held no live object when it was dropped, so no
  * content is left), it releases the sync state tied to it: the target-side
  * source bucket records and progress objects (r!, p!) that copy into it,
  * and the split notices about it still queued for peers (x!).
@@ -31,7 +31,7 @@ export async function releaseSourceBucket (db: Database, site: string, srcBucket
 }
 
 export async function runDropJob (db: Database, bucketId: string): Promise<void> {
-  for (const prefix of [keys.shardsPrefix(bucketId), keys.headPrefix(bucketId), keys.bucketLogPrefix(bucketId), keys.bucketIndexPrefix(bucketId)]) {
+  for (const prefix of [keys.shardsPrefix(bucketId), keys.headPrefix(bucketId), keys.bucketLogPrefix(bucketId), keys.bucketIndexPrefix(bucketId), keys.bucketTombstoneQueuePrefix(bucketId), keys.bucketPositionsPrefix(bucketId)]) {
     await clearPrefix(db, prefix)
   }
   // Source buckets copied into this one (few: peers x buckets).

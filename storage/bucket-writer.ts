@@ -239,7 +239,10 @@ export class BucketWriter {
 
     const headerOf = (shard: number): ShardHeader => {
       let h = headers.get(shard)
-      if (h === undefined) headers.set(shard, h = { ...bucket.shards[shard] })
+      if (h === undefined) {
+        const from = bucket.shards[shard]
+        headers.set(shard, h = { ...from, originSeqs: { ...(from.originSeqs ?? (from.logSeq > (from.logFloor ?? 0) ? { '': from.logSeq } : undefined)) } })
+      }
       return h
     }
     const changed = new Set<number>()
@@ -311,6 +314,10 @@ export class BucketWriter {
       header.logSeq++
       const log: LogRecord = { key: m.key, deleted: m.kind === 'delete', size: head.size, etag: head.etag, mtime: head.mtime, site: head.site }
       ops.push({ type: 'put', key: keys.logKey(record.id, shard, header.logSeq), value: log })
+      ;(header.originSeqs as Record<string, number>)[head.site] = header.logSeq
+      // A delete joins the tombstone queue of its log shard, to be
+      // collected once no peer can need it (storage/log-trim.ts).
+      if (m.kind === 'delete') ops.push({ type: 'put', key: keys.tombstoneQueueKey(record.id, shard, header.logSeq), value: { key: m.key, mtime: head.mtime, site: head.site } })
       logged.add(shard)
       changed.add(shard)
       appended.push({ shard, seq: header.logSeq, site: head.site })

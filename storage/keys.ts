@@ -24,10 +24,10 @@
  *   peer!<peerId>                         peer added at run time
  *   probe                                 write probe of the disk-space guard (node/space-guard.ts):
  *                                         put and deleted in one batch, in both databases, never read
- *   q!<bucketId>!<shard:8>!<peerId>       (source side) a peer's reported durable position on a shard:
- *                                         {seq, incremental, at} (log trimming, tombstone GC)
- *   t!<bucketId>!<shard:8>!<seq:16>       (source side) tombstone whose delete entry (shard, seq) was
- *                                         trimmed before it could be collected: {key, mtime, site}
+ *   q!<bucketId>!<peerId>                 (source side) a peer's newest position report on the bucket:
+ *                                         positions per shard, its heads, its bucket id (node/log-trimmer.ts)
+ *   t!<bucketId>!<shard:8>!<seq:16>       tombstone queue: a delete logged as entry (shard, seq), waiting
+ *                                         to be collected: {key, mtime, site} (storage/log-trim.ts)
  *   mu!<uploadId>                         S3 multipart upload in progress (storage/multipart-store.ts)
  *   mp!<uploadId>!<part:8>                one uploaded part of it: {dataId, size, etag}; content in a blob file
  *
@@ -112,12 +112,13 @@ export function peerKey (peerId: string): string { return `peer${SEP}${peerId}` 
 export function probeKey (): string { return 'probe' }
 export const PEERS_PREFIX = `peer${SEP}`
 
-export function positionKey (bucketId: string, shard: number, peerId: string): string { return `q${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}${peerId}` }
-export function shardPositionsPrefix (bucketId: string, shard: number): string { return `q${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}` }
+export function positionReportKey (bucketId: string, peerId: string): string { return `q${SEP}${bucketId}${SEP}${peerId}` }
 export function bucketPositionsPrefix (bucketId: string): string { return `q${SEP}${bucketId}${SEP}` }
+export const POSITIONS_PREFIX = `q${SEP}`
 
-export function pendingTombstoneKey (bucketId: string, shard: number, seq: number): string { return `t${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}${hex16(seq)}` }
-export function pendingTombstonesPrefix (bucketId: string, shard: number): string { return `t${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}` }
+export function tombstoneQueueKey (bucketId: string, shard: number, seq: number): string { return `t${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}${hex16(seq)}` }
+export function tombstoneQueuePrefix (bucketId: string, shard: number): string { return `t${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}` }
+export function bucketTombstoneQueuePrefix (bucketId: string): string { return `t${SEP}${bucketId}${SEP}` }
 
 export function multipartKey (uploadId: string): string { return `mu${SEP}${uploadId}` }
 export const MULTIPARTS_PREFIX = `mu${SEP}`

@@ -553,13 +553,20 @@ export class ObjectStore extends EventEmitter {
     return { entries, tombstones, nextMarker: page.length === n ? page[page.length - 1][0].slice(prefix.length) : '' }
   }
 
-  /** Log entries of one shard after `afterSeq`, oldest first. */
+  /**
+   * Log entries of one shard after `afterSeq`, oldest first. LOG_TRIMMED if
+   * entries after it are gone (below the floor, or trimmed meanwhile): the
+   * log holds logFloor+1 .. logSeq, so the first entry must be afterSeq+1.
+   */
   async readLog (bucket: string, shard: number, afterSeq: number, limit: number): Promise<LoggedChange[]> {
     const state = this.bucketState(bucket)
     const header = this.shard(bucket, shard)
+    if (afterSeq < (header.logFloor ?? 0)) throw ShardsyncError.logTrimmed(state.record.name, shard, header.logFloor ?? 0)
     if (header.logSeq <= afterSeq || limit <= 0) return []
     const prefix = keys.logPrefix(state.record.id, shard)
     const page = await this.db.iterator({ gt: keys.logKey(state.record.id, shard, afterSeq), lt: keys.prefixRange(prefix).lt, limit }).all()
+    const first = page.length > 0 ? keys.trailingHex(page[0][0]) : -1
+    if (first !== afterSeq + 1) throw ShardsyncError.logTrimmed(state.record.name, shard, this.shard(bucket, shard).logFloor ?? 0)
     return page.map(([k, v]) => ({ ...(v as LogRecord), shard, seq: keys.trailingHex(k) }))
   }
 }

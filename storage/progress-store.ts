@@ -37,6 +37,8 @@ export interface ProgressRecord {
   applied: number
   /** Rounds abandoned because the source shard was SPLITTING. */
   splittingRetries: number
+  /** Times the source trimmed its log past this shard's cursor (LOG_TRIMMED), so it was full-synced again. */
+  resyncs?: number
   /** How the shard was found: initial, notice or pull. */
   origin: 'initial' | 'notice' | 'pull'
   createdMs: number

@@ -53,6 +53,17 @@ export interface ShardHeader {
   tombstones?: number
   /** Sequence number of the newest log entry of this shard (0 = none). */
   logSeq: number
+  /**
+   * Entries up to this seq are trimmed (node/log-trimmer.ts); absent = 0.
+   * The log holds exactly the entries logFloor+1 .. logSeq.
+   */
+  logFloor?: number
+  /**
+   * Newest log seq per origin site of the change, for position reports
+   * (node/trim-policy.ts, foreignHead). Entries logged before it was kept
+   * are under '' (an unknown origin, never equal to a site id).
+   */
+  originSeqs?: Record<string, number>
   /** While SPLITTING: the shard being split off, and the hash bit that decides. */
   splitTo?: number
   splitDepth?: number
@@ -85,6 +96,27 @@ export interface ObjectHead extends ObjectVersion {
    * for objects stored before checksums were kept.
    */
   crc32?: number
+}
+
+/**
+ * A delete waiting to be collected (t!<bucketId>!<shard>!<seq>, keyed by its
+ * log entry): written in the delete's batch, removed when its tombstone is
+ * collected or was overwritten (storage/log-trim.ts).
+ */
+export interface TombstoneQueueRecord { key: string, mtime: number, site: string }
+
+/**
+ * A peer's newest position report on one of this site's buckets
+ * (q!<bucketId>!<peerId>): its durable position per shard, its own log
+ * heads of changes that did not come from this site, and its bucket id.
+ */
+export interface PositionReportRecord {
+  at: number
+  peerBucketId: string
+  /** [shard, seq, 1 = incremental / 0 = full sync (seq = logStart)] */
+  positions: Array<[number, number, number]>
+  /** [shard of the peer's bucket, seq] */
+  heads: Array<[number, number]>
 }
 
 export interface LogRecord extends ObjectVersion {

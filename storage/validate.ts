@@ -29,6 +29,11 @@ export function validateObjectKey (key: unknown): string {
   return key
 }
 
+/** Bucket ids (storage ids, 12 hex digits when made here; a peer's may differ): 1-64 of A-Z a-z 0-9 _ -. */
+export function isValidBucketId (id: unknown): id is string {
+  return typeof id === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(id)
+}
+
 /** Site and peer ids: 1-63 of A-Z a-z 0-9 _ . -, never ':' or '!'. */
 export function isValidSiteId (id: unknown): id is string {
   return typeof id === 'string' && SITE_ID.test(id)

@@ -205,6 +205,13 @@ t.test('bad input is refused with the right status and code, and changes nothing
       await rejects(t, `SplitShard shard ${shard}`, callUnary(c.admin, 'SplitShard', { bucket: 'good', shard }), grpc.status.NOT_FOUND, 'SHARD_NOT_FOUND')
     }
     await rejects(t, 'PullChanges cursor on shard 9', callUnary(c.sync, 'PullChanges', { bucket: 'good', cursors: [{ shard: 0, afterSeq: 0 }, { shard: 9, afterSeq: 0 }] }), grpc.status.NOT_FOUND, 'SHARD_NOT_FOUND')
+    const report = (positions: unknown[], extra: Record<string, unknown> = {}): Promise<unknown> => callUnary(siteB.sync, 'ReportPositions', { bucket: 'good', positions, reporterBucketId: 'abc123', heads: [], ...extra })
+    await rejects(t, 'ReportPositions on shard 9', report([{ shard: 9, seq: 0 }]), grpc.status.NOT_FOUND, 'SHARD_NOT_FOUND')
+    await rejects(t, 'ReportPositions naming a shard twice', report([{ shard: 0, seq: 0 }, { shard: 0, seq: 0 }]), grpc.status.INVALID_ARGUMENT, 'DUPLICATE_CURSOR')
+    await rejects(t, 'ReportPositions past the log head', report([{ shard: 0, seq: 2 ** 40 }]), grpc.status.INVALID_ARGUMENT, 'INVALID_ARGUMENT')
+    await rejects(t, 'ReportPositions without a reporter bucket id', report([], { reporterBucketId: '' }), grpc.status.INVALID_ARGUMENT, 'INVALID_ARGUMENT')
+    await rejects(t, 'ReportPositions heads naming a shard twice', report([], { heads: [{ shard: 1, afterSeq: 0 }, { shard: 1, afterSeq: 3 }] }), grpc.status.INVALID_ARGUMENT, 'DUPLICATE_CURSOR')
+    await rejects(t, 'ReportPositions without a site (open node, no header)', callUnary(c.sync, 'ReportPositions', { bucket: 'good', positions: [], reporterBucketId: 'abc123', heads: [] }), grpc.status.INVALID_ARGUMENT, 'INVALID_ARGUMENT')
     await rejects(t, 'FetchObjects with 1001 keys', new Promise((resolve, reject) => {
       const call = c.sync.FetchObjects({ bucket: 'good', keys: Array.from({ length: 1001 }, (_, i) => `k${i}`) }, { deadline: Date.now() + 3000 })
       call.on('data', () => {})

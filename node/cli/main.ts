@@ -138,6 +138,10 @@ export function buildProgram (): Command {
     .option('--max-inflight-per-client <n>', 'one caller\'s share of --max-inflight (default half)', int('--max-inflight-per-client', 1))
     .option('--max-buffered-bytes <n>', 'bytes all unfinished uploads may hold in memory (default 256 MiB or four shares)', int('--max-buffered-bytes', 1))
     .option('--max-buffered-bytes-per-client <n>', 'one caller\'s share of --max-buffered-bytes (default 64 MiB, at least --max-message-bytes + 1 MiB)', int('--max-buffered-bytes-per-client', 1))
+    .option('--log-trim-interval-ms <ms>', 'how often sync logs are trimmed and tombstones collected (0 = never)', int('--log-trim-interval-ms', 0), DEFAULT_NODE_OPTIONS.logTrimIntervalMs)
+    .option('--log-retention-age-ms <ms>', 'a peer silent this long stops holding the logs; it resyncs when back (0 = never)', int('--log-retention-age-ms', 0), DEFAULT_NODE_OPTIONS.logRetentionAgeMs)
+    .option('--log-retention-entries <n>', 'a peer this many entries behind a shard\'s head stops holding its log (0 = no bound)', int('--log-retention-entries', 0), DEFAULT_NODE_OPTIONS.logRetentionEntries)
+    .option('--position-report-ms <ms>', 'how often this node reports its sync positions to each source', int('--position-report-ms', 50), DEFAULT_NODE_OPTIONS.positionReportMs)
     .option('--s3 <host:port>', 'serve the S3-compatible HTTP API there (port 0 picks a free port; docs/s3.md)')
     .option('--s3-region <region>', 'the region S3 clients sign for', DEFAULT_NODE_OPTIONS.s3Region)
     .option('--s3-upload-expiry-s <seconds>', 'S3 multipart uploads not completed within this are dropped', int('--s3-upload-expiry-s', 1), DEFAULT_NODE_OPTIONS.s3UploadExpirySec)
@@ -179,6 +183,10 @@ export function buildProgram (): Command {
         maxBufferedBytes: o.maxBufferedBytes,
         maxBufferedBytesPerClient: o.maxBufferedBytesPerClient,
         durability: o.durability as Durability,
+        logTrimIntervalMs: o.logTrimIntervalMs,
+        logRetentionAgeMs: o.logRetentionAgeMs,
+        logRetentionEntries: o.logRetentionEntries,
+        positionReportMs: o.positionReportMs,
         s3: o.s3,
         s3Region: o.s3Region,
         s3UploadExpirySec: o.s3UploadExpiryS

@@ -15,6 +15,7 @@ export async function fetchStatus (c: Clients, summaryOnly = false): Promise<Syn
 export function formatStatus (s: SyncStatusResponse__Output): string {
   const out: string[] = [`site ${s.siteId}: ${s.peers.length} peers; notices received ${s.noticesReceived} (stored ${s.noticesStored}, ignored ${s.noticesIgnored}, rejected ${s.noticesRejected})`]
   for (const p of s.peers) out.push(`  ${p.peer} (${p.address}): ${p.summary}`)
+  out.push(`kept for peers: ${s.logEntries} log entries, ${s.tombstones} tombstones`)
   for (const p of s.peers) out.push('', ...formatPeer(p))
   return out.join('\n') + '\n'
 }

@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js'
 import type { PeerAddress } from '../config'
-import type { FetchedObject, PullAnswer, PullOptions, SourceBucket, SourceClient, SourceIndexPage, SourceObjectInfo, SourceShard, SplitStateAnswer } from '../sync/source-client'
+import type { FetchedObject, PositionReport, PullAnswer, PullOptions, SourceBucket, SourceClient, SourceIndexPage, SourceObjectInfo, SourceShard, SplitStateAnswer } from '../sync/source-client'
 import { callUnary, createClients, type Clients } from './clients'
 import type { FetchObjectsResponse__Output } from './generated/shardsync/v1/FetchObjectsResponse'
 import type { ListBucketsResponse__Output } from './generated/shardsync/v1/ListBucketsResponse'
@@ -142,6 +142,15 @@ export class GrpcSourceClient implements SourceClient {
   async notifyReshardComplete (info: string): Promise<{ recorded: boolean }> {
     const res = await callUnary<object, NotifyReshardCompleteResponse__Output>(this.clients.sync, 'NotifyReshardComplete', { sourceReshardSyncInfo: info }, this.opts.deadlineMs)
     return { recorded: res.recorded }
+  }
+
+  async reportPositions (bucket: string, report: PositionReport): Promise<void> {
+    await callUnary<object, object>(this.clients.sync, 'ReportPositions', {
+      bucket,
+      positions: report.positions,
+      reporterBucketId: report.reporterBucketId,
+      heads: report.heads.map(h => ({ shard: h.shard, afterSeq: h.seq }))
+    }, this.opts.deadlineMs)
   }
 
   close (): void {

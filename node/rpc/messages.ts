@@ -73,9 +73,9 @@ export function fromSplitState (s: SplitState__Output): SplitStateName {
 }
 
 export function shardMessage (s: SourceShard): ShardInfo {
-  return { shard: s.shard, state: splitStateMessage(s.state), parent: s.parent, children: s.children, indexCount: s.indexCount, logSeq: s.logSeq }
+  return { shard: s.shard, state: splitStateMessage(s.state), parent: s.parent, children: s.children, indexCount: s.indexCount, logSeq: s.logSeq, logFloor: s.logFloor }
 }
 
 export function fromShardMessage (m: ShardInfo__Output): SourceShard {
-  return { shard: m.shard, state: fromSplitState(m.state), parent: m.parent, children: m.children, indexCount: Number(m.indexCount), logSeq: Number(m.logSeq) }
+  return { shard: m.shard, state: fromSplitState(m.state), parent: m.parent, children: m.children, indexCount: Number(m.indexCount), logSeq: Number(m.logSeq), logFloor: Number(m.logFloor ?? 0) }
 }

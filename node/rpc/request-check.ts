@@ -39,7 +39,8 @@ export type ItemLimits = Readonly<Record<string, Readonly<Record<string, number>
  */
 export function itemLimits (maxShards = MAX_CURSORS): ItemLimits {
   return {
-    'shardsync.v1.PullChangesRequest': { cursors: Math.min(maxShards, MAX_CURSORS) }
+    'shardsync.v1.PullChangesRequest': { cursors: Math.min(maxShards, MAX_CURSORS) },
+    'shardsync.v1.ReportPositionsRequest': { positions: Math.min(maxShards, MAX_CURSORS), heads: Math.min(maxShards, MAX_CURSORS) }
   }
 }
 

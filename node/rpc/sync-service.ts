@@ -118,6 +118,15 @@ export function syncServiceHandlers (node: ShardsyncNode, ctx: RpcContext): Sync
         heads: (answer.heads ?? []).map(p => ({ shard: p.shard, afterSeq: p.seq })),
         shardCount: answer.shardCount
       }
+    }),
+    ReportPositions: unary(ctx, 'ReportPositions', async (req, call) => {
+      checkBucketId(node, call, req.bucket)
+      await source.reportPositions(req.bucket, callerSite(call), {
+        positions: req.positions.map(p => ({ shard: p.shard, seq: Number(p.seq), incremental: p.incremental })),
+        reporterBucketId: req.reporterBucketId,
+        heads: req.heads.map(h => ({ shard: h.shard, seq: Number(h.afterSeq) }))
+      })
+      return {}
     })
   }
 }

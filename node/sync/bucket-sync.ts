@@ -27,6 +27,7 @@ import { bucketRef, replicaInitialShards, type ObjectStore } from '../../storage
 import type { ProgressRecord, ProgressStore, SourceBucketRecord } from '../../storage/progress-store'
 import type { SyncMode } from '../config'
 import { fullSyncShard, startNewShards, startShard, type ShardSyncContext } from './shard-sync'
+import { positionReport, resetTrimmedShards } from './position-report'
 import { prefetch } from './prefetch'
 import { isFilling } from './shard-guard'
 import type { PullAnswer, SourceBucket, SourceClient } from './source-client'
@@ -49,6 +50,8 @@ export interface BucketSyncDeps {
   intervalMs: number
   /** Source shards fully synced at once in a round (--sync-shard-concurrency). */
   shardConcurrency: number
+  /** How often positions are reported to the source (ms); absent = never (in-memory tests). */
+  positionReportMs?: number
   log: Logger
 }
 
@@ -58,6 +61,8 @@ export interface BucketSyncCounters {
   deletesApplied: number
   changesApplied: number
   rounds: number
+  /** Shards full-synced again because the source trimmed past them. */
+  resyncs: number
   lastError?: string
   lastErrorAt?: number
   /** mtime of the newest change applied by the tail, for lag. */
@@ -85,7 +90,7 @@ export interface SourceView {
 
 export class BucketSync {
   readonly view: SourceView = { sourceShards: 0, indexCount: new Map(), logHead: new Map(), behind: new Map(), caughtUpAt: new Map(), lastPollAt: 0 }
-  readonly counters: BucketSyncCounters = { objectsApplied: 0, bytesApplied: 0, deletesApplied: 0, changesApplied: 0, rounds: 0, lastAppliedMtime: 0 }
+  readonly counters: BucketSyncCounters = { objectsApplied: 0, bytesApplied: 0, deletesApplied: 0, changesApplied: 0, rounds: 0, resyncs: 0, lastAppliedMtime: 0 }
   private record: SourceBucketRecord | undefined
   private stopped = false
   private readonly roundWaker = new Waker()
@@ -116,7 +121,7 @@ export class BucketSync {
   get srcBucketId (): string { return this.source.id }
 
   start (): void {
-    this.loops = [this.roundLoop(), this.tailLoop()]
+    this.loops = [this.roundLoop(), this.tailLoop(), this.reportLoop()]
   }
 
   async stop (): Promise<void> {
@@ -282,6 +287,11 @@ export class BucketSync {
         backoff = 100
       } catch (err) {
         if (this.stopped) return
+        if (isShardsyncError(err, 'LOG_TRIMMED')) {
+          await this.resyncTrimmed().catch((e: unknown) => this.noteError(e, 'resync after LOG_TRIMMED failed'))
+          await sleep(backoff, this.abort.signal)
+          continue
+        }
         this.noteError(err, 'incremental sync failed')
         await sleep(backoff, this.abort.signal)
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
@@ -346,6 +356,48 @@ export class BucketSync {
       this.requestRound()
     }
     return true
+  }
+
+  /**
+   * The source trimmed its log past some of our cursors (LOG_TRIMMED): those
+   * shards are full-synced again (node/sync/position-report.ts).
+   */
+  private async resyncTrimmed (): Promise<void> {
+    const { shards } = await this.deps.client.listShards(this.source.name)
+    const reset = await resetTrimmedShards(this.deps.progress, this.deps.client.peerId, this.source.id, shards)
+    this.ahead = undefined
+    this.resetTail()
+    if (reset.length > 0) {
+      this.counters.resyncs += reset.length
+      this.log.warn({ shards: reset }, 'the source trimmed its log past our position (LOG_TRIMMED): shards are full-synced again')
+      this.requestRound()
+    }
+  }
+
+  /** Reports our durable positions to the source now and then, so that it can trim (invariant 18). */
+  private async reportLoop (): Promise<void> {
+    const every = this.deps.positionReportMs
+    if (every === undefined) return
+    while (!this.stopped) {
+      await sleep(every, this.abort.signal)
+      if (this.stopped || this.record === undefined || this.localBucketId === undefined) continue
+      try {
+        await this.reportPositions()
+      } catch (err) {
+        if (this.stopped) return
+        // Not a sync error: a missed report only makes the source keep more
+        // (and a source from before trimming refuses it, keeping everything).
+        this.log.debug({ code: isShardsyncError(err) ? err.code : 'INTERNAL' }, 'position report failed; the next one retries')
+      }
+    }
+  }
+
+  async reportPositions (): Promise<void> {
+    const { progress, client, store } = this.deps
+    if (this.localBucketId === undefined) return
+    const recs = await progress.list(client.peerId, this.source.id)
+    const local = store.bucketState(this.localRef)
+    await client.reportPositions(this.source.name, positionReport(recs, this.localBucketId, local.shards, client.peerId))
   }
 
   /** A shard entered incremental sync: the tail reloads its cursors. */

@@ -24,6 +24,8 @@ export interface PeerSyncDeps {
   /** Source shards of one bucket fully synced at once (validated in config). */
   shardConcurrency: number
   syncRate: number
+  /** How often each bucket's positions are reported to the peer (ms). */
+  positionReportMs: number
   log: Logger
 }
 
@@ -119,6 +121,7 @@ export class PeerSync {
         mode: this.deps.mode,
         intervalMs: this.deps.intervalMs,
         shardConcurrency: this.deps.shardConcurrency,
+        positionReportMs: this.deps.positionReportMs,
         log: this.log
       }, w.source, w.localId)
       this.buckets.set(id, sync)

@@ -45,6 +45,8 @@ export interface SourceShard {
   children: number[]
   indexCount: number
   logSeq: number
+  /** Entries up to it are trimmed (0 from sources that predate trimming). */
+  logFloor: number
 }
 
 export interface SplitStateAnswer {
@@ -79,6 +81,15 @@ export interface SourceChange {
   data?: Buffer
 }
 
+/** A target's position report on one source bucket (SourceApi.reportPositions). */
+export interface PositionReport {
+  positions: Array<{ shard: number, seq: number, incremental: boolean }>
+  /** The target's own copy of the bucket, as the source tails it. */
+  reporterBucketId: string
+  /** Per shard of that copy: newest log entry not from the source (foreignHead). */
+  heads: Array<{ shard: number, seq: number }>
+}
+
 export interface PullOptions {
   limit: number
   waitMs: number
@@ -111,6 +122,8 @@ export interface SourceClient {
   fetchObjects (bucket: string, keys: string[]): AsyncIterable<FetchedObject>
   pullChanges (bucket: string, cursors: Array<{ shard: number, afterSeq: number }>, opts: PullOptions): Promise<PullAnswer>
   notifyReshardComplete (info: string): Promise<{ recorded: boolean }>
+  /** ReportPositions: this target's durable positions on the source's bucket (node/sync/position-report.ts). */
+  reportPositions (bucket: string, report: PositionReport): Promise<void>
   /**
    * From now on, calls on bucket `name` name the peer's bucket `id` and fail
    * with BUCKET_NOT_FOUND if the peer's bucket of that name is another one

@@ -435,6 +435,7 @@ export class SimSource {
       fetchObjects: (bucket, keys) => sim.fetch(fence, bucket, keys),
       pullChanges: async (bucket, cursors, opts) => await call('PullChanges', () => sim.pull(bucket, cursors, opts)),
       notifyReshardComplete: async () => ({ recorded: false }),
+      reportPositions: async () => {},
       close: () => {}
     }
   }
@@ -499,7 +500,7 @@ export class SimSource {
 }
 
 function toSourceShard (s: SimShard): SourceShard {
-  return { shard: s.shard, state: s.state, parent: s.parent, children: [...s.children], indexCount: s.index.size, logSeq: s.log.length }
+  return { shard: s.shard, state: s.state, parent: s.parent, children: [...s.children], indexCount: s.index.size, logSeq: s.log.length, logFloor: 0 }
 }
 
 function killed (): ShardsyncError {

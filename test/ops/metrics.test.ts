@@ -164,10 +164,11 @@ t.test('metrics: exposition format, lag, rpc and split counters', async t => {
       }
     }
     t.same(badHist, [], `${node.spec.site}: histogram buckets cumulative, +Inf = _count`)
-    for (const name of ['shardsync_leveldb_size_bytes', 'shardsync_rpc_requests_total', 'shardsync_process_cpu_seconds_total', 'shardsync_split_events_total', 'shardsync_rpc_duration_seconds', 'shardsync_objects_synced_total', 'shardsync_incremental_lag_entries', 'shardsync_notices_received_total']) {
+    for (const name of ['shardsync_leveldb_size_bytes', 'shardsync_rpc_requests_total', 'shardsync_process_cpu_seconds_total', 'shardsync_split_events_total', 'shardsync_rpc_duration_seconds', 'shardsync_objects_synced_total', 'shardsync_incremental_lag_entries', 'shardsync_notices_received_total', 'shardsync_log_entries', 'shardsync_tombstones', 'shardsync_log_trimmed_total']) {
       t.ok(p.families.has(name), `${node.spec.site}: ${name} present`)
     }
     t.ok((value(p, 'shardsync_leveldb_size_bytes') ?? 0) > 0, 'leveldb size > 0')
+    t.ok(p.samples.some(s => s.name === 'shardsync_log_entries' && s.labels.bucket === bucket), `${node.spec.site}: log entries gauge has a bucket label`)
   }
   lap('format checked')
 

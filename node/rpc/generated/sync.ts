@@ -31,8 +31,11 @@ import type { PullChangesResponse as _shardsync_v1_PullChangesResponse, PullChan
 import type { PutObjectRequest as _shardsync_v1_PutObjectRequest, PutObjectRequest__Output as _shardsync_v1_PutObjectRequest__Output } from './shardsync/v1/PutObjectRequest';
 import type { QuerySplitStateRequest as _shardsync_v1_QuerySplitStateRequest, QuerySplitStateRequest__Output as _shardsync_v1_QuerySplitStateRequest__Output } from './shardsync/v1/QuerySplitStateRequest';
 import type { QuerySplitStateResponse as _shardsync_v1_QuerySplitStateResponse, QuerySplitStateResponse__Output as _shardsync_v1_QuerySplitStateResponse__Output } from './shardsync/v1/QuerySplitStateResponse';
+import type { ReportPositionsRequest as _shardsync_v1_ReportPositionsRequest, ReportPositionsRequest__Output as _shardsync_v1_ReportPositionsRequest__Output } from './shardsync/v1/ReportPositionsRequest';
+import type { ReportPositionsResponse as _shardsync_v1_ReportPositionsResponse, ReportPositionsResponse__Output as _shardsync_v1_ReportPositionsResponse__Output } from './shardsync/v1/ReportPositionsResponse';
 import type { ShardCursor as _shardsync_v1_ShardCursor, ShardCursor__Output as _shardsync_v1_ShardCursor__Output } from './shardsync/v1/ShardCursor';
 import type { ShardInfo as _shardsync_v1_ShardInfo, ShardInfo__Output as _shardsync_v1_ShardInfo__Output } from './shardsync/v1/ShardInfo';
+import type { ShardPosition as _shardsync_v1_ShardPosition, ShardPosition__Output as _shardsync_v1_ShardPosition__Output } from './shardsync/v1/ShardPosition';
 import type { SyncServiceClient as _shardsync_v1_SyncServiceClient, SyncServiceDefinition as _shardsync_v1_SyncServiceDefinition } from './shardsync/v1/SyncService';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -72,8 +75,11 @@ export interface ProtoGrpcType {
       PutObjectRequest: MessageTypeDefinition<_shardsync_v1_PutObjectRequest, _shardsync_v1_PutObjectRequest__Output>
       QuerySplitStateRequest: MessageTypeDefinition<_shardsync_v1_QuerySplitStateRequest, _shardsync_v1_QuerySplitStateRequest__Output>
       QuerySplitStateResponse: MessageTypeDefinition<_shardsync_v1_QuerySplitStateResponse, _shardsync_v1_QuerySplitStateResponse__Output>
+      ReportPositionsRequest: MessageTypeDefinition<_shardsync_v1_ReportPositionsRequest, _shardsync_v1_ReportPositionsRequest__Output>
+      ReportPositionsResponse: MessageTypeDefinition<_shardsync_v1_ReportPositionsResponse, _shardsync_v1_ReportPositionsResponse__Output>
       ShardCursor: MessageTypeDefinition<_shardsync_v1_ShardCursor, _shardsync_v1_ShardCursor__Output>
       ShardInfo: MessageTypeDefinition<_shardsync_v1_ShardInfo, _shardsync_v1_ShardInfo__Output>
+      ShardPosition: MessageTypeDefinition<_shardsync_v1_ShardPosition, _shardsync_v1_ShardPosition__Output>
       SplitState: EnumTypeDefinition
       SyncService: SubtypeConstructor<typeof grpc.Client, _shardsync_v1_SyncServiceClient> & { service: _shardsync_v1_SyncServiceDefinition }
     }

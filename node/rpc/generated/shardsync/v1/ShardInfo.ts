@@ -10,6 +10,7 @@ export interface ShardInfo {
   'children'?: (number)[];
   'indexCount'?: (number | string | Long);
   'logSeq'?: (number | string | Long);
+  'logFloor'?: (number | string | Long);
 }
 
 export interface ShardInfo__Output {
@@ -19,4 +20,5 @@ export interface ShardInfo__Output {
   'children': (number)[];
   'indexCount': (number);
   'logSeq': (number);
+  'logFloor': (number);
 }

@@ -10,6 +10,8 @@ export interface SyncStatusResponse {
   'noticesStored'?: (number | string | Long);
   'noticesIgnored'?: (number | string | Long);
   'noticesRejected'?: (number | string | Long);
+  'logEntries'?: (number | string | Long);
+  'tombstones'?: (number | string | Long);
 }
 
 export interface SyncStatusResponse__Output {
@@ -19,4 +21,6 @@ export interface SyncStatusResponse__Output {
   'noticesStored': (number);
   'noticesIgnored': (number);
   'noticesRejected': (number);
+  'logEntries': (number);
+  'tombstones': (number);
 }
