@@ -2,7 +2,7 @@
  * Node options: defaults, and validation done once at start-up (CLI flags,
  * environment, and programmatic use all come through resolveNodeOptions).
  */
-import { ShardsyncError } from '../storage/errors'
+import { excerpt, ShardsyncError } from '../storage/errors'
 import { validateSiteId } from '../storage/validate'
 
 export type SyncMode = 'split-aware' | 'related-art'
@@ -219,7 +219,7 @@ export function parsePeerFlag (flag: string): PeerAddress {
 export function parseHostPort (value: string, what: string): { host: string, port: number } {
   const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value)
   const port = m === null ? NaN : Number(m[2])
-  if (m === null || port > 65535) throw ShardsyncError.invalidArgument(`${what}: expected HOST:PORT, got ${JSON.stringify(value)}`)
+  if (m === null || port > 65535) throw ShardsyncError.invalidArgument(`${what}: expected HOST:PORT, got ${JSON.stringify(excerpt(value, 80))}`)
   return { host: m[1], port }
 }
 

@@ -95,15 +95,15 @@ export class ShardsyncError extends Error {
   }
 
   static bucketExists (name: string): ShardsyncError {
-    return new ShardsyncError('BUCKET_EXISTS', `bucket ${JSON.stringify(name)} already exists`)
+    return new ShardsyncError('BUCKET_EXISTS', `bucket ${JSON.stringify(truncate(name))} already exists`)
   }
 
   static bucketNotEmpty (name: string): ShardsyncError {
-    return new ShardsyncError('BUCKET_NOT_EMPTY', `bucket ${JSON.stringify(name)} is not empty`)
+    return new ShardsyncError('BUCKET_NOT_EMPTY', `bucket ${JSON.stringify(truncate(name))} is not empty`)
   }
 
   static shardNotFound (bucket: string, shard: number): ShardsyncError {
-    return new ShardsyncError('SHARD_NOT_FOUND', `bucket ${JSON.stringify(bucket)} has no shard ${shard}`)
+    return new ShardsyncError('SHARD_NOT_FOUND', `bucket ${JSON.stringify(truncate(bucket))} has no shard ${shard}`)
   }
 
   static objectNotFound (bucket: string, key: string): ShardsyncError {
@@ -115,11 +115,11 @@ export class ShardsyncError extends Error {
   }
 
   static shardSplitting (bucket: string, shard: number): ShardsyncError {
-    return new ShardsyncError('SHARD_SPLITTING', `shard ${shard} of bucket ${JSON.stringify(bucket)} is already splitting`)
+    return new ShardsyncError('SHARD_SPLITTING', `shard ${shard} of bucket ${JSON.stringify(truncate(bucket))} is already splitting`)
   }
 
   static splitDepthExhausted (bucket: string, shard: number): ShardsyncError {
-    return new ShardsyncError('SPLIT_DEPTH_EXHAUSTED', `shard ${shard} of bucket ${JSON.stringify(bucket)} cannot split further`)
+    return new ShardsyncError('SPLIT_DEPTH_EXHAUSTED', `shard ${shard} of bucket ${JSON.stringify(truncate(bucket))} cannot split further`)
   }
 
   /** The bucket already has the most shards this node allows (--max-shards). */
@@ -206,5 +206,17 @@ export function isShardsyncError (err: unknown, code?: ErrorCode): err is Shards
 }
 
 function truncate (s: string): string {
-  return s.length > 80 ? s.slice(0, 80) + '…' : s
+  return excerpt(s, 80)
+}
+
+/**
+ * The first `max` UTF-16 units of a client-given string, for a message:
+ * never cut inside a surrogate pair, '…' when shortened. Messages travel in
+ * the grpc-message trailer, so they must stay small whatever the input.
+ */
+export function excerpt (s: string, max: number): string {
+  if (s.length <= max) return s
+  const code = s.charCodeAt(max - 1)
+  const end = code >= 0xd800 && code <= 0xdbff ? max - 1 : max
+  return s.slice(0, end) + '…'
 }

@@ -19,11 +19,22 @@
  *    without a code gets MESSAGE_TOO_LARGE (grpc-js sends that status for
  *    message sizes only; shardsync's own ones always carry a code) and any
  *    codeless INTERNAL or UNKNOWN gets INTERNAL.
+ *
+ * 3. Bounds every status's details to MAX_STATUS_DETAILS characters. They
+ *    travel percent-encoded in the grpc-message trailer, and a trailer
+ *    block over the client's HTTP/2 header-list limit (64 KiB in Node)
+ *    stalls that client's whole connection: every call on it waits for its
+ *    deadline, new ones are refused (UNAVAILABLE "Stream refused by
+ *    server"). Messages quote client input (storage/errors.ts excerpt());
+ *    this is the one place that holds for every status, whatever its source.
  */
 import http2 from 'node:http2'
 import * as grpc from '@grpc/grpc-js'
-import type { ErrorCode } from '../../storage/errors'
+import { excerpt, type ErrorCode } from '../../storage/errors'
 import { CODE_METADATA_KEY } from './status-map'
+
+/** Most characters of a status's details; percent-encoded, at most 9 bytes each (under 5 KiB). */
+export const MAX_STATUS_DETAILS = 512
 
 const resetters = new WeakMap<grpc.Metadata, () => boolean>()
 
@@ -66,7 +77,8 @@ export function baseCallInterceptor (opts: BaseCallOptions = {}): grpc.ServerInt
       timer.unref()
       stream.once?.('close', () => clearTimeout(timer))
     }
-    call.sendStatus = (status: Parameters<typeof send0>[0]) => {
+    call.sendStatus = (full: Parameters<typeof send0>[0]) => {
+      const status = typeof full.details === 'string' && full.details.length > MAX_STATUS_DETAILS ? { ...full, details: excerpt(full.details, MAX_STATUS_DETAILS) } : full
       const code = codeFor(status.code)
       if (code !== undefined && (status.metadata == null || status.metadata.get(CODE_METADATA_KEY).length === 0)) {
         const metadata = status.metadata?.clone() ?? new grpc.Metadata()
