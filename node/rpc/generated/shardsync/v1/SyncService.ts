@@ -16,6 +16,8 @@ import type { PullChangesRequest as _shardsync_v1_PullChangesRequest, PullChange
 import type { PullChangesResponse as _shardsync_v1_PullChangesResponse, PullChangesResponse__Output as _shardsync_v1_PullChangesResponse__Output } from '../../shardsync/v1/PullChangesResponse';
 import type { QuerySplitStateRequest as _shardsync_v1_QuerySplitStateRequest, QuerySplitStateRequest__Output as _shardsync_v1_QuerySplitStateRequest__Output } from '../../shardsync/v1/QuerySplitStateRequest';
 import type { QuerySplitStateResponse as _shardsync_v1_QuerySplitStateResponse, QuerySplitStateResponse__Output as _shardsync_v1_QuerySplitStateResponse__Output } from '../../shardsync/v1/QuerySplitStateResponse';
+import type { StreamShardRequest as _shardsync_v1_StreamShardRequest, StreamShardRequest__Output as _shardsync_v1_StreamShardRequest__Output } from '../../shardsync/v1/StreamShardRequest';
+import type { StreamShardResponse as _shardsync_v1_StreamShardResponse, StreamShardResponse__Output as _shardsync_v1_StreamShardResponse__Output } from '../../shardsync/v1/StreamShardResponse';
 
 export interface SyncServiceClient extends grpc.Client {
   FetchObjects(argument: _shardsync_v1_FetchObjectsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_shardsync_v1_FetchObjectsResponse__Output>;
@@ -73,6 +75,11 @@ export interface SyncServiceClient extends grpc.Client {
   querySplitState(argument: _shardsync_v1_QuerySplitStateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_shardsync_v1_QuerySplitStateResponse__Output>): grpc.ClientUnaryCall;
   querySplitState(argument: _shardsync_v1_QuerySplitStateRequest, callback: grpc.requestCallback<_shardsync_v1_QuerySplitStateResponse__Output>): grpc.ClientUnaryCall;
   
+  StreamShard(argument: _shardsync_v1_StreamShardRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_shardsync_v1_StreamShardResponse__Output>;
+  StreamShard(argument: _shardsync_v1_StreamShardRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_shardsync_v1_StreamShardResponse__Output>;
+  streamShard(argument: _shardsync_v1_StreamShardRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_shardsync_v1_StreamShardResponse__Output>;
+  streamShard(argument: _shardsync_v1_StreamShardRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_shardsync_v1_StreamShardResponse__Output>;
+  
 }
 
 export interface SyncServiceHandlers extends grpc.UntypedServiceImplementation {
@@ -90,6 +97,8 @@ export interface SyncServiceHandlers extends grpc.UntypedServiceImplementation {
   
   QuerySplitState: grpc.handleUnaryCall<_shardsync_v1_QuerySplitStateRequest__Output, _shardsync_v1_QuerySplitStateResponse>;
   
+  StreamShard: grpc.handleServerStreamingCall<_shardsync_v1_StreamShardRequest__Output, _shardsync_v1_StreamShardResponse>;
+  
 }
 
 export interface SyncServiceDefinition extends grpc.ServiceDefinition {
@@ -100,4 +109,5 @@ export interface SyncServiceDefinition extends grpc.ServiceDefinition {
   NotifyReshardComplete: MethodDefinition<_shardsync_v1_NotifyReshardCompleteRequest, _shardsync_v1_NotifyReshardCompleteResponse, _shardsync_v1_NotifyReshardCompleteRequest__Output, _shardsync_v1_NotifyReshardCompleteResponse__Output>
   PullChanges: MethodDefinition<_shardsync_v1_PullChangesRequest, _shardsync_v1_PullChangesResponse, _shardsync_v1_PullChangesRequest__Output, _shardsync_v1_PullChangesResponse__Output>
   QuerySplitState: MethodDefinition<_shardsync_v1_QuerySplitStateRequest, _shardsync_v1_QuerySplitStateResponse, _shardsync_v1_QuerySplitStateRequest__Output, _shardsync_v1_QuerySplitStateResponse__Output>
+  StreamShard: MethodDefinition<_shardsync_v1_StreamShardRequest, _shardsync_v1_StreamShardResponse, _shardsync_v1_StreamShardRequest__Output, _shardsync_v1_StreamShardResponse__Output>
 }
