@@ -104,6 +104,7 @@ export async function fullSyncShard (ctx: ShardSyncContext, shard: number): Prom
     return 'splitting'
   }
   if (streamed !== 'done') await listRound(ctx, shard)
+  const path = streamed === 'done' ? 'stream' : 'list'
 
   if (ctx.mode === 'split-aware') {
     const again = await ctx.client.querySplitState(ctx.srcBucket, shard)
@@ -117,7 +118,7 @@ export async function fullSyncShard (ctx: ShardSyncContext, shard: number): Prom
   const final = await ctx.progress.update(site, srcBucketId, shard, r => r === undefined || r.state !== 'full'
     ? undefined
     : { ...r, state: 'incremental', logCursor: r.logStart ?? 0, fullSyncDoneMs: Date.now() })
-  log.info({ listed: final?.listed, applied: final?.applied, logCursor: final?.logCursor }, 'shard entering incremental sync')
+  log.info({ listed: final?.listed, applied: final?.applied, logCursor: final?.logCursor, path }, 'shard entering incremental sync')
   return 'done'
 }
 
