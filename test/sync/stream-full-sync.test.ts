@@ -77,7 +77,9 @@ t.test('a source without StreamShard (UNIMPLEMENTED) is synced on the listed pat
   await callUnary(source.clients.admin, 'AddPeer', { id: 'tgt', address: target.address })
 
   await assertConverged(t, source, target, bucket, { ledger })
-  t.equal(logs(target, FALLBACK_MSG).length, 1, 'the target found out once that the peer has no StreamShard')
+  // Shards of one round start at once (--sync-shard-concurrency 4): each may try before the first answer is back.
+  const fallbacks = logs(target, FALLBACK_MSG).length
+  t.ok(fallbacks >= 1 && fallbacks <= 4, `the target found out in its first round that the peer has no StreamShard (${fallbacks} tries)`)
   const done = logs(target, 'shard entering incremental sync', { bucket })
   t.equal(done.length, 4, 'every shard finished full sync')
   t.same([...new Set(done.map(l => l.path))], ['list'], 'all of them on the listed path')
