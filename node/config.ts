@@ -7,6 +7,10 @@ import { validateSiteId } from '../storage/validate'
 
 export type SyncMode = 'split-aware' | 'related-art'
 
+/** How full sync reads a source shard: one StreamShard stream (default), or ListIndex pages + FetchObjects. */
+export type FullSyncPath = 'stream' | 'list'
+export const FULL_SYNC_PATHS: readonly FullSyncPath[] = ['stream', 'list']
+
 export interface PeerAddress { id: string, address: string }
 
 export interface NodeOptions {
@@ -27,6 +31,12 @@ export interface NodeOptions {
    * test and must never be used in production.
    */
   syncMode: SyncMode
+  /**
+   * --full-sync-path: 'stream' reads each source shard over one StreamShard
+   * call (a source without it is read listed, automatically); 'list' always
+   * pages ListIndex and fetches with FetchObjects (node/sync/shard-sync.ts).
+   */
+  fullSyncPath: FullSyncPath
   /** Testing fault switch: never send split notices (outbox kept). */
   dropNotices: boolean
   /** Testing fault switch: pause after each split migration page (ms). */
@@ -134,6 +144,7 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
   maxObjectBytes: 1024 * 1024 * 1024,
   syncRate: 0,
   syncMode: 'split-aware',
+  fullSyncPath: 'list',
   dropNotices: false,
   splitPauseMs: 0,
   syncIntervalMs: 1000,
@@ -195,6 +206,7 @@ export function resolveNodeOptions (input: Partial<NodeOptions>): NodeOptions {
   validateS3(o, hasCredentials)
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(o.logLevel)) throw ShardsyncError.invalidArgument('--log-level must be one of fatal, error, warn, info, debug, trace, silent')
   if (o.syncMode !== 'split-aware' && o.syncMode !== 'related-art') throw ShardsyncError.invalidArgument('--sync-mode must be split-aware or related-art')
+  if (!FULL_SYNC_PATHS.includes(o.fullSyncPath)) throw ShardsyncError.invalidArgument('--full-sync-path must be stream or list')
   const seen = new Set<string>()
   for (const p of o.peers) {
     validateSiteId(p.id, 'peer id')

@@ -238,6 +238,7 @@ export class ShardsyncNode {
       store: this.store,
       progress: this.progress,
       mode: this.options.syncMode,
+      fullSyncPath: this.options.fullSyncPath,
       intervalMs: this.options.syncIntervalMs,
       shardConcurrency: this.options.syncShardConcurrency,
       syncRate: this.options.syncRate,

@@ -12,6 +12,7 @@ import { ShardsyncError } from '../storage/errors'
 import type { PositionStore } from '../storage/position-store'
 import { isValidBucketId, isValidSiteId } from '../storage/validate'
 import type { ObjectHead } from '../storage/records'
+import { openShardStream, type SourceStreamBatch, type StreamShardOptions } from './source-stream'
 import { isFilling } from './sync/shard-guard'
 import type { PositionReport, PullAnswer, PullOptions, SourceChange, SourceIndexPage, SourceObjectInfo, SourceShard, SplitStateAnswer } from './sync/source-client'
 
@@ -25,7 +26,7 @@ export const MAX_WAIT_MS = 30_000
  */
 export const MAX_CURSORS = MAX_SHARDS_CEILING
 /** PullChanges inlines the content of puts up to this size... */
-const INLINE_OBJECT_BYTES = 64 * 1024
+export const INLINE_OBJECT_BYTES = 64 * 1024
 /** ...and at most this much per answer, whatever the request asks. */
 const MAX_INLINE_BYTES = 4 * 1024 * 1024
 
@@ -62,6 +63,11 @@ export class SourceApi {
 
   async listIndex (bucket: string, shard: number, marker: string, limit: number, includeDeleted = false): Promise<SourceIndexPage> {
     return await this.store.listIndex(bucket, shard, marker, limit, includeDeleted)
+  }
+
+  /** StreamShard: the shard's split state now, and its index from `marker` in batches (node/source-stream.ts). */
+  streamShard (bucket: string, shard: number, marker: string, opts: StreamShardOptions): { start: SplitStateAnswer, batches: AsyncGenerator<SourceStreamBatch> } {
+    return openShardStream(this.store, bucket, shard, marker, opts)
   }
 
   /**

@@ -90,6 +90,18 @@ async function getObject (c: Clients, bucket: string, key: string, timeoutMs = 3
   return Buffer.concat(parts)
 }
 
+/** A whole StreamShard call; its messages are dropped. */
+async function streamShard (c: Clients, req: object, md: Record<string, string> = {}): Promise<void> {
+  const metadata = new grpc.Metadata()
+  for (const [k, v] of Object.entries(md)) metadata.set(k, v)
+  await new Promise<void>((resolve, reject) => {
+    const call = c.sync.StreamShard(req, metadata, { deadline: Date.now() + 3000 })
+    call.on('data', () => {})
+    call.on('error', (err) => reject(fromServiceError(err, 'StreamShard')))
+    call.on('end', resolve)
+  })
+}
+
 /** PutObject with raw messages (e.g. none at all). */
 async function rawPut (c: Clients, msgs: PutObjectRequest[]): Promise<ObjectInfo__Output> {
   return await new Promise((resolve, reject) => {
@@ -185,6 +197,8 @@ t.test('bad input is refused with the right status and code, and changes nothing
     await rejects(t, 'ListIndex', callUnary(c.sync, 'ListIndex', { bucket, shard: 0 }), grpc.status.NOT_FOUND, 'BUCKET_NOT_FOUND')
     await rejects(t, 'QuerySplitState', callUnary(c.sync, 'QuerySplitState', { bucket, shard: 0 }), grpc.status.NOT_FOUND, 'BUCKET_NOT_FOUND')
     await rejects(t, 'PullChanges', callUnary(c.sync, 'PullChanges', { bucket, cursors: [{ shard: 0, afterSeq: 0 }] }), grpc.status.NOT_FOUND, 'BUCKET_NOT_FOUND')
+    await rejects(t, 'StreamShard', streamShard(c, { bucket, shard: 0 }), grpc.status.NOT_FOUND, 'BUCKET_NOT_FOUND')
+    await rejects(t, 'StreamShard naming another bucket id', streamShard(c, { bucket: 'good', shard: 0 }, { 'shardsync-bucket-id': 'not-its-id' }), grpc.status.NOT_FOUND, 'BUCKET_NOT_FOUND')
     await rejects(t, 'SplitShard', callUnary(c.admin, 'SplitShard', { bucket, shard: 0 }), grpc.status.NOT_FOUND, 'BUCKET_NOT_FOUND')
     // An invalid name is simply not a bucket for reads.
     await rejects(t, 'HeadObject in "UPPER"', callUnary(c.object, 'HeadObject', { bucket: 'UPPER', key: 'k' }), grpc.status.NOT_FOUND, 'BUCKET_NOT_FOUND')
@@ -202,6 +216,7 @@ t.test('bad input is refused with the right status and code, and changes nothing
     for (const shard of [2, 3, 1000, 2 ** 31, 2 ** 32 - 1]) {
       await rejects(t, `ListIndex shard ${shard}`, callUnary(c.sync, 'ListIndex', { bucket: 'good', shard }), grpc.status.NOT_FOUND, 'SHARD_NOT_FOUND')
       await rejects(t, `QuerySplitState shard ${shard}`, callUnary(c.sync, 'QuerySplitState', { bucket: 'good', shard }), grpc.status.NOT_FOUND, 'SHARD_NOT_FOUND')
+      await rejects(t, `StreamShard shard ${shard}`, streamShard(c, { bucket: 'good', shard, marker: 'a', includeDeleted: true, inlineMaxBytes: 2 ** 32 - 1 }), grpc.status.NOT_FOUND, 'SHARD_NOT_FOUND')
       await rejects(t, `SplitShard shard ${shard}`, callUnary(c.admin, 'SplitShard', { bucket: 'good', shard }), grpc.status.NOT_FOUND, 'SHARD_NOT_FOUND')
     }
     await rejects(t, 'PullChanges cursor on shard 9', callUnary(c.sync, 'PullChanges', { bucket: 'good', cursors: [{ shard: 0, afterSeq: 0 }, { shard: 9, afterSeq: 0 }] }), grpc.status.NOT_FOUND, 'SHARD_NOT_FOUND')

@@ -10,7 +10,7 @@
 import crypto from 'node:crypto'
 import t, { type Test } from 'tap'
 import type * as grpc from '@grpc/grpc-js'
-import { decodeFetchObjectsResponse, decodeListIndexResponse } from '../node/rpc/decoded-message'
+import { decodeFetchObjectsResponse, decodeListIndexResponse, decodeStreamShardResponse } from '../node/rpc/decoded-message'
 import { loadShardsyncProto } from '../node/rpc/proto'
 
 function method (name: string): grpc.MethodDefinition<unknown, unknown> {
@@ -19,6 +19,7 @@ function method (name: string): grpc.MethodDefinition<unknown, unknown> {
 }
 const listIndex = method('ListIndex')
 const fetchObjects = method('FetchObjects')
+const streamShard = method('StreamShard')
 
 // The checksum absent, zero (still present: proto3 optional), and 2^32 - 1.
 const INFOS = [
@@ -40,6 +41,15 @@ const FETCH_MESSAGES = [
   { data: crypto.randomBytes(300) },
   { objects: [{ info: { key: 'gone' }, missing: true }, { info: INFOS[1], data: crypto.randomBytes(127) }, { info: INFOS[0], data: Buffer.alloc(0) }] },
   { objects: Array.from({ length: 256 }, (_, i) => ({ info: { ...INFOS[i % 3], key: `o/${i}` }, data: crypto.randomBytes(1024) })) }
+]
+
+const STREAM_MESSAGES = [
+  {},
+  { start: { state: 'SPLIT_STATE_SPLIT_DONE', newShards: [3, 300, 2 ** 32 - 1], logSeq: 2 ** 40 + 7, bucketId: 'b-1', shardCount: 301, filling: true } },
+  { start: {} },
+  { objects: FETCH_MESSAGES[4].objects },
+  { references: INFOS, tombstones: INFOS.slice(0, 2), resumeMarker: 'photos/ä', endOfBatch: true },
+  { resumeMarker: '', endOfBatch: true, done: true }
 ]
 
 /** Plain data for comparison: Buffers as hex, so a view and a copy compare equal. */
@@ -72,6 +82,7 @@ function check (t: Test, def: grpc.MethodDefinition<unknown, unknown>, decode: (
 t.test('every message a source sends decodes as protobufjs decodes it', async t => {
   for (const [i, page] of LIST_PAGES.entries()) check(t, listIndex, decodeListIndexResponse, listIndex.responseSerialize(page), `ListIndex page ${i}`)
   for (const [i, msg] of FETCH_MESSAGES.entries()) check(t, fetchObjects, decodeFetchObjectsResponse, fetchObjects.responseSerialize(msg), `FetchObjects message ${i}`)
+  for (const [i, msg] of STREAM_MESSAGES.entries()) check(t, streamShard, decodeStreamShardResponse, streamShard.responseSerialize(msg), `StreamShard message ${i}`)
   const decoded = decodeFetchObjectsResponse(fetchObjects.responseSerialize(FETCH_MESSAGES[2]))
   t.ok(Buffer.isBuffer(decoded.data), 'bytes come as a Buffer')
   t.equal(decoded.info?.size, 2 ** 32 + 5, 'a 64-bit size as a Number')
@@ -135,7 +146,9 @@ t.test('every truncation is refused by both, or decoded alike', async t => {
   const samples: Array<[grpc.MethodDefinition<unknown, unknown>, (b: Buffer) => unknown, Buffer]> = [
     [listIndex, decodeListIndexResponse, listIndex.responseSerialize(LIST_PAGES[1])],
     [fetchObjects, decodeFetchObjectsResponse, fetchObjects.responseSerialize(FETCH_MESSAGES[4])],
-    [fetchObjects, decodeFetchObjectsResponse, Buffer.concat([UNKNOWN, delimited(1, str(1, 'k'))])]
+    [fetchObjects, decodeFetchObjectsResponse, Buffer.concat([UNKNOWN, delimited(1, str(1, 'k'))])],
+    [streamShard, decodeStreamShardResponse, streamShard.responseSerialize(STREAM_MESSAGES[1])],
+    [streamShard, decodeStreamShardResponse, streamShard.responseSerialize(STREAM_MESSAGES[4])]
   ]
   for (const [def, decode, bytes] of samples) {
     for (let n = 0; n < bytes.length; n++) check(t, def, decode, bytes.subarray(0, n), `first ${n} of ${bytes.length} bytes`)

@@ -13,7 +13,7 @@ import t from 'tap'
 import type * as grpc from '@grpc/grpc-js'
 import { openDatabase } from '../storage/database'
 import { ObjectStore } from '../storage/object-store'
-import { DATA_HEADROOM, dataMessage, indexPageMessage, packedObjectsMessage, type InfoFields, type PackedObject } from '../node/rpc/encoded-message'
+import { DATA_HEADROOM, dataMessage, indexPageMessage, packedObjectsMessage, streamBatchEndMessage, type InfoFields, type PackedObject } from '../node/rpc/encoded-message'
 import { objectInfoMessage } from '../node/rpc/messages'
 import { loadShardsyncProto } from '../node/rpc/proto'
 
@@ -88,6 +88,26 @@ t.test('a packed FetchObjects message is byte for byte what protobufjs encodes',
     })
     t.ok(packedObjectsMessage(objects).bytes.equals(expected), `${objects.length} objects`)
   }
+})
+
+t.test('StreamShard messages built from the index-page and packed encoders decode as protobufjs has them', async t => {
+  const def = (loadShardsyncProto().definition['shardsync.v1.SyncService'] as unknown as grpc.ServiceDefinition).StreamShard
+  const decode = def.responseDeserialize as (b: Buffer) => Record<string, unknown>
+  // protobufjs (oneofs: true) names a present proto3 optional field in `_crc32`.
+  const info = (v: InfoFields & { key: string }): unknown => ({ ...objectInfoMessage(v.key, v), size: v.size, mtime: v.mtime, ...(v.crc32 !== undefined ? { _crc32: 'crc32' } : {}) })
+  for (const done of [false, true]) {
+    const got = decode(streamBatchEndMessage(VERSIONS, 'k/ü', VERSIONS.slice(0, 2), done).bytes)
+    t.same(got.references, VERSIONS.map(info), 'references')
+    t.same(got.tombstones, VERSIONS.slice(0, 2).map(info), 'tombstones')
+    t.equal(got.resumeMarker, 'k/ü', 'resume marker')
+    t.equal(got.endOfBatch, true, 'end of batch')
+    t.equal(got.done, done, `done ${String(done)}`)
+    t.same(got.objects, [], 'no objects')
+  }
+  const body = crypto.randomBytes(300)
+  const objects = decode(packedObjectsMessage([{ key: 'o', info: { ...VERSIONS[1], size: 300 }, parts: [body] }]).bytes)
+  t.equal((objects.objects as Array<{ data: Buffer }>)[0].data.equals(body), true, 'a packed FetchObjects message is a StreamShard objects message')
+  t.equal(objects.endOfBatch, false, 'that does not close a batch')
 })
 
 t.test('a chunk without headroom, or a field that needs a longer tag, is refused', async t => {

@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import v8 from 'node:v8'
 import { Command, Option, InvalidArgumentError } from 'commander'
 import { isShardsyncError, ShardsyncError } from '../../storage/errors'
-import { type Durability, DEFAULT_NODE_OPTIONS, parsePeerFlag, resolveNodeOptions, type PeerAddress, type SyncMode } from '../config'
+import { type Durability, DEFAULT_NODE_OPTIONS, type FullSyncPath, parsePeerFlag, resolveNodeOptions, type PeerAddress, type SyncMode } from '../config'
 import { callUnary } from '../rpc/clients'
 import type { ListPeersResponse__Output } from '../rpc/generated/shardsync/v1/ListPeersResponse'
 import type { NodeInfoResponse__Output } from '../rpc/generated/shardsync/v1/NodeInfoResponse'
@@ -113,6 +113,7 @@ export function buildProgram (): Command {
     .option('--sync-rate <objects/s>', 'throttle full sync (0 = unlimited)', int('--sync-rate'), 0)
     .option('--sync-interval-ms <ms>', 'how often sync rounds run', int('--sync-interval-ms', 10), DEFAULT_NODE_OPTIONS.syncIntervalMs)
     .option('--sync-shard-concurrency <n>', 'source shards of one bucket fully synced at once, per peer (more: faster full sync, more memory)', int('--sync-shard-concurrency', 1), DEFAULT_NODE_OPTIONS.syncShardConcurrency)
+    .option('--full-sync-path <path>', 'full sync reads a source shard as one stream (stream: StreamShard; a source without it is read listed) or page by page (list: ListIndex + FetchObjects)', DEFAULT_NODE_OPTIONS.fullSyncPath)
     .addOption(new Option('--sync-mode <mode>', 'split-aware, or related-art (negative-control tests only: loses objects on splits)').choices(['split-aware', 'related-art']).default('split-aware'))
     .option('--fault-drop-notices', 'testing only: drop split notices instead of sending them', false)
     .option('--fault-split-pause-ms <ms>', 'testing only: pause after each split migration page', int('--fault-split-pause-ms'), 0)
@@ -169,6 +170,7 @@ export function buildProgram (): Command {
         syncIntervalMs: o.syncIntervalMs,
         syncShardConcurrency: o.syncShardConcurrency,
         syncMode: o.syncMode as SyncMode,
+        fullSyncPath: o.fullSyncPath as FullSyncPath,
         dropNotices: o.faultDropNotices,
         splitPauseMs: o.faultSplitPauseMs,
         logLevel: o.logLevel,

@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js'
 import type { AdminServiceClient } from './generated/shardsync/v1/AdminService'
 import type { ObjectServiceClient } from './generated/shardsync/v1/ObjectService'
 import type { SyncServiceClient } from './generated/shardsync/v1/SyncService'
-import { decodeFetchObjectsResponse, decodeListIndexResponse } from './decoded-message'
+import { decodeFetchObjectsResponse, decodeListIndexResponse, decodeStreamShardResponse } from './decoded-message'
 import { loadShardsyncProto } from './proto'
 import { MAX_MESSAGE_BYTES } from './server'
 import { fromServiceError } from './status-map'
@@ -67,7 +67,7 @@ let syncServiceConstructor: SyncServiceConstructor | undefined
 
 /**
  * The SyncService client class, with the responses a target receives by
- * the thousand (ListIndex pages, FetchObjects messages) decoded by
+ * the thousand (ListIndex pages, FetchObjects and StreamShard messages) decoded by
  * decoded-message.ts instead of protobufjs. Built once per process.
  */
 function syncServiceClient (): SyncServiceConstructor {
@@ -76,7 +76,8 @@ function syncServiceClient (): SyncServiceConstructor {
     const methods: grpc.ServiceDefinition = {
       ...def,
       ListIndex: { ...def.ListIndex, responseDeserialize: decodeListIndexResponse },
-      FetchObjects: { ...def.FetchObjects, responseDeserialize: decodeFetchObjectsResponse }
+      FetchObjects: { ...def.FetchObjects, responseDeserialize: decodeFetchObjectsResponse },
+      StreamShard: { ...def.StreamShard, responseDeserialize: decodeStreamShardResponse }
     }
     syncServiceConstructor = grpc.makeClientConstructor(methods, 'shardsync.v1.SyncService') as unknown as SyncServiceConstructor
   }

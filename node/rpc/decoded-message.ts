@@ -1,6 +1,7 @@
 /**
- * Response messages decoded by hand, for the two a target receives by the
- * thousand in full sync: ListIndex pages and FetchObjects messages. The
+ * Response messages decoded by hand, for those a target receives by the
+ * thousand in full sync: ListIndex pages, FetchObjects and StreamShard
+ * messages. The
  * counterpart of encoded-message.ts on the client side.
  *
  * Used by clients.ts, which builds the SyncService client with these as the
@@ -23,7 +24,10 @@ import type { FetchedObject__Output } from './generated/shardsync/v1/FetchedObje
 import type { FetchObjectsResponse__Output } from './generated/shardsync/v1/FetchObjectsResponse'
 import type { ListIndexResponse__Output } from './generated/shardsync/v1/ListIndexResponse'
 import type { ObjectInfo__Output } from './generated/shardsync/v1/ObjectInfo'
-import { DELIMITED, END_GROUP, FETCHED_OBJECT, FETCH_OBJECTS_RESPONSE, FIXED32, FIXED64, fieldTag, LIST_INDEX_RESPONSE, OBJECT_INFO, START_GROUP, VARINT } from './wire-format'
+import { SplitState, type SplitState__Output } from './generated/shardsync/v1/SplitState'
+import type { StreamShardResponse__Output } from './generated/shardsync/v1/StreamShardResponse'
+import type { StreamShardStart__Output } from './generated/shardsync/v1/StreamShardStart'
+import { DELIMITED, END_GROUP, FETCHED_OBJECT, FETCH_OBJECTS_RESPONSE, FIXED32, FIXED64, fieldTag, LIST_INDEX_RESPONSE, OBJECT_INFO, START_GROUP, STREAM_SHARD_RESPONSE, STREAM_SHARD_START, VARINT } from './wire-format'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -35,6 +39,21 @@ const TAG_OBJECTS = fieldTag(FETCH_OBJECTS_RESPONSE.objects, DELIMITED)
 const TAG_INFO = fieldTag(FETCHED_OBJECT.info, DELIMITED)
 const TAG_MISSING = fieldTag(FETCHED_OBJECT.missing, VARINT)
 const TAG_DATA = fieldTag(FETCHED_OBJECT.data, DELIMITED)
+const TAG_REFERENCE = fieldTag(STREAM_SHARD_RESPONSE.references, DELIMITED)
+const TAG_RESUME_MARKER = fieldTag(STREAM_SHARD_RESPONSE.resumeMarker, DELIMITED)
+const TAG_STREAM_TOMBSTONE = fieldTag(STREAM_SHARD_RESPONSE.tombstones, DELIMITED)
+const TAG_STREAM_OBJECTS = fieldTag(STREAM_SHARD_RESPONSE.objects, DELIMITED)
+const TAG_END_OF_BATCH = fieldTag(STREAM_SHARD_RESPONSE.endOfBatch, VARINT)
+const TAG_DONE = fieldTag(STREAM_SHARD_RESPONSE.done, VARINT)
+const TAG_START = fieldTag(STREAM_SHARD_RESPONSE.start, DELIMITED)
+const TAG_START_STATE = fieldTag(STREAM_SHARD_START.state, VARINT)
+const TAG_START_NEW_SHARDS_PACKED = fieldTag(STREAM_SHARD_START.newShards, DELIMITED)
+const TAG_START_NEW_SHARD = fieldTag(STREAM_SHARD_START.newShards, VARINT)
+const TAG_START_LOG_SEQ = fieldTag(STREAM_SHARD_START.logSeq, VARINT)
+const TAG_START_BUCKET_ID = fieldTag(STREAM_SHARD_START.bucketId, DELIMITED)
+const TAG_START_SHARD_COUNT = fieldTag(STREAM_SHARD_START.shardCount, VARINT)
+const TAG_START_FILLING = fieldTag(STREAM_SHARD_START.filling, VARINT)
+const SPLIT_STATES = Object.values(SplitState) as SplitState__Output[]
 const TAG_KEY = fieldTag(OBJECT_INFO.key, DELIMITED)
 const TAG_SIZE = fieldTag(OBJECT_INFO.size, VARINT)
 const TAG_ETAG = fieldTag(OBJECT_INFO.etag, DELIMITED)
@@ -67,6 +86,45 @@ export function decodeFetchObjectsResponse (buf: Buffer): FetchObjectsResponse__
     const tag = r.uint32()
     if (tag === TAG_OBJECTS) out.objects.push(fetchedObject(r.sub()))
     else if (!fetchedField(r, tag, out)) r.skip(tag)
+  }
+  return out
+}
+
+/** StreamShardResponse { references = 1; resume_marker = 2; tombstones = 3; objects = 4; end_of_batch = 5; done = 6; start = 7 } */
+export function decodeStreamShardResponse (buf: Buffer): StreamShardResponse__Output {
+  const r = new Reader(buf, 0, buf.length)
+  const out: StreamShardResponse__Output = { references: [], resumeMarker: '', tombstones: [], objects: [], endOfBatch: false, done: false, start: null }
+  while (r.more()) {
+    const tag = r.uint32()
+    switch (tag) {
+      case TAG_STREAM_OBJECTS: out.objects.push(fetchedObject(r.sub())); break
+      case TAG_REFERENCE: out.references.push(objectInfo(r.sub())); break
+      case TAG_RESUME_MARKER: out.resumeMarker = r.string(); break
+      case TAG_STREAM_TOMBSTONE: out.tombstones.push(objectInfo(r.sub())); break
+      case TAG_END_OF_BATCH: out.endOfBatch = r.uint32() !== 0; break
+      case TAG_DONE: out.done = r.uint32() !== 0; break
+      case TAG_START: out.start = streamShardStart(r.sub(), out.start); break
+      default: r.skip(tag)
+    }
+  }
+  return out
+}
+
+/** StreamShardStart { SplitState state = 1; repeated uint32 new_shards = 2; uint64 log_seq = 3; string bucket_id = 4; uint32 shard_count = 5; bool filling = 6 }; a repeated message field merges. */
+function streamShardStart (r: Reader, into: StreamShardStart__Output | null): StreamShardStart__Output {
+  const out: StreamShardStart__Output = into ?? { state: 'SPLIT_STATE_UNSPECIFIED', newShards: [], logSeq: 0, bucketId: '', shardCount: 0, filling: false }
+  while (r.more()) {
+    const tag = r.uint32()
+    switch (tag) {
+      case TAG_START_STATE: { const v = r.uint32(); out.state = SPLIT_STATES[v] ?? (v as unknown as SplitState__Output); break }
+      case TAG_START_NEW_SHARDS_PACKED: { const p = r.sub(); while (p.more()) out.newShards.push(p.uint32()); break }
+      case TAG_START_NEW_SHARD: out.newShards.push(r.uint32()); break
+      case TAG_START_LOG_SEQ: out.logSeq = r.varint(); break
+      case TAG_START_BUCKET_ID: out.bucketId = r.string(); break
+      case TAG_START_SHARD_COUNT: out.shardCount = r.uint32(); break
+      case TAG_START_FILLING: out.filling = r.uint32() !== 0; break
+      default: r.skip(tag)
+    }
   }
   return out
 }

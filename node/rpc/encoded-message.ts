@@ -27,7 +27,7 @@
  */
 import { encodeObjectMeta, type ObjectMeta } from '../../storage/object-meta'
 import type { ObjectVersion } from '../../storage/records'
-import { DELIMITED, FETCHED_OBJECT, FETCH_OBJECTS_RESPONSE, fieldTag, LIST_INDEX_RESPONSE, OBJECT_INFO, VARINT } from './wire-format'
+import { DELIMITED, FETCHED_OBJECT, FETCH_OBJECTS_RESPONSE, fieldTag, LIST_INDEX_RESPONSE, OBJECT_INFO, STREAM_SHARD_RESPONSE, VARINT } from './wire-format'
 
 /** Room a chunk needs in front of it: a one-byte tag (fields 1-15) and a varint of up to 32 bits. */
 export const DATA_HEADROOM = 6
@@ -122,6 +122,21 @@ export function packedObjectsMessage (objects: readonly PackedObject[]): Encoded
     }
   }
   return w.done()
+}
+
+/**
+ * StreamShardResponse { references, resume_marker, tombstones, end_of_batch: true, done }:
+ * the message that closes a batch. Fields 1-3 coincide with ListIndexResponse's
+ * (wire-format.ts), so it is an index page followed by the two flags.
+ * (A batch's objects go before it in packedObjectsMessage messages: field 4
+ * is FetchObjectsResponse.objects in both.)
+ */
+export function streamBatchEndMessage (references: ReadonlyArray<{ key: string } & InfoFields>, resumeMarker: string, tombstones: ReadonlyArray<{ key: string } & ObjectVersion>, done: boolean): EncodedMessage {
+  const page = indexPageMessage(references, resumeMarker, tombstones).bytes
+  const flags = done
+    ? [fieldTag(STREAM_SHARD_RESPONSE.endOfBatch, VARINT), 1, fieldTag(STREAM_SHARD_RESPONSE.done, VARINT), 1]
+    : [fieldTag(STREAM_SHARD_RESPONSE.endOfBatch, VARINT), 1]
+  return new EncodedMessage(Buffer.concat([page, Buffer.from(flags)]))
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js'
 import type { PeerAddress } from '../config'
-import type { FetchedObject, PositionReport, PullAnswer, PullOptions, SourceBucket, SourceClient, SourceIndexPage, SourceObjectInfo, SourceShard, SplitStateAnswer } from '../sync/source-client'
+import type { FetchedObject, PositionReport, PullAnswer, PullOptions, ShardStreamBatch, ShardStreamEvent, ShardStreamOptions, SourceBucket, SourceClient, SourceIndexPage, SourceObjectInfo, SourceShard, SplitStateAnswer } from '../sync/source-client'
 import { callUnary, createClients, type Clients } from './clients'
 import type { FetchObjectsResponse__Output } from './generated/shardsync/v1/FetchObjectsResponse'
 import type { ListBucketsResponse__Output } from './generated/shardsync/v1/ListBucketsResponse'
@@ -15,12 +15,18 @@ import type { ListShardsResponse__Output } from './generated/shardsync/v1/ListSh
 import type { NotifyReshardCompleteResponse__Output } from './generated/shardsync/v1/NotifyReshardCompleteResponse'
 import type { PullChangesResponse__Output } from './generated/shardsync/v1/PullChangesResponse'
 import type { QuerySplitStateResponse__Output } from './generated/shardsync/v1/QuerySplitStateResponse'
+import type { StreamShardResponse__Output } from './generated/shardsync/v1/StreamShardResponse'
 import { fromObjectInfo, fromShardMessage, fromSplitState } from './messages'
 import { fromServiceError } from './status-map'
 import { BUCKET_ID_METADATA_KEY, SITE_METADATA_KEY } from './sync-service'
 
 /** Streams of object data may run long; they are bounded, not unbounded. */
 const FETCH_DEADLINE_MS = 10 * 60_000
+/**
+ * A whole shard's stream: long, but bounded. Progress is saved per batch,
+ * so a stream cut by it resumes from the last batch in the next round.
+ */
+const STREAM_DEADLINE_MS = 60 * 60_000
 const EMPTY = Buffer.alloc(0)
 
 export interface GrpcSourceClientOptions {
@@ -116,6 +122,42 @@ export class GrpcSourceClient implements SourceClient {
       complete = true
     } catch (err) {
       throw fromServiceError(err, 'FetchObjects')
+    } finally {
+      if (!complete) call.cancel()
+    }
+  }
+
+  async * streamShard (bucket: string, shard: number, marker: string, opts: ShardStreamOptions): AsyncGenerator<ShardStreamEvent> {
+    const call = this.clients.sync.StreamShard({ bucket, shard, marker, includeDeleted: opts.includeDeleted, inlineMaxBytes: opts.inlineMaxBytes }, { deadline: Date.now() + STREAM_DEADLINE_MS })
+    const empty = (): ShardStreamBatch => ({ objects: [], references: [], tombstones: [], resumeMarker: '', done: false })
+    let batch = empty()
+    let received = false
+    let complete = false
+    try {
+      for await (const msg of call as AsyncIterable<StreamShardResponse__Output>) {
+        received = true
+        const s = msg.start
+        if (s !== null) yield { kind: 'start', state: { state: fromSplitState(s.state), newShards: s.newShards, logSeq: Number(s.logSeq), bucketId: s.bucketId, shardCount: s.shardCount, filling: s.filling } }
+        for (const o of msg.objects) {
+          if (o.missing || o.info === null) continue
+          const info = fromObjectInfo(o.info)
+          batch.objects.push({ key: info.key, info, data: o.data })
+        }
+        for (const r of msg.references) batch.references.push(fromObjectInfo(r))
+        for (const t of msg.tombstones) batch.tombstones.push(fromObjectInfo(t))
+        if (!msg.endOfBatch) continue
+        batch.resumeMarker = msg.resumeMarker
+        batch.done = msg.done
+        const full = batch
+        batch = empty()
+        yield { kind: 'batch', batch: full }
+        if (full.done) break
+      }
+      complete = true
+    } catch (err) {
+      // An older source: the method is not there (nothing was streamed).
+      if (!received && (err as { code?: unknown }).code === grpc.status.UNIMPLEMENTED) { complete = true; yield { kind: 'unsupported' }; return }
+      throw fromServiceError(err, 'StreamShard')
     } finally {
       if (!complete) call.cancel()
     }

@@ -44,6 +44,7 @@ export const METHOD_ROLES: Readonly<Record<string, readonly Role[]>> = Object.fr
   '/shardsync.v1.SyncService/NotifyReshardComplete': PEER,
   '/shardsync.v1.SyncService/PullChanges': PEER,
   '/shardsync.v1.SyncService/ReportPositions': PEER,
+  '/shardsync.v1.SyncService/StreamShard': PEER,
 
   '/shardsync.v1.AdminService/NodeInfo': ADMIN,
   '/shardsync.v1.AdminService/SplitShard': ADMIN,

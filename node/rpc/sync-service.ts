@@ -9,7 +9,7 @@ import { ShardsyncError } from '../../storage/errors'
 import type { ShardsyncNode } from '../shardsync-node'
 import { authenticatedSite, callIdentity, SITE_METADATA_KEY } from './call-identity'
 import type { SyncServiceHandlers } from './generated/shardsync/v1/SyncService'
-import { asResponse, DATA_HEADROOM, dataMessage, indexPageMessage, packedObjectsMessage, type PackedObject } from './encoded-message'
+import { asResponse, DATA_HEADROOM, dataMessage, indexPageMessage, packedObjectsMessage, streamBatchEndMessage, type PackedObject } from './encoded-message'
 import { cancelSignal, serverStream, unary, type RpcContext } from './handler-kit'
 import { objectInfoMessage, shardMessage, splitStateMessage } from './messages'
 import { streamObject } from './object-service'
@@ -99,6 +99,32 @@ export function syncServiceHandlers (node: ShardsyncNode, ctx: RpcContext): Sync
         if (packedBytes >= PACK_MESSAGE_BYTES || packed.length >= PACK_MAX_OBJECTS) await flush()
       }
       await flush()
+    }),
+    StreamShard: serverStream(ctx, 'StreamShard', async (req, write, signal, call) => {
+      checkBucketId(node, call, req.bucket)
+      const { start, batches } = source.streamShard(req.bucket, req.shard, req.marker, { includeDeleted: req.includeDeleted, inlineMaxBytes: req.inlineMaxBytes, signal })
+      try {
+        await write({ start: { state: splitStateMessage(start.state), newShards: start.newShards, logSeq: start.logSeq, bucketId: start.bucketId, shardCount: start.shardCount, filling: start.filling } })
+        // The next batch is read only once this one is written (write waits for 'drain').
+        for await (const batch of batches) {
+          let packed: PackedObject[] = []
+          let packedBytes = 0
+          for (const o of batch.objects) {
+            packed.push(o)
+            packedBytes += o.info.size + o.key.length
+            if (packedBytes >= PACK_MESSAGE_BYTES || packed.length >= PACK_MAX_OBJECTS) {
+              await write(asResponse(packedObjectsMessage(packed)))
+              packed = []
+              packedBytes = 0
+            }
+          }
+          if (packed.length > 0) await write(asResponse(packedObjectsMessage(packed)))
+          await write(asResponse(streamBatchEndMessage(batch.references, batch.resumeMarker, batch.tombstones, batch.done)))
+        }
+      } finally {
+        // A stream that failed before its first batch still closes its iterator.
+        await batches.return(undefined)
+      }
     }),
     QuerySplitState: unary(ctx, 'QuerySplitState', (req, call) => {
       checkBucketId(node, call, req.bucket)

@@ -21,6 +21,14 @@ export const LIST_INDEX_RESPONSE = { entries: 1, nextMarker: 2, tombstones: 3 } 
 export const FETCH_OBJECTS_RESPONSE = { info: 1, missing: 2, data: 3, objects: 4 } as const
 /** FetchedObject (sync.proto): one whole object in a packed message. */
 export const FETCHED_OBJECT = { info: 1, missing: 2, data: 3 } as const
+/**
+ * StreamShardResponse (sync.proto). Fields 1-3 are those of
+ * ListIndexResponse and field 4 that of FetchObjectsResponse.objects, so the
+ * index-page and packed-objects encoders write its messages.
+ */
+export const STREAM_SHARD_RESPONSE = { references: 1, resumeMarker: 2, tombstones: 3, objects: 4, endOfBatch: 5, done: 6, start: 7 } as const
+/** StreamShardStart (sync.proto). */
+export const STREAM_SHARD_START = { state: 1, newShards: 2, logSeq: 3, bucketId: 4, shardCount: 5, filling: 6 } as const
 /** GetObjectResponse (object.proto). */
 export const GET_OBJECT_RESPONSE = { info: 1, data: 2 } as const
 

@@ -26,7 +26,7 @@ import { isShardsyncError } from '../../storage/errors'
 import { bucketRef, replicaInitialShards, type ObjectStore } from '../../storage/object-store'
 import type { ProgressRecord, ProgressStore, SourceBucketRecord } from '../../storage/progress-store'
 import type { SyncMode } from '../config'
-import { fullSyncShard, startNewShards, startShard, type ShardSyncContext } from './shard-sync'
+import { fullSyncShard, startNewShards, startShard, type FullSyncRoute, type ShardSyncContext } from './shard-sync'
 import { positionReport, resetTrimmedShards } from './position-report'
 import { prefetch } from './prefetch'
 import { isFilling } from './shard-guard'
@@ -40,6 +40,8 @@ const PULL_WAIT_MS = 2000
 const PULL_INLINE_BYTES = 4 * 1024 * 1024
 const MAX_BACKOFF_MS = 10_000
 
+const LISTED: FullSyncRoute = { path: 'list', streamUnsupported: false }
+
 export interface BucketSyncDeps {
   localSite: string
   client: SourceClient
@@ -47,6 +49,8 @@ export interface BucketSyncDeps {
   progress: ProgressStore
   transfer: ObjectTransfer
   mode: SyncMode
+  /** --full-sync-path and what the peer serves (PeerSync's); absent: listed (in-process sources, the model). */
+  fullSync?: FullSyncRoute
   intervalMs: number
   /** Source shards fully synced at once in a round (--sync-shard-concurrency). */
   shardConcurrency: number
@@ -266,6 +270,7 @@ export class BucketSync {
       srcBucket: this.source.name,
       localBucket: this.localRef,
       mode: d.mode,
+      fullSync: d.fullSync ?? LISTED,
       client: d.client,
       store: d.store,
       progress: d.progress,

@@ -8,9 +8,10 @@ import { isShardsyncError } from '../../storage/errors'
 import { bucketRef, replicaInitialShards, type ObjectStore } from '../../storage/object-store'
 import { decide, type BucketDecision, type BucketTombstone, type PeerBucketEntry } from './bucket-rules'
 import type { ProgressStore } from '../../storage/progress-store'
-import type { SyncMode } from '../config'
+import type { FullSyncPath, SyncMode } from '../config'
 import { BucketSync } from './bucket-sync'
 import { RateLimiter } from './rate-limiter'
+import type { FullSyncRoute } from './shard-sync'
 import { sleep } from './sleep'
 import type { SourceBucket, SourceClient } from './source-client'
 import { ObjectTransfer } from './transfer'
@@ -20,6 +21,8 @@ export interface PeerSyncDeps {
   store: ObjectStore
   progress: ProgressStore
   mode: SyncMode
+  /** --full-sync-path (validated in config). */
+  fullSyncPath: FullSyncPath
   intervalMs: number
   /** Source shards of one bucket fully synced at once (validated in config). */
   shardConcurrency: number
@@ -39,10 +42,13 @@ export class PeerSync {
   private readonly abort = new AbortController()
   private loop: Promise<void> | undefined
   private readonly transfer: ObjectTransfer
+  /** Shared by this peer's buckets: a peer without StreamShard is found out once. */
+  private readonly fullSync: FullSyncRoute
   private readonly log: Logger
 
   constructor (readonly client: SourceClient, private readonly deps: PeerSyncDeps) {
     this.transfer = new ObjectTransfer(deps.store, client, new RateLimiter(deps.syncRate, this.abort.signal))
+    this.fullSync = { path: deps.fullSyncPath, streamUnsupported: false }
     this.log = deps.log.child({ peer: client.peerId })
   }
 
@@ -119,6 +125,7 @@ export class PeerSync {
         progress: this.deps.progress,
         transfer: this.transfer,
         mode: this.deps.mode,
+        fullSync: this.fullSync,
         intervalMs: this.deps.intervalMs,
         shardConcurrency: this.deps.shardConcurrency,
         positionReportMs: this.deps.positionReportMs,

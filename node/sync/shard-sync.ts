@@ -17,9 +17,12 @@
  *      split history confirms: those recorded from notices in the progress
  *      object (claims 2, 6-8) and, beyond the seed, any other in the answer
  *      (a lost notice loses nothing; a forged one starts nothing).
- *   3. List pages from the saved marker, with their tombstones, and copy
- *      what is newer and delete what a newer tombstone deleted (the next
- *      page is listed while one is copied, unless --sync-rate throttles). Between pages, notices that
+ *   3. Stream the shard from the saved marker (stream-sync.ts, the default),
+ *      or list pages from it (--full-sync-path list, a source without
+ *      StreamShard, related-art mode), with their tombstones: copy what is
+ *      newer, delete what a newer tombstone deleted, save the marker per
+ *      batch or page (the next page is listed while one is copied, unless
+ *      --sync-rate throttles). Between batches or pages, notices that
  *      arrived start their shards at once.
  *   4. Before declaring the shard done, ask again (beyond the seed): a split
  *      that began during the listing must finish, and its new shard be
@@ -34,16 +37,20 @@
 import type { Logger } from 'pino'
 import type { ObjectStore } from '../../storage/object-store'
 import type { ProgressRecord, ProgressStore } from '../../storage/progress-store'
-import type { SyncMode } from '../config'
+import type { FullSyncPath, SyncMode } from '../config'
 import { parseProgressEntry } from './notices'
 import { prefetch } from './prefetch'
 import { confirmedChildren, notListable } from './shard-guard'
 import type { SourceClient, SourceIndexPage, SplitStateAnswer } from './source-client'
+import { streamShardRange } from './stream-sync'
 import type { ObjectTransfer } from './transfer'
 
 export const LIST_PAGE = 1000
 
 export type RoundOutcome = 'done' | 'splitting' | 'not-full'
+
+/** How one peer's shards are fully synced: the node's choice, and what the peer turned out to serve. */
+export interface FullSyncRoute { path: FullSyncPath, streamUnsupported: boolean }
 
 export interface ShardSyncContext {
   site: string
@@ -51,6 +58,8 @@ export interface ShardSyncContext {
   srcBucket: string
   localBucket: string
   mode: SyncMode
+  /** --full-sync-path, and whether this peer turned out not to serve StreamShard (shared by the peer's buckets). */
+  fullSync: FullSyncRoute
   client: SourceClient
   store: ObjectStore
   progress: ProgressStore
@@ -88,6 +97,67 @@ export async function fullSyncShard (ctx: ShardSyncContext, shard: number): Prom
   }
   if (rec.marker === '' && rec.listed === 0) log.info({ logStart: rec.logStart }, 'shard entering full sync')
 
+  const streamed = await streamRound(ctx, shard, rec)
+  if (streamed === 'splitting') {
+    await ctx.progress.update(site, srcBucketId, shard, r => r === undefined ? r : { ...r, splittingRetries: r.splittingRetries + 1 })
+    log.info('source shard is SPLITTING: full sync round abandoned, retry next cycle')
+    return 'splitting'
+  }
+  if (streamed !== 'done') await listRound(ctx, shard)
+  const path = streamed === 'done' ? 'stream' : 'list'
+
+  if (ctx.mode === 'split-aware') {
+    const again = await ctx.client.querySplitState(ctx.srcBucket, shard)
+    if (notListable(again) !== undefined) {
+      await ctx.progress.update(site, srcBucketId, shard, r => r === undefined ? r : { ...r, splittingRetries: r.splittingRetries + 1 })
+      log.info('source shard began SPLITTING during the listing: not done yet, retry next cycle')
+      return 'splitting'
+    }
+    await startNewShards(ctx, shard, again)
+  }
+  const final = await ctx.progress.update(site, srcBucketId, shard, r => r === undefined || r.state !== 'full'
+    ? undefined
+    : { ...r, state: 'incremental', logCursor: r.logStart ?? 0, fullSyncDoneMs: Date.now() })
+  log.info({ listed: final?.listed, applied: final?.applied, logCursor: final?.logCursor, path }, 'shard entering incremental sync')
+  return 'done'
+}
+
+/**
+ * Step 3 on the streaming path (stream-sync.ts), where it applies: the
+ * node's --full-sync-path is 'stream', the source serves StreamShard (an
+ * older one answers UNIMPLEMENTED once; this peer is then synced listed)
+ * and the mode is split-aware (related-art, the negative control, models
+ * the related art's paged listing). 'list' when the listed path must run.
+ */
+async function streamRound (ctx: ShardSyncContext, shard: number, rec: ProgressRecord): Promise<'done' | 'splitting' | 'list'> {
+  if (ctx.fullSync.path !== 'stream' || ctx.fullSync.streamUnsupported || ctx.mode !== 'split-aware') return 'list'
+  const outcome = await streamShardRange({
+    client: ctx.client,
+    transfer: ctx.transfer,
+    srcBucket: ctx.srcBucket,
+    localBucket: ctx.localBucket,
+    shard,
+    marker: rec.marker,
+    splitAware: true,
+    afterBatch: async (marker, listed, applied, bytes, deleted) => {
+      ctx.onObjects(applied, bytes)
+      if (deleted > 0) ctx.onDeletes(deleted)
+      await saveProgress(ctx, shard, marker, listed, applied)
+      await startNewShards(ctx, shard, undefined)
+    }
+  })
+  if (outcome === 'unsupported') {
+    ctx.fullSync.streamUnsupported = true
+    ctx.log.info({ shard }, 'source does not serve StreamShard: full sync falls back to the listed path')
+    return 'list'
+  }
+  return outcome
+}
+
+/** Step 3 on the listed path: ListIndex pages from the saved marker, FetchObjects for what is newer. */
+async function listRound (ctx: ShardSyncContext, shard: number): Promise<void> {
+  const rec = await ctx.progress.get(ctx.site, ctx.srcBucketId, shard)
+  if (rec === undefined) return
   let marker = rec.marker
   // The next page is listed while this one is copied (one page ahead),
   // unless copying is throttled: then listing ahead gains nothing and only
@@ -107,28 +177,16 @@ export async function fullSyncShard (ctx: ShardSyncContext, shard: number): Prom
     ])
     ctx.onObjects(stats.applied, stats.bytes)
     if (deleted > 0) ctx.onDeletes(deleted)
-    const last = lastListedKey(page, marker)
-    marker = last
-    const listed = page.entries.length
-    rec = await ctx.progress.update(site, srcBucketId, shard, r => r === undefined ? r : { ...r, marker: last, listed: r.listed + listed, applied: r.applied + stats.applied }) ?? rec
+    marker = lastListedKey(page, marker)
+    await saveProgress(ctx, shard, marker, page.entries.length, stats.applied)
     if (page.nextMarker === '') break
-    if (ctx.mode === 'split-aware') rec = await startNewShards(ctx, shard, undefined) ?? rec
+    if (ctx.mode === 'split-aware') await startNewShards(ctx, shard, undefined)
   }
+}
 
-  if (ctx.mode === 'split-aware') {
-    const again = await ctx.client.querySplitState(ctx.srcBucket, shard)
-    if (notListable(again) !== undefined) {
-      await ctx.progress.update(site, srcBucketId, shard, r => r === undefined ? r : { ...r, splittingRetries: r.splittingRetries + 1 })
-      log.info('source shard began SPLITTING during the listing: not done yet, retry next cycle')
-      return 'splitting'
-    }
-    await startNewShards(ctx, shard, again)
-  }
-  const final = await ctx.progress.update(site, srcBucketId, shard, r => r === undefined || r.state !== 'full'
-    ? undefined
-    : { ...r, state: 'incremental', logCursor: r.logStart ?? 0, fullSyncDoneMs: Date.now() })
-  log.info({ listed: final?.listed, applied: final?.applied, logCursor: final?.logCursor }, 'shard entering incremental sync')
-  return 'done'
+/** After a page or batch: its last key as the marker (a crash resumes after it), and the counts. */
+async function saveProgress (ctx: ShardSyncContext, shard: number, marker: string, listed: number, applied: number): Promise<void> {
+  await ctx.progress.update(ctx.site, ctx.srcBucketId, shard, r => r === undefined ? r : { ...r, marker, listed: r.listed + listed, applied: r.applied + applied })
 }
 
 /** The last key a page covers: its next marker, else its greatest listed key, else where it began. */

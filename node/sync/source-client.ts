@@ -109,6 +109,39 @@ export interface PullAnswer {
 /** A page of a source shard's index: live entries, tombstones of the same key range, next marker. */
 export interface SourceIndexPage { entries: SourceObjectInfo[], tombstones: SourceObjectInfo[], nextMarker: string }
 
+/** What a target asks of StreamShard. */
+export interface ShardStreamOptions {
+  /** Also the tombstones of the range (invariant 17). */
+  includeDeleted: boolean
+  /** Content of small objects inlined per batch, about (0: none). */
+  inlineMaxBytes: number
+}
+
+/** A small object that came with its whole content. */
+export interface StreamedObject { key: string, info: SourceObjectInfo, data: Buffer }
+
+/** One batch of a shard stream: everything of the key range (previous marker, resumeMarker]. */
+export interface ShardStreamBatch {
+  objects: StreamedObject[]
+  /** Live entries without content (large objects): fetch them. */
+  references: SourceObjectInfo[]
+  tombstones: SourceObjectInfo[]
+  /** Save it; a new stream resumes after it. */
+  resumeMarker: string
+  /** The shard has no key after resumeMarker. */
+  done: boolean
+}
+
+/**
+ * What a shard stream yields: first the shard's split state when the stream
+ * began, then batches in key order. A source that does not serve the call
+ * (an older peer) yields only 'unsupported'.
+ */
+export type ShardStreamEvent =
+  | { kind: 'start', state: SplitStateAnswer }
+  | { kind: 'batch', batch: ShardStreamBatch }
+  | { kind: 'unsupported' }
+
 export interface SourceClient {
   readonly peerId: string
   listBuckets (): Promise<SourceBucket[]>
@@ -120,6 +153,12 @@ export interface SourceClient {
    */
   listIndex (bucket: string, shard: number, marker: string, limit: number, includeDeleted?: boolean): Promise<SourceIndexPage>
   fetchObjects (bucket: string, keys: string[]): AsyncIterable<FetchedObject>
+  /**
+   * One shard's index from `marker` as one stream of batches (streaming
+   * full sync, node/sync/stream-sync.ts). Optional: a client without it is
+   * synced on the listed path.
+   */
+  streamShard?: (bucket: string, shard: number, marker: string, opts: ShardStreamOptions) => AsyncIterable<ShardStreamEvent>
   pullChanges (bucket: string, cursors: Array<{ shard: number, afterSeq: number }>, opts: PullOptions): Promise<PullAnswer>
   notifyReshardComplete (info: string): Promise<{ recorded: boolean }>
   /** ReportPositions: this target's durable positions on the source's bucket (node/sync/position-report.ts). */

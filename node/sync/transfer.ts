@@ -1,6 +1,7 @@
 /**
  * Moves object versions from a source into the local store, used by full
- * sync (a listed page) and by incremental sync (a batch of log entries).
+ * sync (a listed page, or a streamed batch) and by incremental sync (a
+ * batch of log entries).
  *
  * Only versions newer than the local one (last writer wins by mtime, then
  * site) are fetched; many objects come over one FetchObjects stream, are
@@ -14,7 +15,7 @@ import type { ObjectStore, ReplicaObject } from '../../storage/object-store'
 import { compareVersions } from '../../storage/records'
 import { ByteBudget } from './byte-budget'
 import type { RateLimiter } from './rate-limiter'
-import type { SourceChange, SourceClient, SourceObjectInfo } from './source-client'
+import type { SourceChange, SourceClient, SourceObjectInfo, StreamedObject } from './source-client'
 
 const FETCH_MAX_KEYS = 500
 const FETCH_MAX_BYTES = 16 * 1024 * 1024
@@ -67,6 +68,43 @@ export class ObjectTransfer {
       for (const batch of batches(needed, this.rate.maxBatch(FETCH_MAX_KEYS))) {
         await this.rate.take(batch.length)
         await this.fetchAndApply(localBucket, srcBucket, batch.map(c => c.key), stats, commits)
+      }
+    } finally {
+      await commits.settle()
+    }
+    return stats
+  }
+
+  /**
+   * Applies objects that came with their whole content (a shard stream's
+   * inline objects, node/sync/stream-sync.ts) through the same store path
+   * as fetched ones: checked against crc32 or etag, kept only where newer
+   * (the writer decides, last writer wins). In groups, under the same
+   * --sync-rate, byte budget and commit window as copyNewer.
+   */
+  async applyObjects (localBucket: string, objects: StreamedObject[]): Promise<TransferStats> {
+    const stats: TransferStats = { fetched: 0, applied: 0, missing: 0, bytes: 0, deleted: 0 }
+    if (objects.length === 0) return stats
+    const step = this.rate.maxBatch(APPLY_GROUP_OBJECTS)
+    const commits = new CommitWindow(this.budget)
+    try {
+      for (let i = 0; i < objects.length;) {
+        const group: ReplicaObject[] = []
+        let bytes = 0
+        while (i < objects.length && group.length < step && (group.length === 0 || bytes + objects[i].info.size <= APPLY_GROUP_BYTES)) {
+          const o = objects[i++]
+          group.push({ key: o.key, version: o.info, crc32: o.info.crc32, meta: o.info.meta, data: o.data })
+          bytes += o.info.size
+        }
+        await this.rate.take(group.length)
+        await this.budget.take(bytes)
+        stats.fetched += group.length
+        stats.bytes += bytes
+        commits.add(this.store.applyReplicaObjects(localBucket, group).then((results) => {
+          for (const r of results) if (r.applied) stats.applied++
+        }), bytes)
+        await commits.waitAtMost(COMMIT_WINDOW)
+        commits.throwIfFailed()
       }
     } finally {
       await commits.settle()

@@ -43,6 +43,15 @@ export const SYNC_INTERVAL_ARGS = ['--sync-interval-ms', '200']
  */
 export const DEFAULT_SHARDS_ARGS = ['--shards', '2']
 
+/**
+ * The full-sync path every test node uses: the node default (stream) unless
+ * SHARDSYNC_TEST_FULL_SYNC_PATH says otherwise. The wrappers in
+ * test/sync/list-path/ set it to 'list', so each split/sync suite runs on
+ * both paths.
+ */
+export const FULL_SYNC_PATH = process.env.SHARDSYNC_TEST_FULL_SYNC_PATH ?? 'stream'
+export const FULL_SYNC_PATH_ARGS = ['--full-sync-path', FULL_SYNC_PATH]
+
 /** A tap test (the global `tap` namespace is declared by the 'tap' module). */
 export type TestLike = tap.Test
 
@@ -54,12 +63,13 @@ export interface SiteSpec { site: string, args?: string[] }
  * directory is removed if the test passed, kept (and named) if it failed.
  */
 export async function startSites (t: TestLike, specs: SiteSpec[]): Promise<NodeProcess[]> {
+  t.comment(`full sync path: ${FULL_SYNC_PATH}`)
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'shardsync-sync-test-'))
   const nodes = specs.map(s => new NodeProcess({
     site: s.site,
     dataDir: path.join(root, `${s.site}-data`),
     logFile: path.join(root, `${s.site}.log`),
-    args: [...SYNC_INTERVAL_ARGS, ...((s.args ?? []).includes('--shards') ? [] : DEFAULT_SHARDS_ARGS), ...(s.args ?? [])]
+    args: [...SYNC_INTERVAL_ARGS, ...((s.args ?? []).includes('--shards') ? [] : DEFAULT_SHARDS_ARGS), ...((s.args ?? []).includes('--full-sync-path') ? [] : FULL_SYNC_PATH_ARGS), ...(s.args ?? [])]
   }))
   t.teardown(async () => {
     await Promise.all(nodes.map(async n => await n.stop().catch(() => null)))

@@ -36,6 +36,9 @@ import type { ReportPositionsResponse as _shardsync_v1_ReportPositionsResponse, 
 import type { ShardCursor as _shardsync_v1_ShardCursor, ShardCursor__Output as _shardsync_v1_ShardCursor__Output } from './shardsync/v1/ShardCursor';
 import type { ShardInfo as _shardsync_v1_ShardInfo, ShardInfo__Output as _shardsync_v1_ShardInfo__Output } from './shardsync/v1/ShardInfo';
 import type { ShardPosition as _shardsync_v1_ShardPosition, ShardPosition__Output as _shardsync_v1_ShardPosition__Output } from './shardsync/v1/ShardPosition';
+import type { StreamShardRequest as _shardsync_v1_StreamShardRequest, StreamShardRequest__Output as _shardsync_v1_StreamShardRequest__Output } from './shardsync/v1/StreamShardRequest';
+import type { StreamShardResponse as _shardsync_v1_StreamShardResponse, StreamShardResponse__Output as _shardsync_v1_StreamShardResponse__Output } from './shardsync/v1/StreamShardResponse';
+import type { StreamShardStart as _shardsync_v1_StreamShardStart, StreamShardStart__Output as _shardsync_v1_StreamShardStart__Output } from './shardsync/v1/StreamShardStart';
 import type { SyncServiceClient as _shardsync_v1_SyncServiceClient, SyncServiceDefinition as _shardsync_v1_SyncServiceDefinition } from './shardsync/v1/SyncService';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -81,6 +84,9 @@ export interface ProtoGrpcType {
       ShardInfo: MessageTypeDefinition<_shardsync_v1_ShardInfo, _shardsync_v1_ShardInfo__Output>
       ShardPosition: MessageTypeDefinition<_shardsync_v1_ShardPosition, _shardsync_v1_ShardPosition__Output>
       SplitState: EnumTypeDefinition
+      StreamShardRequest: MessageTypeDefinition<_shardsync_v1_StreamShardRequest, _shardsync_v1_StreamShardRequest__Output>
+      StreamShardResponse: MessageTypeDefinition<_shardsync_v1_StreamShardResponse, _shardsync_v1_StreamShardResponse__Output>
+      StreamShardStart: MessageTypeDefinition<_shardsync_v1_StreamShardStart, _shardsync_v1_StreamShardStart__Output>
       SyncService: SubtypeConstructor<typeof grpc.Client, _shardsync_v1_SyncServiceClient> & { service: _shardsync_v1_SyncServiceDefinition }
     }
   }

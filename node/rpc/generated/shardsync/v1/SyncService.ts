@@ -18,6 +18,8 @@ import type { QuerySplitStateRequest as _shardsync_v1_QuerySplitStateRequest, Qu
 import type { QuerySplitStateResponse as _shardsync_v1_QuerySplitStateResponse, QuerySplitStateResponse__Output as _shardsync_v1_QuerySplitStateResponse__Output } from '../../shardsync/v1/QuerySplitStateResponse';
 import type { ReportPositionsRequest as _shardsync_v1_ReportPositionsRequest, ReportPositionsRequest__Output as _shardsync_v1_ReportPositionsRequest__Output } from '../../shardsync/v1/ReportPositionsRequest';
 import type { ReportPositionsResponse as _shardsync_v1_ReportPositionsResponse, ReportPositionsResponse__Output as _shardsync_v1_ReportPositionsResponse__Output } from '../../shardsync/v1/ReportPositionsResponse';
+import type { StreamShardRequest as _shardsync_v1_StreamShardRequest, StreamShardRequest__Output as _shardsync_v1_StreamShardRequest__Output } from '../../shardsync/v1/StreamShardRequest';
+import type { StreamShardResponse as _shardsync_v1_StreamShardResponse, StreamShardResponse__Output as _shardsync_v1_StreamShardResponse__Output } from '../../shardsync/v1/StreamShardResponse';
 
 export interface SyncServiceClient extends grpc.Client {
   FetchObjects(argument: _shardsync_v1_FetchObjectsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_shardsync_v1_FetchObjectsResponse__Output>;
@@ -84,6 +86,11 @@ export interface SyncServiceClient extends grpc.Client {
   reportPositions(argument: _shardsync_v1_ReportPositionsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_shardsync_v1_ReportPositionsResponse__Output>): grpc.ClientUnaryCall;
   reportPositions(argument: _shardsync_v1_ReportPositionsRequest, callback: grpc.requestCallback<_shardsync_v1_ReportPositionsResponse__Output>): grpc.ClientUnaryCall;
   
+  StreamShard(argument: _shardsync_v1_StreamShardRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_shardsync_v1_StreamShardResponse__Output>;
+  StreamShard(argument: _shardsync_v1_StreamShardRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_shardsync_v1_StreamShardResponse__Output>;
+  streamShard(argument: _shardsync_v1_StreamShardRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_shardsync_v1_StreamShardResponse__Output>;
+  streamShard(argument: _shardsync_v1_StreamShardRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_shardsync_v1_StreamShardResponse__Output>;
+  
 }
 
 export interface SyncServiceHandlers extends grpc.UntypedServiceImplementation {
@@ -103,6 +110,8 @@ export interface SyncServiceHandlers extends grpc.UntypedServiceImplementation {
   
   ReportPositions: grpc.handleUnaryCall<_shardsync_v1_ReportPositionsRequest__Output, _shardsync_v1_ReportPositionsResponse>;
   
+  StreamShard: grpc.handleServerStreamingCall<_shardsync_v1_StreamShardRequest__Output, _shardsync_v1_StreamShardResponse>;
+  
 }
 
 export interface SyncServiceDefinition extends grpc.ServiceDefinition {
@@ -114,4 +123,5 @@ export interface SyncServiceDefinition extends grpc.ServiceDefinition {
   PullChanges: MethodDefinition<_shardsync_v1_PullChangesRequest, _shardsync_v1_PullChangesResponse, _shardsync_v1_PullChangesRequest__Output, _shardsync_v1_PullChangesResponse__Output>
   QuerySplitState: MethodDefinition<_shardsync_v1_QuerySplitStateRequest, _shardsync_v1_QuerySplitStateResponse, _shardsync_v1_QuerySplitStateRequest__Output, _shardsync_v1_QuerySplitStateResponse__Output>
   ReportPositions: MethodDefinition<_shardsync_v1_ReportPositionsRequest, _shardsync_v1_ReportPositionsResponse, _shardsync_v1_ReportPositionsRequest__Output, _shardsync_v1_ReportPositionsResponse__Output>
+  StreamShard: MethodDefinition<_shardsync_v1_StreamShardRequest, _shardsync_v1_StreamShardResponse, _shardsync_v1_StreamShardRequest__Output, _shardsync_v1_StreamShardResponse__Output>
 }

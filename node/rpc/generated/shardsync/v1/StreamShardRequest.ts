@@ -1,0 +1,18 @@
+// Original file: proto/shardsync/v1/sync.proto
+
+
+export interface StreamShardRequest {
+  'bucket'?: (string);
+  'shard'?: (number);
+  'marker'?: (string);
+  'includeDeleted'?: (boolean);
+  'inlineMaxBytes'?: (number);
+}
+
+export interface StreamShardRequest__Output {
+  'bucket': (string);
+  'shard': (number);
+  'marker': (string);
+  'includeDeleted': (boolean);
+  'inlineMaxBytes': (number);
+}
