@@ -7,7 +7,7 @@ import { validateSiteId } from '../storage/validate'
 
 export type SyncMode = 'split-aware' | 'related-art'
 
-/** How full sync reads a source shard: one StreamShard stream (default), or ListIndex pages + FetchObjects. */
+/** How full sync reads a source shard: one StreamShard stream, or ListIndex pages + FetchObjects (the default until the bench compares them). */
 export type FullSyncPath = 'stream' | 'list'
 export const FULL_SYNC_PATHS: readonly FullSyncPath[] = ['stream', 'list']
 

@@ -48,6 +48,7 @@ export interface TrimPassStats { trimmed: number, collected: number }
 
 export class LogTrimmer {
   private readonly drains = new Map<string, DrainState>()
+  private readonly held = new Map<string, HeldReport & { at: number }>()
   private readonly firstSeen = new Map<string, number>()
   /** Time this node was down does not count against a peer's reports. */
   private readonly startedMs = Date.now()
@@ -76,7 +77,7 @@ export class LogTrimmer {
 
   /** A removed peer's drain state goes with its reports. */
   forgetPeer (peer: string): void {
-    for (const k of [...this.drains.keys()]) if (k.endsWith(`\u0000${peer}`)) this.drains.delete(k)
+    for (const m of [this.drains, this.held]) for (const k of [...m.keys()]) if (k.endsWith(`\u0000${peer}`)) m.delete(k)
     this.firstSeen.delete(peer)
   }
 
@@ -129,11 +130,13 @@ export class LogTrimmer {
   /** Rule 2: the positions of the newest report of `peer` this site has drained the peer past. */
   private async drain (bucketId: string, peer: string, report: PositionReportRecord | undefined): Promise<HeldReport['positions'] | undefined> {
     const key = `${bucketId}\u0000${peer}`
-    const held = report === undefined ? undefined : heldOf(report)
     const before = this.drains.get(key) ?? {}
-    // Reuse the held object while the stored report is the same one, so
-    // that advanceDrain sees "no newer report" (it compares by identity).
-    const latest = held !== undefined && before.pending !== undefined && sameReport(before.pending, held) ? before.pending : held
+    // One held object per stored report (by its time), so that advanceDrain,
+    // which compares reports by identity, sees when no newer one came.
+    const cached = this.held.get(key)
+    const latest = report === undefined ? undefined : cached?.at === report.at ? cached : heldOf(report)
+    if (latest === undefined) this.held.delete(key)
+    else this.held.set(key, latest)
     let tails: Map<number, OwnTail> | undefined
     if (report !== undefined) {
       tails = new Map()
@@ -145,6 +148,23 @@ export class LogTrimmer {
   }
 }
 
+/**
+ * What each bucket keeps for its peers now, from the shard headers in
+ * memory: log entries (logFloor+1 .. logSeq) and tombstone index entries.
+ * Read by /metrics (by bucket) and SyncStatus (summed).
+ */
+export function keptForPeers (store: ObjectStore): Array<{ bucket: string, logEntries: number, tombstones: number }> {
+  return store.listBuckets().map(r => {
+    let logEntries = 0
+    let tombstones = 0
+    for (const h of store.bucketState(r.name).shards) {
+      logEntries += h.logSeq - (h.logFloor ?? 0)
+      tombstones += h.tombstones ?? 0
+    }
+    return { bucket: r.name, logEntries, tombstones }
+  })
+}
+
 function positionsOf (r: PositionReportRecord, at = r.at): Map<number, PeerPosition> {
   const m = new Map<number, PeerPosition>()
   for (const [shard, seq, inc] of r.positions) m.set(shard, { seq, incremental: inc === 1, at })
@@ -153,10 +173,6 @@ function positionsOf (r: PositionReportRecord, at = r.at): Map<number, PeerPosit
 
 function heldOf (r: PositionReportRecord): HeldReport & { at: number } {
   return { at: r.at, positions: [...positionsOf(r)], heads: r.heads }
-}
-
-function sameReport (a: HeldReport, b: HeldReport & { at: number }): boolean {
-  return (a as HeldReport & { at?: number }).at === b.at
 }
 
 /** Each peer's position on one shard. */

@@ -16,7 +16,10 @@ import { CONTENT_DIR } from '../storage/content-store'
 import { mappedTableFiles } from '../storage/database'
 import type { BucketRecord } from '../storage/records'
 import type { ShardsyncNode } from './shardsync-node'
+import { keptForPeers } from './log-trimmer'
 import { buildSyncStatus } from './sync-status'
+
+type KeptForPeers = ReturnType<typeof keptForPeers>[number]
 
 export class NodeMetrics {
   readonly registry = new client.Registry()
@@ -70,25 +73,20 @@ export class NodeMetrics {
       }
     })
 
-    // Log trimming (issue 26): what the node keeps to serve its peers, per
-    // bucket, from the shard headers in memory (logFloor+1 .. logSeq is the
-    // log; tombstones counts index tombstone entries).
-    const perBucket = (name: string, help: string, read: (h: { logSeq: number, logFloor?: number, tombstones?: number }) => number): void => {
+    // Log trimming (issue 26): what the node keeps to serve its peers, by bucket.
+    for (const [name, help, read] of [
+      ['shardsync_log_entries', 'Sync log entries kept (not trimmed yet), by bucket', (k: KeptForPeers) => k.logEntries],
+      ['shardsync_tombstones', 'Tombstones kept (deleted keys not collected yet), by bucket', (k: KeptForPeers) => k.tombstones]
+    ] as const) {
       // eslint-disable-next-line no-new
       new client.Gauge({
         name, help, labelNames: ['bucket'], registers,
         collect: function (this: client.Gauge<'bucket'>) {
           this.reset()
-          for (const r of node.store.listBuckets()) {
-            let n = 0
-            for (const h of node.store.bucketState(r.name).shards) n += read(h)
-            this.set({ bucket: r.name }, n)
-          }
+          for (const k of keptForPeers(node.store)) this.set({ bucket: k.bucket }, read(k))
         }
       })
     }
-    perBucket('shardsync_log_entries', 'Sync log entries kept (not trimmed yet), by bucket', h => h.logSeq - (h.logFloor ?? 0))
-    perBucket('shardsync_tombstones', 'Tombstones kept (deleted keys not collected yet), by bucket', h => h.tombstones ?? 0)
     // eslint-disable-next-line no-new
     new client.Counter({
       name: 'shardsync_log_trimmed_total',

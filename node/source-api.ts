@@ -67,7 +67,7 @@ export class SourceApi {
 
   /** StreamShard: the shard's split state now, and its index from `marker` in batches (node/source-stream.ts). */
   streamShard (bucket: string, shard: number, marker: string, opts: StreamShardOptions): { start: SplitStateAnswer, batches: AsyncGenerator<SourceStreamBatch> } {
-    return openShardStream(this.store, bucket, shard, marker, opts)
+    return openShardStream(this.store, this.querySplitState(bucket, shard), bucket, shard, marker, opts)
   }
 
   /**
@@ -105,16 +105,11 @@ export class SourceApi {
     const state = this.store.bucketState(bucket)
     if (!isValidSiteId(site)) throw ShardsyncError.invalidArgument('ReportPositions needs the caller\'s site (its credential, or the shardsync-site header)')
     if (!isValidBucketId(report.reporterBucketId)) throw ShardsyncError.invalidArgument('reporter_bucket_id must be a bucket id')
-    const shardCount = state.shards.length
-    if (report.positions.length > Math.min(shardCount, MAX_CURSORS)) throw ShardsyncError.tooManyItems('ReportPositionsRequest.positions (one per shard of the bucket)', Math.min(shardCount, MAX_CURSORS))
-    if (report.heads.length > MAX_CURSORS) throw ShardsyncError.tooManyItems('ReportPositionsRequest.heads', MAX_CURSORS)
-    const seen = new Uint8Array(shardCount)
+    validateCursors(bucket, report.positions.map(p => ({ shard: p.shard, afterSeq: p.seq })), state.shards.length, 'ReportPositionsRequest.positions')
     for (const p of report.positions) {
-      if (!Number.isInteger(p.shard) || p.shard < 0 || p.shard >= shardCount) throw ShardsyncError.shardNotFound(bucket, p.shard)
-      if (seen[p.shard] === 1) throw ShardsyncError.duplicateCursor(p.shard)
-      seen[p.shard] = 1
-      if (!Number.isSafeInteger(p.seq) || p.seq < 0 || p.seq > state.shards[p.shard].logSeq) throw ShardsyncError.invalidArgument(`position of shard ${p.shard} must be between 0 and its log head`)
+      if (p.seq > state.shards[p.shard].logSeq) throw ShardsyncError.invalidArgument(`position of shard ${p.shard} must be between 0 and its log head`)
     }
+    if (report.heads.length > MAX_CURSORS) throw ShardsyncError.tooManyItems('ReportPositionsRequest.heads', MAX_CURSORS)
     const heads = new Set<number>()
     for (const h of report.heads) {
       if (!Number.isInteger(h.shard) || h.shard < 0 || h.shard >= MAX_CURSORS) throw ShardsyncError.invalidArgument('heads: shard out of range')
@@ -258,8 +253,8 @@ export class SourceApi {
  * One pass, no allocation but a bit per shard: at most one cursor per shard
  * of the bucket, each naming one of its shards, with a sane after_seq.
  */
-export function validateCursors (bucket: string, cursors: ReadonlyArray<{ shard: number, afterSeq: number }>, shardCount: number): void {
-  if (cursors.length > Math.min(shardCount, MAX_CURSORS)) throw ShardsyncError.tooManyItems('PullChangesRequest.cursors (one per shard of the bucket)', Math.min(shardCount, MAX_CURSORS))
+export function validateCursors (bucket: string, cursors: ReadonlyArray<{ shard: number, afterSeq: number }>, shardCount: number, what = 'PullChangesRequest.cursors'): void {
+  if (cursors.length > Math.min(shardCount, MAX_CURSORS)) throw ShardsyncError.tooManyItems(`${what} (one per shard of the bucket)`, Math.min(shardCount, MAX_CURSORS))
   const seen = new Uint8Array(shardCount)
   for (const c of cursors) {
     if (!Number.isInteger(c.shard) || c.shard < 0 || c.shard >= shardCount) throw ShardsyncError.shardNotFound(bucket, c.shard)

@@ -21,7 +21,6 @@
 import type { ObjectStore } from '../storage/object-store'
 import { isSmall } from '../storage/object-store'
 import { IndexScan, type ScannedEntry } from '../storage/index-scan'
-import { isFilling } from './sync/shard-guard'
 import type { SourceObjectInfo, SplitStateAnswer } from './sync/source-client'
 import { infoOf, INLINE_OBJECT_BYTES } from './source-api'
 
@@ -50,15 +49,13 @@ export interface StreamShardOptions {
 }
 
 /**
- * Opens the stream: the shard's split state now (throws BUCKET_NOT_FOUND /
- * SHARD_NOT_FOUND), and the batches, read from an iterator opened when the
- * first one is asked for (a generator never started holds nothing open).
+ * Opens the stream: `start` is the shard's split state now (the caller's
+ * QuerySplitState answer: it throws BUCKET_NOT_FOUND / SHARD_NOT_FOUND), and
+ * the batches are read from an iterator opened when the first one is asked
+ * for (a generator never started holds nothing open).
  */
-export function openShardStream (store: ObjectStore, bucket: string, shard: number, marker: string, opts: StreamShardOptions): { start: SplitStateAnswer, batches: AsyncGenerator<SourceStreamBatch> } {
-  const state = store.bucketState(bucket)
-  const h = store.shard(bucket, shard)
-  const start: SplitStateAnswer = { state: h.state, newShards: [...h.children], logSeq: h.logSeq, bucketId: state.record.id, shardCount: state.shards.length, filling: isFilling(state.shards, h) }
-  return { start, batches: batches(store, bucket, state.record.id, shard, marker, opts) }
+export function openShardStream (store: ObjectStore, start: SplitStateAnswer, bucket: string, shard: number, marker: string, opts: StreamShardOptions): { start: SplitStateAnswer, batches: AsyncGenerator<SourceStreamBatch> } {
+  return { start, batches: batches(store, bucket, start.bucketId, shard, marker, opts) }
 }
 
 async function * batches (store: ObjectStore, bucket: string, bucketId: string, shard: number, marker: string, opts: StreamShardOptions): AsyncGenerator<SourceStreamBatch> {

@@ -7,6 +7,7 @@
  * `wait-synced` and grpcurl) and by the metrics collector.
  */
 import type { ProgressRecord } from '../storage/progress-store'
+import { keptForPeers } from './log-trimmer'
 import { parseProgressEntry } from './sync/notices'
 import type { BucketSync } from './sync/bucket-sync'
 import type { ShardsyncNode } from './shardsync-node'
@@ -121,11 +122,9 @@ export async function buildSyncStatus (node: ShardsyncNode, opts: { peer?: strin
   const r = node.notices
   let logEntries = 0
   let tombstones = 0
-  for (const b of node.store.listBuckets()) {
-    for (const h of node.store.bucketState(b.name).shards) {
-      logEntries += h.logSeq - (h.logFloor ?? 0)
-      tombstones += h.tombstones ?? 0
-    }
+  for (const k of keptForPeers(node.store)) {
+    logEntries += k.logEntries
+    tombstones += k.tombstones
   }
   return { siteId: node.siteId, peers, noticesReceived: r.received, noticesStored: r.recorded, noticesIgnored: r.ignored, noticesRejected: r.rejected, logEntries, tombstones }
 }

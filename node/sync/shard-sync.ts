@@ -17,7 +17,7 @@
  *      split history confirms: those recorded from notices in the progress
  *      object (claims 2, 6-8) and, beyond the seed, any other in the answer
  *      (a lost notice loses nothing; a forged one starts nothing).
- *   3. Stream the shard from the saved marker (stream-sync.ts, the default),
+ *   3. Stream the shard from the saved marker (stream-sync.ts, with --full-sync-path stream),
  *      or list pages from it (--full-sync-path list, a source without
  *      StreamShard, related-art mode), with their tombstones: copy what is
  *      newer, delete what a newer tombstone deleted, save the marker per

@@ -19,7 +19,7 @@
  * by a batch or two per shard.
  */
 import { ShardsyncError } from '../../storage/errors'
-import type { SplitStateAnswer, SourceClient } from './source-client'
+import type { SourceClient } from './source-client'
 import type { ObjectTransfer } from './transfer'
 import { notListable } from './shard-guard'
 
@@ -49,7 +49,7 @@ export async function streamShardRange (r: StreamRange): Promise<StreamOutcome> 
   for await (const ev of events) {
     if (ev.kind === 'unsupported') return 'unsupported'
     if (ev.kind === 'start') {
-      if (r.splitAware && blocked(ev.state)) return 'splitting'
+      if (r.splitAware && notListable(ev.state) !== undefined) return 'splitting'
       continue
     }
     const b = ev.batch
@@ -62,8 +62,4 @@ export async function streamShardRange (r: StreamRange): Promise<StreamOutcome> 
     if (b.done) return 'done'
   }
   throw ShardsyncError.upstreamUnavailable('StreamShard ended before its last batch')
-}
-
-function blocked (state: SplitStateAnswer): boolean {
-  return notListable(state) !== undefined
 }
