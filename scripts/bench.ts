@@ -6,12 +6,19 @@
  *   1. baseline    bare streamed copy of N x 1 KiB between two Node
  *                  processes, LevelDB batches: raw TCP (the yardstick),
  *                  and one gRPC stream (1 message/object, 64 KiB messages)
+ *      rclone      `rclone copy` of the same N objects as files between two
+ *                  local directories, --transfers tuned (the peer a user
+ *                  would reach for; scripts/bench/rclone.ts)
  *   2. fullsync    shardsync full sync of the same N objects from a source
- *                  bucket split into many shards; ratio to the baseline
+ *                  bucket split into many shards, once per full-sync path
+ *                  (stream, then list; one loaded source); the stream's
+ *                  ratios to the baseline (rate, CPU per object) and to
+ *                  rclone are judged (scripts/bench/ratios.ts), and each
+ *                  path's disk writes and stored records per object shown
  *   3. large       full sync of 8 MiB objects, MiB/s; yardstick of the
  *                  same run: the same files copied bare over TCP, each
  *                  fdatasync'ed (see baseline-peer.ts, tcp-files)
- *   4. lag         incremental lag at 2,000 writes/s: p50, p99, max
+ *   4. lag         incremental lag at 5,000 writes/s: p50, p99, max
  *   5. split       write stall while a big shard splits
  *   6. memory      peak RSS of both nodes during full syncs of two sizes
  *   7. scale       one bucket of 1,000,000 objects at split threshold 1000
@@ -48,7 +55,7 @@
  * patches buy).
  * --pairing target: AddPeer on the target only instead of connectOneWay
  * (both), to see what the source's sync back from the target costs.
- * --bound target|both (with --only baseline,fullsync): the experiment of
+ * --bound target|both (with --only baseline,fullsync; the stream path only): the experiment of
  * scripts/bench/bound-preload.ts, which takes the target's storage work
  * (target) or also the source's reads (both) out of full sync, to measure
  * what bounds the ratio; not a sync, so no target is judged.
@@ -63,7 +70,9 @@ import { DEFAULT_NODE_OPTIONS } from '../node/config'
 import { runBaseline, type BaselineRun, type Transport } from './bench/baseline'
 import { leveldbPatches } from '../storage/database'
 import { machine, now, round, type BenchConfig, type ContentionReport } from './bench/common'
-import { runFullSync, runGrowingSyncs, type FullSyncRun } from './bench/fullsync'
+import { runFullSync, runFullSyncPaths, runGrowingSyncs, type FullSyncRun } from './bench/fullsync'
+import { fullSyncRatios } from './bench/ratios'
+import { runRclone, type RcloneRun } from './bench/rclone'
 import { runLag } from './bench/lag'
 import { printSummary, summarizeProfiles } from './bench/profile'
 import { runScale } from './bench/scale'
@@ -71,6 +80,8 @@ import { summarizeRuns, type Report } from './bench/repeat'
 import { runSplit } from './bench/split'
 import { runDurability } from './bench/durability'
 import { runS3Bench } from './bench/s3'
+import { applyOverrides, FULL_SYNC_PATHS, overrides, params, SECTIONS, TARGETS } from './bench/params'
+import { fmt, printTable, type Row } from './bench/table'
 
 /** The node defaults that shape the figures, recorded in meta (--node-arg overrides show in nodeArgs). */
 const NODE_DEFAULTS = {
@@ -80,80 +91,6 @@ const NODE_DEFAULTS = {
   dbCacheMiB: DEFAULT_NODE_OPTIONS.dbCacheMiB
 }
 
-const SECTIONS = ['baseline', 'fullsync', 'large', 'lag', 'split', 'memory', 'scale', 'durability', 's3'] as const
-
-/** Targets from issue 5. */
-const TARGETS = {
-  fullSyncRatio: 0.75,
-  largeMiBPerSecond: 250,
-  lagP99Ms: 500,
-  splitStallMs: 1000,
-  peakRssMiB: 300,
-  rssGrowth: 0.2
-}
-
-interface Params {
-  n: number
-  /** Copies per baseline transport; the median is used. */
-  baselineReps: number
-  objectBytes: number
-  splitShards: number
-  splitThreshold: number
-  largeCount: number
-  largeBytes: number
-  lagRate: number
-  lagSeconds: number
-  lagWarmupSeconds: number
-  splitEntries: number
-  splitWriterRate: number
-  memoryCounts: [number, number]
-  memoryObjectBytes: number
-  scaleCount: number
-  scaleShards: number
-  scaleThreshold: number
-  durabilitySmallCount: number
-  durabilityLargeCount: number
-  s3SmallCount: number
-  s3LargeCount: number
-}
-
-function params (quick: boolean): Params {
-  return {
-    n: quick ? 10_000 : 100_000,
-    baselineReps: quick ? 1 : 3,
-    objectBytes: 1024,
-    splitShards: 4,
-    splitThreshold: 1000,
-    largeCount: quick ? 16 : 200,
-    largeBytes: 8 * 1024 * 1024,
-    lagRate: 2000,
-    lagSeconds: quick ? 3 : 15,
-    lagWarmupSeconds: quick ? 1 : 3,
-    splitEntries: quick ? 10_000 : 100_000,
-    splitWriterRate: 200,
-    memoryCounts: quick ? [15_000, 3_000] : [1_000_000, 100_000],
-    memoryObjectBytes: 100,
-    scaleCount: quick ? 8_000 : 1_000_000,
-    scaleShards: 4,
-    scaleThreshold: 1000,
-    durabilitySmallCount: quick ? 3_000 : 20_000,
-    durabilityLargeCount: quick ? 8 : 40,
-    s3SmallCount: quick ? 2_000 : 20_000,
-    s3LargeCount: quick ? 4 : 16
-  }
-}
-
-/** --set name=value overrides of the parameters (numbers; memoryCounts as big:small). */
-const overrides: Array<[string, string]> = []
-
-function applyOverrides (p: Params): Params {
-  const out: Record<string, unknown> = { ...p }
-  for (const [k, v] of overrides) {
-    if (!(k in out)) throw new Error(`unknown parameter ${k}; parameters: ${Object.keys(out).join(', ')}`)
-    out[k] = k === 'memoryCounts' ? v.split(':').map(Number) : Number(v)
-  }
-  return out as unknown as Params
-}
 
 function parseArgs (argv: string[]): BenchConfig {
   let quick = false
@@ -227,30 +164,6 @@ function parseArgs (argv: string[]): BenchConfig {
     log: (line) => process.stderr.write(`[${((now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}\n`)
   }
 }
-
-interface Row { section: string, metric: string, value: string, target: string, ok?: boolean }
-
-function printTable (rows: Row[]): void {
-  const head: Row = { section: 'section', metric: 'metric', value: 'value', target: 'target', ok: undefined }
-  const all = [head, ...rows]
-  const w = {
-    section: Math.max(...all.map(r => r.section.length)),
-    metric: Math.max(...all.map(r => r.metric.length)),
-    value: Math.max(...all.map(r => r.value.length)),
-    target: Math.max(...all.map(r => r.target.length))
-  }
-  const line = (r: Row): string => `${r.section.padEnd(w.section)}  ${r.metric.padEnd(w.metric)}  ${r.value.padStart(w.value)}  ${r.target.padEnd(w.target)}  ${r.ok === undefined ? (r === head ? 'ok?' : '') : r.ok ? 'PASS' : 'FAIL'}`
-  const sep = '-'.repeat(line(head).length)
-  process.stdout.write(`\n${line(head)}\n${sep}\n`)
-  let last = ''
-  for (const r of rows) {
-    process.stdout.write(line(r.section === last ? { ...r, section: '' } : r) + '\n')
-    last = r.section
-  }
-  process.stdout.write(sep + '\n')
-}
-
-const fmt = (n: number | undefined, unit = ''): string => n === undefined || Number.isNaN(n) ? 'n/a' : `${n.toLocaleString('en-US')}${unit}`
 
 /**
  * --repeat N: the whole bench N times, each a child process with the other
@@ -354,9 +267,19 @@ async function main (): Promise<void> {
     rows.push({ section: '1 baseline', metric: 'same over one gRPC stream, 64 KiB msgs', value: fmt(runs['grpc-batched']?.objectsPerSecond, ' obj/s'), target: '' })
   })
 
+  let rclone: RcloneRun | undefined
+  await section('rclone', async () => {
+    const r = await runRclone(cfg, p.n, p.objectBytes, p.rcloneReps)
+    rclone = r
+    results.rclone = r
+    rows.push({ section: '1 baseline', metric: `rclone copy of ${fmt(p.n)} files of 1 KiB, --transfers ${r.transfers} (peer)`, value: fmt(r.objectsPerSecond, ' obj/s'), target: '' })
+  })
+
+  // Both paths, one loaded source, the first path (the node default) judged.
   let fullSync: FullSyncRun | undefined
   await section('fullsync', async () => {
-    fullSync = await runFullSync(cfg, {
+    const paths = cfg.bound === undefined ? [...FULL_SYNC_PATHS] : [FULL_SYNC_PATHS[0]]
+    const runs = await runFullSyncPaths(cfg, {
       label: 'fullsync',
       count: p.n,
       size: p.objectBytes,
@@ -366,28 +289,37 @@ async function main (): Promise<void> {
       loadConcurrency: 256,
       loadChannels: 8,
       timeoutMs: 600_000
-    })
-    const r = fullSync
-    results.fullSync = r
-    rows.push({ section: '2 full sync', metric: `${fmt(p.n)} x 1 KiB, ${r.sourceShards} source shards`, value: fmt(r.objectsPerSecond, ' obj/s'), target: '' })
-    rows.push({ section: '2 full sync', metric: 'duration (AddPeer -> count = N)', value: fmt(r.seconds, ' s'), target: '' })
-    rows.push({ section: '2 full sync', metric: 'CPU s: source / target', value: `${r.sourceCpuSeconds} / ${r.targetCpuSeconds}`, target: '' })
-    for (const role of ['source', 'target'] as const) {
-      const t = r.threadCpu[role]
-      if (t !== undefined) rows.push({ section: '2 full sync', metric: `  ${role} CPU s by thread: main (waited) / busiest other / rest`, value: `${t.mainCpuSeconds} (${t.mainWaitSeconds}) / ${t.busiestOtherCpuSeconds} / ${t.restCpuSeconds}`, target: '' })
+    }, paths)
+    fullSync = runs[0]
+    results.fullSync = runs[0]
+    if (runs[1] !== undefined) results.fullSyncOtherPath = runs[1]
+    for (const r of runs) {
+      const sec = `2 full sync, ${r.path ?? 'default'} path`
+      rows.push({ section: sec, metric: `${fmt(p.n)} x 1 KiB, ${r.sourceShards} source shards`, value: fmt(r.objectsPerSecond, ' obj/s'), target: '' })
+      rows.push({ section: sec, metric: 'duration (AddPeer -> count = N)', value: fmt(r.seconds, ' s'), target: '' })
+      rows.push({ section: sec, metric: 'CPU s: source / target (µs per object)', value: `${r.sourceCpuSeconds} / ${r.targetCpuSeconds} (${r.cpuMicrosPerObject})`, target: '' })
+      for (const role of ['source', 'target'] as const) {
+        const t = r.threadCpu[role]
+        if (t !== undefined) rows.push({ section: sec, metric: `  ${role} CPU s by thread: main (waited) / busiest other / rest`, value: `${t.mainCpuSeconds} (${t.mainWaitSeconds}) / ${t.busiestOtherCpuSeconds} / ${t.restCpuSeconds}`, target: '' })
+      }
+      const rec = r.writes.recordsPerObject
+      rows.push({ section: sec, metric: 'target disk writes per object (x content bytes)', value: `${fmt(r.writes.targetDiskBytesPerObject, ' B')} (${fmt(r.writes.targetDiskBytesOverContent)})`, target: '' })
+      if (rec !== undefined) rows.push({ section: sec, metric: 'target records per object, by key kind', value: Object.entries(rec).filter(([, n]) => n >= 0.01).map(([k, n]) => `${k} ${n}`).join(', '), target: '' })
     }
+    if (runs[1] !== undefined) rows.push({ section: '2 full sync', metric: `${runs[0].path ?? ''} / ${runs[1].path ?? ''} path, obj/s (CPU per object)`, value: `${round(runs[0].objectsPerSecond / runs[1].objectsPerSecond, 3)} (${round(runs[0].cpuMicrosPerObject / runs[1].cpuMicrosPerObject, 3)})`, target: '' })
   })
-  if (fullSync !== undefined && baseline?.tcp !== undefined) {
-    const fs2 = fullSync
-    const vs = (t: Transport): number | undefined => baseline?.[t] === undefined ? undefined : round(fs2.objectsPerSecond / (baseline[t] as BaselineRun).objectsPerSecond, 3)
-    const ratio = vs('tcp') as number
-    results.ratio = { fullSyncOverBaseline: ratio, baseline: 'tcp', fullSyncOverGrpcPerObject: vs('grpc'), fullSyncOverGrpcBatched: vs('grpc-batched'), target: TARGETS.fullSyncRatio }
+  const judgedRatios = fullSyncRatios(fullSync, baseline, rclone)
+  if (judgedRatios !== undefined) {
+    results.ratio = judgedRatios
     if (cfg.bound === undefined) {
-      rows.push({ section: '2 full sync', metric: 'RATIO full sync / baseline (raw TCP)', value: ratio.toFixed(3), target: `>= ${TARGETS.fullSyncRatio}`, ok: ratio >= TARGETS.fullSyncRatio })
+      const r = judgedRatios
+      rows.push({ section: '2 full sync', metric: 'RATIO full sync / baseline (raw TCP)', value: r.fullSyncOverBaseline.toFixed(3), target: `>= ${TARGETS.fullSyncRatio}`, ok: r.fullSyncOverBaseline >= TARGETS.fullSyncRatio })
+      rows.push({ section: '2 full sync', metric: 'RATIO CPU per object / baseline\'s', value: fmt(r.cpuPerObjectOverBaseline), target: `<= ${TARGETS.cpuPerObjectRatio}`, ok: r.cpuPerObjectOverBaseline <= TARGETS.cpuPerObjectRatio })
+      if (r.fullSyncOverRclone !== undefined) rows.push({ section: '2 full sync', metric: 'RATIO full sync / rclone copy', value: r.fullSyncOverRclone.toFixed(3), target: `>= ${TARGETS.rcloneRatio}`, ok: r.fullSyncOverRclone >= TARGETS.rcloneRatio })
     } else {
-      rows.push({ section: '2 full sync', metric: `BOUND (--bound ${cfg.bound}: not a sync) / baseline`, value: ratio.toFixed(3), target: 'not judged' })
+      rows.push({ section: '2 full sync', metric: `BOUND (--bound ${cfg.bound}: not a sync) / baseline`, value: judgedRatios.fullSyncOverBaseline.toFixed(3), target: 'not judged' })
     }
-    rows.push({ section: '2 full sync', metric: '  vs gRPC 1 msg/object / 64 KiB msgs', value: `${vs('grpc')?.toFixed(3) ?? 'n/a'} / ${vs('grpc-batched')?.toFixed(3) ?? 'n/a'}`, target: '' })
+    rows.push({ section: '2 full sync', metric: '  vs gRPC 1 msg/object / 64 KiB msgs', value: `${judgedRatios.fullSyncOverGrpcPerObject?.toFixed(3) ?? 'n/a'} / ${judgedRatios.fullSyncOverGrpcBatched?.toFixed(3) ?? 'n/a'}`, target: '' })
   }
 
   await section('large', async () => {
@@ -408,8 +340,8 @@ async function main (): Promise<void> {
     const overRaw = round(r.mibPerSecond / raw.mibPerSecond, 3)
     results.largeObjects = { ...r, rawCopy: raw, overRawCopy: overRaw }
     rows.push({ section: '3 large objects', metric: `bare file copy over TCP, ${raw.objects} x 8 MiB (yardstick)`, value: fmt(raw.mibPerSecond, ' MiB/s'), target: '' })
-    rows.push({ section: '3 large objects', metric: `${r.objects} x 8 MiB full sync`, value: fmt(r.mibPerSecond, ' MiB/s'), target: `>= ${TARGETS.largeMiBPerSecond} MiB/s`, ok: r.mibPerSecond >= TARGETS.largeMiBPerSecond })
-    rows.push({ section: '3 large objects', metric: '  full sync / bare file copy', value: overRaw.toFixed(3), target: '' })
+    rows.push({ section: '3 large objects', metric: `${r.objects} x 8 MiB full sync`, value: fmt(r.mibPerSecond, ' MiB/s'), target: '' })
+    rows.push({ section: '3 large objects', metric: 'RATIO full sync / bare file copy', value: overRaw.toFixed(3), target: `>= ${TARGETS.largeOverBareCopy}`, ok: overRaw >= TARGETS.largeOverBareCopy })
     rows.push({ section: '3 large objects', metric: 'peak RSS (VmHWM) source / target', value: `${fmt(r.sourcePeakRssMiB)} / ${fmt(r.targetPeakRssMiB)} MiB`, target: '' })
     rows.push({ section: '3 large objects', metric: '  of which anonymous (sampled) source / target', value: `${fmt(r.sourcePeakAnonMiB)} / ${fmt(r.targetPeakAnonMiB)} MiB`, target: '(rest: mmapped LevelDB files)' })
   })
@@ -515,7 +447,9 @@ async function main (): Promise<void> {
   const add = (name: string, c: ContentionReport | undefined): void => { if (c !== undefined) noise.push(`${name} ${c.foreignCores}`) }
   const r = results as Record<string, any>
   add('baseline', r.baseline?.tcp?.contention)
+  add('rclone', r.rclone?.contention)
   add('fullsync', r.fullSync?.contention)
+  add('fullsync-other-path', r.fullSyncOtherPath?.contention)
   add('large', r.largeObjects?.contention)
   add('lag', r.lag?.contention)
   add('split', r.splitStall?.contention)

@@ -5,8 +5,10 @@
  * - The preload, as the target's role, does only the bare copy's storage
  *   work (one record per object, no head, index or log; nothing read) and
  *   counts what it took, and as the source's role answers every key without
- *   reading. Real LevelDB. Shown to fail when the preload is not loaded
- *   (a real apply writes a head and reads before it).
+ *   reading; on the stream path it walks the real index and reads no head
+ *   or chunk. Real LevelDB. Shown to fail when the preload is not loaded
+ *   (a real apply writes a head and reads before it; a real stream reads
+ *   heads).
  * - The bench refuses --bound with sections other than full sync, and
  *   values other than target or both, before it starts anything.
  *   Shown to fail without the check (the bench runs the lag section).
@@ -66,6 +68,37 @@ t.test('source role: every key answered without reading', async t => {
   `], { env: { ...process.env, BENCH_BOUND_ROLE: 'source', BENCH_BOUND_BYTES: '100' }, encoding: 'utf8' })
   t.equal(run.status, 0, run.stderr)
   t.same(JSON.parse(run.stdout), [['a', false, 100, 100], ['b', false, 100, 100]])
+})
+
+t.test('source role, stream path: the real index walked, made-up content, no head or chunk read', async t => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardsync-bench-bound-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const lib = (p: string): string => JSON.stringify(path.join(__dirname, '..', p))
+  const run = spawnSync(process.execPath, ['-e', `
+    require(${JSON.stringify(preload)})
+    const { SourceApi } = require(${lib('node/source-api.js')})
+    const { openDatabase } = require(${lib('storage/database.js')})
+    const { ObjectStore } = require(${lib('storage/object-store.js')})
+    ;(async () => {
+      const db = await openDatabase(${JSON.stringify(dir)})
+      const store = await ObjectStore.open(db, { siteId: 'A', maxObjectBytes: 1024 * 1024, defaults: { initialShards: 1, splitThreshold: 1000000, autoSplit: false } })
+      await store.createBucket({ name: 'bkt' })
+      for (const k of ['a', 'b', 'c']) await store.putObject('bkt', k, Buffer.from('real ' + k))
+      await store.deleteObject('bkt', 'b')
+      store.getHeads = () => { throw new Error('head read') }
+      store.readSmallMany = () => { throw new Error('chunk read') }
+      const api = new SourceApi(store)
+      const { start, batches } = api.streamShard('bkt', 0, '', { includeDeleted: true, inlineMaxBytes: 1 << 20 })
+      const out = []
+      for await (const b of batches) out.push([b.objects.map(o => [o.key, Buffer.concat(o.parts).length]), b.done])
+      process.stdout.write(JSON.stringify({ state: start.state, out }))
+      store.close()
+      await db.close()
+    })().catch(e => { process.stderr.write(String(e.stack)); process.exit(1) })
+  `], { env: { ...process.env, BENCH_BOUND_ROLE: 'source', BENCH_BOUND_BYTES: '100' }, encoding: 'utf8' })
+  t.equal(run.status, 0, run.stderr)
+  const got = JSON.parse(run.stdout)
+  t.same(got.out, [[[['a', 100], ['c', 100]], true]], 'live keys of the real index, made-up content, one last batch')
 })
 
 t.test('the bench refuses --bound outside full sync', async t => {

@@ -15,11 +15,16 @@
  *   bucket's in-memory object count (which the bench polls).
  * - 'source' (only with --bound both): SourceApi.fetchObjects answers every
  *   key with BENCH_BOUND_BYTES bytes of made-up content without reading
- *   anything. Listing (ListIndex) is the real one.
- * What is left is the protocol itself: listing, FetchObjects over grpc-js,
- * encoding and decoding, and the sync loop.
+ *   anything. Listing (ListIndex) is the real one. On the stream path,
+ *   SourceApi.streamShard walks the shard's index for real (one iterator,
+ *   storage/index-scan.ts) and sends every live entry inline with that
+ *   made-up content, reading no head and no chunk.
+ * What is left is the protocol itself: listing or the stream, FetchObjects
+ * over grpc-js, encoding and decoding, and the sync loop.
  */
 import { SourceApi } from '../../node/source-api'
+import type { SourceStreamBatch, StreamShardOptions } from '../../node/source-stream'
+import { IndexScan } from '../../storage/index-scan'
 import { writeBatch, type BatchOp } from '../../storage/database'
 import * as keys from '../../storage/keys'
 import { ObjectStore, type ReplicaObject } from '../../storage/object-store'
@@ -46,5 +51,26 @@ if (role === 'target') {
       const parts = [content]
       yield { key, missing: false, info: { key, size: content.length, etag: 'bound', mtime: 1, site: 'bound' }, parts, chunks: (async function * () { yield content })() }
     }
+  }
+  SourceApi.prototype.streamShard = function (this: SourceApi, bucket: string, shard: number, marker: string, _opts: StreamShardOptions) {
+    const start = this.querySplitState(bucket, shard)
+    const store = (this as unknown as { store: ObjectStore }).store
+    async function * batches (): AsyncGenerator<SourceStreamBatch> {
+      const scan = new IndexScan(store.db, start.bucketId, shard, marker)
+      let last = marker
+      try {
+        for (;;) {
+          const taken = await scan.take(1000)
+          const objects = taken.filter(e => e.entry.deleted !== true).map(({ key }) => ({ key, info: { key, size: content.length, etag: 'bound', mtime: 1, site: 'bound', crc32: 0 }, parts: [content] }))
+          if (taken.length > 0) last = taken[taken.length - 1].key
+          const done = await scan.exhausted()
+          yield { objects, references: [], tombstones: [], resumeMarker: last, done }
+          if (done) return
+        }
+      } finally {
+        await scan.close()
+      }
+    }
+    return { start, batches: batches() }
   }
 }

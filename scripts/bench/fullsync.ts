@@ -17,6 +17,10 @@ import {
   waitQuiet, waitSplitsSettled, type BenchConfig, type ContentionReport, type Scratch
 } from './common'
 import { threadCpuBetween, threadTimes, type ThreadCpu } from './thread-cpu'
+import fs from 'node:fs'
+import path from 'node:path'
+import { Level } from 'level'
+import { CONTENT_DIR } from '../../storage/content-store'
 
 export interface FullSyncOptions {
   label: string
@@ -30,6 +34,24 @@ export interface FullSyncOptions {
   loadConcurrency: number
   loadChannels: number
   timeoutMs: number
+  /** --full-sync-path of both nodes in this sync (a --node-arg still wins); unset: the node default. */
+  path?: FullSyncPath
+  /** After the sync, count the target's stored records by kind (records.perObject). */
+  countRecords?: boolean
+}
+
+export type FullSyncPath = 'stream' | 'list'
+
+/** What the target wrote for the sync: bytes to the disk, and the records it stores per object. */
+export interface WriteAmplification {
+  /** write_bytes of /proc/<pid>/io from AddPeer to count = N (WAL, flushes and compactions so far). */
+  targetDiskBytes: number
+  sourceDiskBytes: number
+  /** targetDiskBytes / (objects x object bytes). */
+  targetDiskBytesOverContent: number
+  targetDiskBytesPerObject: number
+  /** Records in the target's two LevelDBs after the sync, by key kind (storage/keys.ts), per object. */
+  recordsPerObject?: Record<string, number>
 }
 
 export interface FullSyncRun {
@@ -74,6 +96,9 @@ export interface FullSyncRun {
   /** Process ids of the nodes during the sync (to match CPU profiles). */
   pids: { source?: number, target?: number }
   contention: ContentionReport
+  /** The full-sync path both nodes ran. */
+  path?: FullSyncPath
+  writes: WriteAmplification
 }
 
 export const BUCKET = 'bench'
@@ -82,6 +107,8 @@ export const BUCKET = 'bench'
 export interface LoadedSource {
   s: Scratch
   source: NodeProcess
+  /** The source's flags as started (a path flag is put before them for each sync). */
+  args: string[]
   loaded: number
   loadSeconds: number
   loadPerSecond: number
@@ -97,7 +124,7 @@ export async function startSource (cfg: BenchConfig, o: FullSyncOptions): Promis
     s.cleanup()
     throw err
   }
-  return { s, source, loaded: 0, loadSeconds: 0, loadPerSecond: 0 }
+  return { s, source, args: [...(source.spec.args ?? [])], loaded: 0, loadSeconds: 0, loadPerSecond: 0 }
 }
 
 /** Loads objects obj-<loaded>.. obj-<count-1>, so that a source can grow between two measurements. */
@@ -125,12 +152,15 @@ export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullS
   const loaded = await objectCount(source, BUCKET)
   if (loaded !== count) throw new Error(`source holds ${loaded} objects, expected ${count}`)
   cfg.log(`  [${o.label}] loaded in ${src.loadSeconds}s (${src.loadPerSecond}/s), ${sourceShards} source shards; restarting the source`)
+  const pathArgs = o.path === undefined ? [] : ['--full-sync-path', o.path]
   source.spec.env = profileEnv(cfg, 'source', o.size)
+  source.spec.args = [...pathArgs, ...src.args]
   await source.restart()
   noteProfiled(cfg, `${o.label}/source`, source)
   let target: NodeProcess | undefined
+  let result: FullSyncRun
   try {
-    target = await startNode(cfg, src.s, targetSite, o.nodeArgs, profileEnv(cfg, 'target', o.size))
+    target = await startNode(cfg, src.s, targetSite, [...pathArgs, ...o.nodeArgs], profileEnv(cfg, 'target', o.size))
     const dst = target
     noteProfiled(cfg, `${o.label}/target`, dst)
     await waitQuiet(cfg, `full sync ${o.label}`)
@@ -138,6 +168,8 @@ export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullS
     const cpuDst0 = procCpuSeconds(dst.proc?.pid)
     const threadsSrc0 = threadTimes(source.proc?.pid)
     const threadsDst0 = threadTimes(dst.proc?.pid)
+    const ioSrc0 = diskWriteBytes(source.proc?.pid)
+    const ioDst0 = diskWriteBytes(dst.proc?.pid)
     const sampler = new RssSampler({ source: source.proc?.pid, target: dst.proc?.pid })
     const contention = new Contention()
 
@@ -167,6 +199,8 @@ export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullS
       source: threadCpuBetween(source.proc?.pid, threadsSrc0, threadTimes(source.proc?.pid)),
       target: threadCpuBetween(dst.proc?.pid, threadsDst0, threadTimes(dst.proc?.pid))
     }
+    const targetDiskBytes = diskWriteBytes(dst.proc?.pid) - ioDst0
+    const sourceDiskBytes = diskWriteBytes(source.proc?.pid) - ioSrc0
     const busy = contention.stop(cpuSrc + cpuDst)
     const sampled = sampler.stop()
     const memSrc = procMemory(source.proc?.pid)
@@ -174,7 +208,7 @@ export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullS
     const heap = { source: await liveHeap(cfg, source.proc?.pid, startedAt), target: await liveHeap(cfg, dst.proc?.pid, startedAt) }
     const targetShards = (await listShardsOf(dst, BUCKET)).shards.length
     if (afterSync !== undefined) await afterSync(source, dst)
-    return {
+    result = {
       label: o.label,
       objects: count,
       objectBytes: o.size,
@@ -198,7 +232,14 @@ export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullS
       liveHeap: heap,
       firstObjectSeconds: firstObject === undefined ? undefined : round(firstObject, 2),
       pids: { source: source.proc?.pid, target: dst.proc?.pid },
-      contention: busy
+      contention: busy,
+      path: o.path,
+      writes: {
+        targetDiskBytes,
+        sourceDiskBytes,
+        targetDiskBytesOverContent: round(targetDiskBytes / (count * o.size), 2),
+        targetDiskBytesPerObject: Math.round(targetDiskBytes / count)
+      }
     }
   } finally {
     if (target !== undefined) {
@@ -206,6 +247,37 @@ export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullS
       await stopNodes(target)
     }
   }
+  if (o.countRecords === true && target?.spec.dataDir !== undefined) result.writes.recordsPerObject = await recordsPerObject(target.spec.dataDir, count)
+  return result
+}
+
+/** Bytes a process has caused to be written to the disk so far (/proc/<pid>/io write_bytes); NaN off Linux. */
+function diskWriteBytes (pid: number | undefined): number {
+  if (pid === undefined) return NaN
+  try {
+    return Number(/^write_bytes: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN)
+  } catch {
+    return NaN
+  }
+}
+
+/** Records of a stopped node's two LevelDBs by key kind (the key up to its first '!'), divided by `objects`. */
+async function recordsPerObject (dataDir: string, objects: number): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {}
+  for (const dir of [dataDir, path.join(dataDir, CONTENT_DIR)]) {
+    const db = new Level<string, string>(dir, { createIfMissing: false })
+    await db.open()
+    try {
+      for await (const key of db.keys()) {
+        const bang = key.indexOf('!')
+        const kind = bang < 0 ? key : key.slice(0, bang)
+        counts[kind] = (counts[kind] ?? 0) + 1
+      }
+    } finally {
+      await db.close()
+    }
+  }
+  return Object.fromEntries(Object.entries(counts).map(([k, n]) => [k, round(n / objects, 3)]))
 }
 
 export async function runFullSync (cfg: BenchConfig, o: FullSyncOptions): Promise<FullSyncRun> {
@@ -230,6 +302,28 @@ export async function runGrowingSyncs (cfg: BenchConfig, o: FullSyncOptions, sma
     const b = await measureSync(cfg, src, { ...o, label: `memory-${big}` }, 'dst2')
     cfg.log(`  ${big}: ${b.objectsPerSecond}/s, peak RSS source ${b.sourcePeakRssMiB} MiB, target ${b.targetPeakRssMiB} MiB`)
     return [a, b]
+  } finally {
+    await stopNodes(src.source)
+    src.s.cleanup()
+  }
+}
+
+/**
+ * One source, loaded once, full-synced once per path to a fresh target of
+ * its own (site dst-<path>), both nodes on that path: the two paths compared
+ * in one run (issue 28). In the order given; each sync restarts the source.
+ */
+export async function runFullSyncPaths (cfg: BenchConfig, o: FullSyncOptions, paths: FullSyncPath[]): Promise<FullSyncRun[]> {
+  const src = await startSource(cfg, o)
+  try {
+    await loadUpTo(cfg, src, o, o.count)
+    const runs: FullSyncRun[] = []
+    for (const p of paths) {
+      const run = await measureSync(cfg, src, { ...o, label: `${o.label}-${p}`, path: p, countRecords: true }, `dst-${p}`)
+      cfg.log(`  [${o.label}] ${p} path: ${run.objectsPerSecond}/s, ${run.cpuMicrosPerObject} µs CPU per object`)
+      runs.push(run)
+    }
+    return runs
   } finally {
     await stopNodes(src.source)
     src.s.cleanup()

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --repeat N`: the figures the targets of issue 5 judge,
+ * `npm run bench -- --repeat N`: the figures the targets of issue 28 judge,
  * from N runs of the bench, with their medians ("medians over at least 3
  * runs on this kind of machine").
  *
@@ -11,7 +11,9 @@
 /** The targets (scripts/bench.ts TARGETS). */
 export interface Targets {
   fullSyncRatio: number
-  largeMiBPerSecond: number
+  cpuPerObjectRatio: number
+  rcloneRatio: number
+  largeOverBareCopy: number
   lagP99Ms: number
   splitStallMs: number
   peakRssMiB: number
@@ -30,9 +32,11 @@ interface Figure {
 export interface Report {
   meta?: { leveldbPatches?: string }
   baseline?: { tcp?: { objectsPerSecond?: number } }
-  fullSync?: { objectsPerSecond?: number }
-  ratio?: { fullSyncOverBaseline?: number }
-  largeObjects?: { mibPerSecond?: number }
+  fullSync?: { objectsPerSecond?: number, cpuMicrosPerObject?: number }
+  fullSyncOtherPath?: { path?: string, objectsPerSecond?: number, cpuMicrosPerObject?: number }
+  rclone?: { objectsPerSecond?: number }
+  ratio?: { fullSyncOverBaseline?: number, cpuPerObjectOverBaseline?: number, fullSyncOverRclone?: number }
+  largeObjects?: { mibPerSecond?: number, overRawCopy?: number }
   lag?: { lagMs?: { p99?: number }, missing?: number }
   splitStall?: { splitSeconds?: number, splittingShardMaxMs?: number, siblingShardMaxMs?: number }
   memory?: { runs?: Array<{ objects: number, sourcePeakRssMiB: number, targetPeakRssMiB: number }>, peakGrowth?: number }
@@ -55,8 +59,15 @@ function judged (t: Targets): Figure[] {
   return [
     { name: 'baseline, raw TCP (obj/s)', target: '', read: r => r.baseline?.tcp?.objectsPerSecond },
     { name: 'full sync (obj/s)', target: '', read: r => r.fullSync?.objectsPerSecond },
+    { name: 'full sync CPU per object (µs)', target: '', read: r => r.fullSync?.cpuMicrosPerObject },
+    { name: 'full sync, other path (obj/s)', target: '', read: r => r.fullSyncOtherPath?.objectsPerSecond },
+    { name: 'full sync, other path, CPU per object (µs)', target: '', read: r => r.fullSyncOtherPath?.cpuMicrosPerObject },
+    { name: 'rclone copy (obj/s)', target: '', read: r => r.rclone?.objectsPerSecond },
     { name: 'ratio full sync / baseline', target: `>= ${t.fullSyncRatio}`, read: r => r.ratio?.fullSyncOverBaseline, meets: v => v >= t.fullSyncRatio },
-    { name: 'large objects (MiB/s)', target: `>= ${t.largeMiBPerSecond}`, read: r => r.largeObjects?.mibPerSecond, meets: v => v >= t.largeMiBPerSecond },
+    { name: 'ratio CPU per object / baseline', target: `<= ${t.cpuPerObjectRatio}`, read: r => r.ratio?.cpuPerObjectOverBaseline, meets: v => v <= t.cpuPerObjectRatio },
+    { name: 'ratio full sync / rclone', target: `>= ${t.rcloneRatio}`, read: r => r.ratio?.fullSyncOverRclone, meets: v => v >= t.rcloneRatio },
+    { name: 'large objects (MiB/s)', target: '', read: r => r.largeObjects?.mibPerSecond },
+    { name: 'ratio large objects / bare file copy', target: `>= ${t.largeOverBareCopy}`, read: r => r.largeObjects?.overRawCopy, meets: v => v >= t.largeOverBareCopy },
     // A run that lost objects fails the lag target whatever its p99.
     { name: 'incremental lag p99 (ms)', target: `<= ${t.lagP99Ms}`, read: r => r.lag?.lagMs?.p99 === undefined ? undefined : (r.lag.missing ?? 0) > 0 ? Infinity : r.lag.lagMs.p99, meets: v => v <= t.lagP99Ms },
     { name: 'split of the big shard (ms)', target: `<= ${t.splitStallMs}`, read: r => r.splitStall?.splitSeconds === undefined ? undefined : r.splitStall.splitSeconds * 1000, meets: v => v <= t.splitStallMs },
