@@ -12,14 +12,18 @@
  *
  * Per batch: one native read of index entries (a run of the iterator),
  * one getMany of the heads of the entries to inline (an index entry holds
- * the version, not where the content is), one getMany of their chunks.
- * Entries of the caller's own origin (referenceOriginSite: the caller's
- * writes, which it normally holds) are references built from the index
- * entry alone: neither head nor content is read for them. The
- * head, not the index entry, gives what is sent: it is the object's current
- * version (never older than the entry); a head deleted or overwritten since
- * is skipped, as FetchObjects reports it missing: that change is in the
- * shard's log after the position the target recorded before it began.
+ * the version, not where the content is), one getMany of their chunks. The
+ * head, not the index entry, gives what is inlined: it is the object's
+ * current version (never older than the entry); a head deleted or
+ * overwritten since is skipped, as FetchObjects reports it missing: that
+ * change is in the shard's log after the position the target recorded
+ * before it began.
+ *
+ * Live entries of referenceOriginSite (the caller's own site: its own
+ * writes, which it normally holds) are never inline: they are references
+ * built from the index entry alone, no head or content of theirs read (as
+ * large objects' references are). The caller fetches only those newer
+ * than its copy (all of them if it was rebuilt empty).
  */
 import type { ObjectStore } from '../storage/object-store'
 import { isSmall } from '../storage/object-store'
