@@ -10,7 +10,7 @@ import type { ObjectStore } from '../storage/object-store'
 import { clampLimit, isSmall, MAX_SHARDS_CEILING, withHeadroom } from '../storage/object-store'
 import { ShardsyncError } from '../storage/errors'
 import type { PositionStore } from '../storage/position-store'
-import { isValidBucketId, isValidSiteId } from '../storage/validate'
+import { isValidBucketId, isValidSiteId, validateSiteId } from '../storage/validate'
 import type { ObjectHead } from '../storage/records'
 import { openShardStream, type SourceStreamBatch, type StreamShardOptions } from './source-stream'
 import { isFilling } from './sync/shard-guard'
@@ -65,8 +65,14 @@ export class SourceApi {
     return await this.store.listIndex(bucket, shard, marker, limit, includeDeleted)
   }
 
-  /** StreamShard: the shard's split state now, and its index from `marker` in batches (node/source-stream.ts). */
+  /**
+   * StreamShard: the shard's split state now, and its index from `marker` in
+   * batches (node/source-stream.ts). referenceOriginSite is empty or a site
+   * id (INVALID_ARGUMENT before anything is read).
+   */
   streamShard (bucket: string, shard: number, marker: string, opts: StreamShardOptions): { start: SplitStateAnswer, batches: AsyncGenerator<SourceStreamBatch> } {
+    const own = opts.referenceOriginSite ?? ''
+    if (own !== '') validateSiteId(own, 'reference_origin_site')
     return openShardStream(this.store, this.querySplitState(bucket, shard), bucket, shard, marker, opts)
   }
 

@@ -13,10 +13,17 @@
  * Per batch: one native read of index entries (a run of the iterator),
  * one getMany of the heads of the entries to inline (an index entry holds
  * the version, not where the content is), one getMany of their chunks. The
- * head, not the index entry, gives what is sent: it is the object's current
- * version (never older than the entry); a head deleted or overwritten since
- * is skipped, as FetchObjects reports it missing: that change is in the
- * shard's log after the position the target recorded before it began.
+ * head, not the index entry, gives what is inlined: it is the object's
+ * current version (never older than the entry); a head deleted or
+ * overwritten since is skipped, as FetchObjects reports it missing: that
+ * change is in the shard's log after the position the target recorded
+ * before it began.
+ *
+ * Live entries of referenceOriginSite (the caller's own site: its own
+ * writes, which it normally holds) are never inline: they are references
+ * built from the index entry alone, no head or content of theirs read (as
+ * large objects' references are). The caller fetches only those newer
+ * than its copy (all of them if it was rebuilt empty).
  */
 import type { ObjectStore } from '../storage/object-store'
 import { isSmall } from '../storage/object-store'
@@ -45,6 +52,8 @@ export interface StreamShardOptions {
   includeDeleted: boolean
   /** Content inlined per batch, about (0: none). */
   inlineMaxBytes: number
+  /** Live entries of this origin site are references, never inline ('' or absent: none). SourceApi validates it. */
+  referenceOriginSite?: string
   signal?: AbortSignal
 }
 
@@ -60,6 +69,7 @@ export function openShardStream (store: ObjectStore, start: SplitStateAnswer, bu
 
 async function * batches (store: ObjectStore, bucket: string, bucketId: string, shard: number, marker: string, opts: StreamShardOptions): AsyncGenerator<SourceStreamBatch> {
   const inlineMax = Math.max(0, Math.min(opts.inlineMaxBytes, MAX_STREAM_INLINE_BYTES))
+  const ownOrigin = opts.referenceOriginSite ?? ''
   let last = marker
   const scan = new IndexScan(store.db, bucketId, shard, marker)
   try {
@@ -75,7 +85,7 @@ async function * batches (store: ObjectStore, bucket: string, bucketId: string, 
         const { key, entry } = taken[used]
         if (entry.deleted === true) {
           if (opts.includeDeleted) tombstones.push({ key, size: entry.size, etag: entry.etag, mtime: entry.mtime, site: entry.site })
-        } else if (entry.size <= INLINE_OBJECT_BYTES && inlineMax > 0) {
+        } else if (entry.size <= INLINE_OBJECT_BYTES && inlineMax > 0 && (ownOrigin === '' || entry.site !== ownOrigin)) {
           // The batch ends where its content would pass the cap (one object always fits).
           if (entry.size > budget && inline.length > 0) break
           budget -= entry.size

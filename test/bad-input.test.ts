@@ -235,6 +235,30 @@ t.test('bad input is refused with the right status and code, and changes nothing
     }), grpc.status.INVALID_ARGUMENT, 'INVALID_ARGUMENT')
   })
 
+  t.test('StreamShard reference_origin_site that is not a site id', async (t) => {
+    const bad: Array<[string, string]> = [
+      ['a colon', 'evil:site'],
+      ['a "!"', 'a!b'],
+      ['a space', 'a b'],
+      ['a leading "-"', '-site'],
+      ['a leading "."', '.site'],
+      ['64 characters', 'a'.repeat(64)],
+      ['a NUL', 'a\u0000b'],
+      ['non-ASCII', 'sïte'],
+      ['150,000 4-byte characters (600 KB)', '\u{1F600}'.repeat(150_000)]
+    ]
+    for (const [what, site] of bad) {
+      await rejects(t, `StreamShard reference_origin_site with ${what}`, streamShard(c, { bucket: 'good', shard: 0, includeDeleted: true, inlineMaxBytes: 1 << 20, referenceOriginSite: site }), grpc.status.INVALID_ARGUMENT, 'INVALID_ARGUMENT')
+    }
+    await rejects(t, 'StreamShard reference_origin_site bad on an unknown bucket', streamShard(c, { bucket: 'no-such-bucket', shard: 0, referenceOriginSite: 'evil:site' }), grpc.status.INVALID_ARGUMENT, 'INVALID_ARGUMENT')
+    // Site ids, named or not, are accepted (the rule only changes how content travels).
+    for (const site of ['A', 'B', 'x'.repeat(63), 'a_b.c-9']) {
+      await streamShard(c, { bucket: 'good', shard: 0, includeDeleted: true, inlineMaxBytes: 1 << 20, referenceOriginSite: site })
+      t.pass(`reference_origin_site ${site.length > 10 ? `of ${site.length} characters` : JSON.stringify(site)} accepted`)
+    }
+    t.same(await snapshot(c), baseline, 'and nothing changed')
+  })
+
   t.test('objects larger than --max-object-bytes', async (t) => {
     const before = await getObject(c, 'good', 'k1')
     await rejects(t, 'new object of max+1 bytes', putObject(c, 'good', 'too-big', Buffer.alloc(MAX_OBJECT + 1, 1)), grpc.status.INVALID_ARGUMENT, 'OBJECT_TOO_LARGE')

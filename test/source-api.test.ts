@@ -9,6 +9,12 @@
  *   overwrite case below), and ignoring the budget overfills answers.
  * - exclude_origin with the origin-run cache: a requester's own changes are
  *   skipped, others are returned, positions cover both.
+ * - StreamShard's reference_origin_site: the requester's own writes come as
+ *   references built from the index entries (no head or content of theirs
+ *   is read), the rest as before; what the stream covers is the same.
+ *   Shown to fail: sending them inline (the rule ignored) fails the
+ *   objects/references split, and building the references from heads read
+ *   first (readInline) fails the no-read check.
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -99,4 +105,76 @@ t.test('exclude_origin skips the requester\'s own changes and moves positions pa
   t.equal(quiet.entries.length, 0)
   t.same(quiet.positions, [{ shard: 0, seq: head2 }], 'and still reports how far it got')
   t.ok(Date.now() - started >= 250, 'an answer of skipped entries only waits out wait_ms')
+})
+
+t.test('StreamShard: entries of reference_origin_site are references from the index alone, nothing of theirs read', async t => {
+  const { store, api } = await open(t)
+  await store.createBucket({ name: 'bkt' })
+  const theirs = async (key: string, data: Buffer, mtime: number): Promise<void> => {
+    await store.applyReplicaObjects('bkt', [{ key, version: { size: data.length, etag: md5(data), mtime, site: 'T' }, data }])
+  }
+  const big = crypto.randomBytes(100 * 1024)
+  for (let i = 0; i < 40; i++) await theirs(`t-${String(i).padStart(2, '0')}`, crypto.randomBytes(100 + i), 1000 + i)
+  await theirs('t-big', big, 2000)
+  await theirs('t-gone', Buffer.from('gone'), 2001)
+  await store.deleteObject('bkt', 't-gone')
+  for (let i = 0; i < 30; i++) await store.putObject('bkt', `a-${String(i).padStart(2, '0')}`, crypto.randomBytes(200 + i))
+  await store.putObject('bkt', 'a-big', big)
+
+  // What the stream asks of the store: keys whose heads and content it reads.
+  const headsRead: string[] = []
+  const contentRead: string[] = []
+  const getHeads = store.getHeads.bind(store)
+  const readSmallMany = store.readSmallMany.bind(store)
+  store.getHeads = async (bucket, keys) => { headsRead.push(...keys); return await getHeads(bucket, keys) }
+  store.readSmallMany = async (heads) => { for (const h of heads) if (h !== undefined) contentRead.push(h.etag); return await readSmallMany(heads) }
+
+  const stream = async (referenceOriginSite?: string): Promise<{ objects: string[], references: Map<string, unknown>, tombstones: string[], last: string }> => {
+    const objects: string[] = []
+    const references = new Map<string, unknown>()
+    const tombstones: string[] = []
+    let last = ''
+    const wrong: string[] = []
+    for await (const b of api.streamShard('bkt', 0, '', { includeDeleted: true, inlineMaxBytes: 1 << 20, referenceOriginSite }).batches) {
+      for (const o of b.objects) {
+        objects.push(o.key)
+        if (md5(Buffer.concat(o.parts)) !== o.info.etag) wrong.push(o.key)
+      }
+      for (const r of b.references) references.set(r.key, r)
+      tombstones.push(...b.tombstones.map(x => x.key))
+      last = b.resumeMarker
+      if (b.done) break
+    }
+    t.same(wrong, [], `${referenceOriginSite ?? 'no reference_origin_site'}: inline content matches its etag`)
+    return { objects: objects.sort(), references, tombstones, last }
+  }
+  const page = await api.listIndex('bkt', 0, '', 1000, true)
+  const live = page.entries.map(e => e.key).sort()
+  const ofT = live.filter(k => k.startsWith('t-'))
+  const ofA = live.filter(k => k.startsWith('a-'))
+  t.equal(live.length, 72)
+
+  const plain = await stream()
+  t.same(plain.objects, live.filter(k => !k.endsWith('-big')), 'without the field: every small object inline')
+  t.same([...plain.references.keys()].sort(), ['a-big', 't-big'], 'only the large ones as references')
+
+  headsRead.length = 0
+  contentRead.length = 0
+  const own = await stream('T')
+  t.same(own.objects, ofA.filter(k => k !== 'a-big'), 'reference_origin_site T: only the small objects of other origins inline')
+  t.same([...own.references.keys()].sort(), [...ofT, 'a-big'].sort(), 'every live entry of T as a reference, small or large')
+  const versions = page.entries.filter(e => e.site === 'T').map(e => ({ key: e.key, size: e.size, etag: e.etag, mtime: e.mtime, site: 'T' }))
+  t.same(versions.map(v => own.references.get(v.key)), versions, 'each of them the index entry\'s version')
+  t.same(headsRead.filter(k => k.startsWith('t-')), [], 'no head of T\'s entries read')
+  const etagsOfT = new Set(page.entries.filter(e => e.site === 'T').map(e => e.etag))
+  t.same(contentRead.filter(e => etagsOfT.has(e)), [], 'no content of T\'s entries read')
+  t.same(own.tombstones, plain.tombstones, 'the same tombstones (a tombstone of T\'s included)')
+  t.ok(own.tombstones.includes('t-gone'))
+  t.equal(own.last, plain.last, 'the stream covers the same range')
+
+  const other = await stream('A')
+  t.same(other.objects, ofT.filter(k => k !== 't-big'), 'reference_origin_site A: the other way round')
+  t.same([...other.references.keys()].sort(), [...ofA, 't-big'].sort())
+  const none = await stream('nobody')
+  t.same(none.objects, plain.objects, 'a site with no entries changes nothing')
 })

@@ -128,7 +128,7 @@ export class GrpcSourceClient implements SourceClient {
   }
 
   async * streamShard (bucket: string, shard: number, marker: string, opts: ShardStreamOptions): AsyncGenerator<ShardStreamEvent> {
-    const call = this.clients.sync.StreamShard({ bucket, shard, marker, includeDeleted: opts.includeDeleted, inlineMaxBytes: opts.inlineMaxBytes }, { deadline: Date.now() + STREAM_DEADLINE_MS })
+    const call = this.clients.sync.StreamShard({ bucket, shard, marker, includeDeleted: opts.includeDeleted, inlineMaxBytes: opts.inlineMaxBytes, referenceOriginSite: opts.referenceOriginSite ?? '' }, { deadline: Date.now() + STREAM_DEADLINE_MS })
     const empty = (): ShardStreamBatch => ({ objects: [], references: [], tombstones: [], resumeMarker: '', done: false })
     let batch = empty()
     let received = false

@@ -102,7 +102,7 @@ export function syncServiceHandlers (node: ShardsyncNode, ctx: RpcContext): Sync
     }),
     StreamShard: serverStream(ctx, 'StreamShard', async (req, write, signal, call) => {
       checkBucketId(node, call, req.bucket)
-      const { start, batches } = source.streamShard(req.bucket, req.shard, req.marker, { includeDeleted: req.includeDeleted, inlineMaxBytes: req.inlineMaxBytes, signal })
+      const { start, batches } = source.streamShard(req.bucket, req.shard, req.marker, { includeDeleted: req.includeDeleted, inlineMaxBytes: req.inlineMaxBytes, referenceOriginSite: req.referenceOriginSite, signal })
       try {
         await write({ start: { state: splitStateMessage(start.state), newShards: start.newShards, logSeq: start.logSeq, bucketId: start.bucketId, shardCount: start.shardCount, filling: start.filling } })
         // The next batch is read only once this one is written (write waits for 'drain').

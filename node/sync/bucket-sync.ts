@@ -266,6 +266,7 @@ export class BucketSync {
     const d = this.deps
     return {
       site: d.client.peerId,
+      localSite: d.localSite,
       srcBucketId: this.source.id,
       srcBucket: this.source.name,
       localBucket: this.localRef,

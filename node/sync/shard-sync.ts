@@ -53,7 +53,10 @@ export type RoundOutcome = 'done' | 'splitting' | 'not-full'
 export interface FullSyncRoute { path: FullSyncPath, streamUnsupported: boolean }
 
 export interface ShardSyncContext {
+  /** The source's site (the peer), which progress objects are kept under. */
   site: string
+  /** This node's site id. */
+  localSite: string
   srcBucketId: string
   srcBucket: string
   localBucket: string
@@ -134,6 +137,7 @@ async function streamRound (ctx: ShardSyncContext, shard: number, rec: ProgressR
   const outcome = await streamShardRange({
     client: ctx.client,
     transfer: ctx.transfer,
+    localSite: ctx.localSite,
     srcBucket: ctx.srcBucket,
     localBucket: ctx.localBucket,
     shard,

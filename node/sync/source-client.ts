@@ -115,6 +115,12 @@ export interface ShardStreamOptions {
   includeDeleted: boolean
   /** Content of small objects inlined per batch, about (0: none). */
   inlineMaxBytes: number
+  /**
+   * Live entries of this origin come as references, never inline: the
+   * target's own site (its own writes, which it normally holds; copyNewer
+   * fetches those it lacks). Absent or '': no such rule.
+   */
+  referenceOriginSite?: string
 }
 
 /** A small object that came with its whole content. */
@@ -123,7 +129,7 @@ export interface StreamedObject { key: string, info: SourceObjectInfo, data: Buf
 /** One batch of a shard stream: everything of the key range (previous marker, resumeMarker]. */
 export interface ShardStreamBatch {
   objects: StreamedObject[]
-  /** Live entries without content (large objects): fetch them. */
+  /** Live entries without content (large objects, those of referenceOriginSite): fetch what is newer. */
   references: SourceObjectInfo[]
   tombstones: SourceObjectInfo[]
   /** Save it; a new stream resumes after it. */

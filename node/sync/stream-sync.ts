@@ -9,7 +9,11 @@
  * batch, as per listed page:
  *   - inline objects go through ObjectTransfer.applyObjects (the store's
  *     replica path: crc32/etag checked, last writer wins);
- *   - references (large objects) are fetched windowed by copyNewer;
+ *   - references (large objects, and every object of the target's own
+ *     site: the source sends those as references, reference_origin_site,
+ *     as the target normally holds them) are fetched windowed by
+ *     copyNewer, which fetches only what is newer than the local copy (all
+ *     of them on a site rebuilt empty under its old id);
  *   - tombstones go through applyTombstones (last writer wins, also where
  *     the target holds nothing: invariant 17);
  *   - then the caller saves the batch's resume marker (a crash resumes
@@ -32,6 +36,8 @@ export type StreamOutcome = 'done' | 'unsupported' | 'splitting'
 export interface StreamRange {
   client: SourceClient
   transfer: ObjectTransfer
+  /** This node's site id: the source sends the entries of this origin as references. */
+  localSite: string
   srcBucket: string
   localBucket: string
   shard: number
@@ -45,7 +51,7 @@ export interface StreamRange {
 /** Streams the shard from r.marker to its end; throws if the stream fails or ends early (progress is saved up to the last batch). */
 export async function streamShardRange (r: StreamRange): Promise<StreamOutcome> {
   if (r.client.streamShard === undefined) return 'unsupported'
-  const events = r.client.streamShard(r.srcBucket, r.shard, r.marker, { includeDeleted: r.splitAware, inlineMaxBytes: STREAM_INLINE_BYTES })
+  const events = r.client.streamShard(r.srcBucket, r.shard, r.marker, { includeDeleted: r.splitAware, inlineMaxBytes: STREAM_INLINE_BYTES, referenceOriginSite: r.localSite })
   for await (const ev of events) {
     if (ev.kind === 'unsupported') return 'unsupported'
     if (ev.kind === 'start') {

@@ -181,7 +181,7 @@ const typedCall: fc.Arbitrary<Call> = fc.oneof(
   fc.record({ bucket: bucketArb, keys: fc.oneof(fc.array(keyArb, { maxLength: 8 }), fc.integer({ min: 1000, max: 3000 }).map(n => Array.from({ length: n }, (_, i) => `k${i}`))) })
     .map(req => ({ service: 'sync' as const, method: 'FetchObjects', kind: 'server' as const, req })),
   fc.record({ bucket: bucketArb, shard: anyUint }).map(req => ({ service: 'sync' as const, method: 'QuerySplitState', kind: 'unary' as const, req })),
-  fc.record({ bucket: bucketArb, shard: anyUint, marker: anyString, includeDeleted: fc.boolean(), inlineMaxBytes: anyUint })
+  fc.record({ bucket: bucketArb, shard: anyUint, marker: anyString, includeDeleted: fc.boolean(), inlineMaxBytes: anyUint, referenceOriginSite: fc.oneof(siteArb, anyString) })
     .map(req => ({ service: 'sync' as const, method: 'StreamShard', kind: 'server' as const, req })),
   noticeArb.map(s => ({ service: 'sync' as const, method: 'NotifyReshardComplete', kind: 'unary' as const, req: { sourceReshardSyncInfo: s } })),
   fc.record({

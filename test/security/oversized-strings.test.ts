@@ -41,6 +41,7 @@ const cases: Case[] = [
   { what: 'CreateBucket, 600,000-char name', service: 'object', method: 'CreateBucket', kind: 'unary', req: { name: EMOJI.repeat(300_000) }, code: grpc.status.INVALID_ARGUMENT, shardsyncCode: 'INVALID_BUCKET_NAME' },
   { what: 'ListShards, 600,000-char bucket', service: 'sync', method: 'ListShards', kind: 'unary', req: { bucket: 'x'.repeat(600_000) }, code: grpc.status.NOT_FOUND, shardsyncCode: 'BUCKET_NOT_FOUND' },
   { what: 'RemovePeer, 600,000-char id', service: 'admin', method: 'RemovePeer', kind: 'unary', req: { id: EMOJI.repeat(300_000) }, code: grpc.status.INVALID_ARGUMENT, shardsyncCode: 'INVALID_ARGUMENT' },
+  { what: 'StreamShard, 600,000-char reference_origin_site', service: 'sync', method: 'StreamShard', kind: 'server', req: { bucket: BUCKET, shard: 0, referenceOriginSite: EMOJI.repeat(300_000) }, code: grpc.status.INVALID_ARGUMENT, shardsyncCode: 'INVALID_ARGUMENT' },
   { what: 'NotifyReshardComplete, 600,000-char notice', service: 'sync', method: 'NotifyReshardComplete', kind: 'unary', req: { sourceReshardSyncInfo: 'A:'.repeat(300_000) }, code: grpc.status.INVALID_ARGUMENT, shardsyncCode: 'INVALID_NOTICE' }
 ]
 

@@ -7,6 +7,7 @@ export interface StreamShardRequest {
   'marker'?: (string);
   'includeDeleted'?: (boolean);
   'inlineMaxBytes'?: (number);
+  'referenceOriginSite'?: (string);
 }
 
 export interface StreamShardRequest__Output {
@@ -15,4 +16,5 @@ export interface StreamShardRequest__Output {
   'marker': (string);
   'includeDeleted': (boolean);
   'inlineMaxBytes': (number);
+  'referenceOriginSite': (string);
 }
