@@ -7,7 +7,7 @@ import { validateSiteId } from '../storage/validate'
 
 export type SyncMode = 'split-aware' | 'related-art'
 
-/** How full sync reads a source shard: one StreamShard stream, or ListIndex pages + FetchObjects (the default until the bench compares them). */
+/** How full sync reads a source shard: one StreamShard stream (the default), or ListIndex pages + FetchObjects (kept for one release; docs/performance.md compares them). */
 export type FullSyncPath = 'stream' | 'list'
 export const FULL_SYNC_PATHS: readonly FullSyncPath[] = ['stream', 'list']
 
@@ -144,7 +144,7 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = Object.freeze({
   maxObjectBytes: 1024 * 1024 * 1024,
   syncRate: 0,
   syncMode: 'split-aware',
-  fullSyncPath: 'list',
+  fullSyncPath: 'stream',
   dropNotices: false,
   splitPauseMs: 0,
   syncIntervalMs: 1000,
