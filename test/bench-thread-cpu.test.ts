@@ -42,7 +42,8 @@ t.test('a worker burning CPU is the busiest other thread, not main', { skip: lin
     const { Worker } = require('node:worker_threads')
     process.stdin.once('data', () => {
       // It stays alive after burning: a thread that has ended is not read.
-      const w = new Worker("const end = Date.now() + 400; while (Date.now() < end) {}; require('node:worker_threads').parentPort.postMessage('burnt'); setInterval(() => {}, 1000)", { eval: true })
+      // It burns 400 ms of its own CPU time (not of wall time, which a busy machine would shorten).
+      const w = new Worker("const fs = require('node:fs'); const onCpu = () => Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]); const end = onCpu() + 400e6; while (onCpu() < end) { for (let i = 0; i < 1e5; i++); }; require('node:worker_threads').parentPort.postMessage('burnt'); setInterval(() => {}, 1000)", { eval: true })
       w.once('message', () => process.stdout.write('done'))
     })
     process.stdin.resume()
