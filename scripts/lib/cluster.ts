@@ -93,7 +93,17 @@ export class NodeProcess {
 
   async restart (): Promise<this> {
     if (this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null) await this.stop()
-    return await this.start(this.port)
+    // The port was free while the node was down: a process binding port 0
+    // meanwhile may hold it for a moment (parallel tests). Retried for up
+    // to 10 s; a port taken for good still fails.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.start(this.port)
+      } catch (err) {
+        if (attempt >= 40 || !/EADDRINUSE/.test((err as Error).message)) throw err
+        await new Promise(resolve => setTimeout(resolve, 250))
+      }
+    }
   }
 
   /** Log lines with this message. */
