@@ -10,19 +10,14 @@
  * after the client read it: back-pressure), so a stream holds at most one
  * batch: <= STREAM_BATCH_ENTRIES entries and about inlineMaxBytes of content.
  *
- * Per batch: one native read of index entries (a run of the iterator) and
- * one getMany of the chunks of the entries to inline: an index entry
- * carries its version's data id, chunk count, crc32 and metadata (copied
- * from the head in the same batch), so no head is read. What is inlined is
- * the version the iterator's snapshot holds, with that version's own
- * content (a data id names one version): never a mix. A version
- * overwritten or deleted since has lost its chunks or is about to; one
- * whose chunks are gone is skipped, as FetchObjects reports a key missing,
- * and one still readable is sent as it was: either way the change is in
- * the shard's log after the position the target recorded before it began,
- * and incremental sync brings it (last writer wins keeps the newer).
- * Entries written before they carried content fields are read through
- * their current heads, as all were before.
+ * Per batch: one native read of index entries (a run of the iterator),
+ * one getMany of the heads of the entries to inline (an index entry holds
+ * the version, not where the content is), one getMany of their chunks. The
+ * head, not the index entry, gives what is inlined: it is the object's
+ * current version (never older than the entry); a head deleted or
+ * overwritten since is skipped, as FetchObjects reports it missing: that
+ * change is in the shard's log after the position the target recorded
+ * before it began.
  *
  * Live entries of referenceOriginSite (the caller's own site: its own
  * writes, which it normally holds) are never inline: they are references
@@ -32,7 +27,6 @@
  */
 import type { ObjectStore } from '../storage/object-store'
 import { isSmall } from '../storage/object-store'
-import type { ObjectHead } from '../storage/records'
 import { IndexScan, type ScannedEntry } from '../storage/index-scan'
 import type { SourceObjectInfo, SplitStateAnswer } from './sync/source-client'
 import { infoOf, INLINE_OBJECT_BYTES } from './source-api'
@@ -112,22 +106,10 @@ async function * batches (store: ObjectStore, bucket: string, bucketId: string, 
   }
 }
 
-/**
- * The content of the entries to inline, read by the content fields each
- * entry carries (records.ts, IndexEntry): no head read. Entries written
- * before entries carried them are read through their current heads. Large
- * ones become references; ones whose content is gone (overwritten or
- * deleted since the iterator's snapshot) are skipped.
- */
+/** The current heads and content of the entries to inline; large ones become references, gone ones are skipped. */
 async function readInline (store: ObjectStore, bucket: string, entries: ScannedEntry[], references: SourceObjectInfo[]): Promise<InlineObject[]> {
   if (entries.length === 0) return []
-  const heads: Array<ObjectHead | undefined> = entries.map(e => e.entry.dataId !== undefined ? e.entry as ObjectHead : undefined)
-  const unread: number[] = []
-  for (let i = 0; i < heads.length; i++) if (heads[i] === undefined) unread.push(i)
-  if (unread.length > 0) {
-    const read = await store.getHeads(bucket, unread.map(i => entries[i].key))
-    for (let j = 0; j < unread.length; j++) heads[unread[j]] = read[j]
-  }
+  const heads = await store.getHeads(bucket, entries.map(e => e.key))
   const data = await store.readSmallMany(heads)
   const out: InlineObject[] = []
   for (let i = 0; i < entries.length; i++) {

@@ -297,8 +297,7 @@ export class BucketWriter {
         }
         if (m.chunks > 0 && !m.blob) added.push([m.dataId, m.chunks])
         if (m.uploaded) ops.push({ type: 'del', key: keys.uploadKey(m.dataId) })
-        // The entry carries the head's content fields too (records.ts, IndexEntry).
-        const entry: IndexEntry = head
+        const entry: IndexEntry = { size: m.size, etag: m.etag, mtime: m.mtime, site: m.site }
         ops.push({ type: 'put', key: keys.indexKey(record.id, shard, m.key), value: entry })
         if (!live) { header.indexCount++; objectDelta++; grew.add(shard) }
         if (old?.deleted === true) header.tombstones = countDown(header.tombstones)

@@ -80,18 +80,6 @@ export interface ObjectVersion {
 export interface IndexEntry extends ObjectVersion {
   /** A tombstone: the key was deleted at this version (listed only with includeDeleted). */
   deleted?: boolean
-  /**
-   * Where this version's content is, copied from the head written in the
-   * same batch (storage/bucket-writer.ts), so that a shard stream reads an
-   * entry's content without reading its head (node/source-stream.ts).
-   * Absent on tombstones and on entries written before they were kept
-   * (those streams read the head).
-   */
-  dataId?: string
-  chunks?: number
-  blob?: boolean
-  crc32?: number
-  meta?: ObjectMeta
 }
 
 export interface ObjectHead extends ObjectVersion {

@@ -15,13 +15,6 @@
  *   Shown to fail: sending them inline (the rule ignored) fails the
  *   objects/references split, and building the references from heads read
  *   first (readInline) fails the no-read check.
- * - StreamShard reads inline content by the content fields of the index
- *   entries (one iterator pass, no head read), falls back to the head for
- *   an entry without them, and never sends one version's info with
- *   another's content when keys change under the stream. Shown to fail:
- *   reading heads for every entry (as before) fails the no-read check, and
- *   taking the content fields from the current head with the info from
- *   the entry sends the overwritten key's new content under its old etag.
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -32,7 +25,6 @@ import t, { type Test } from 'tap'
 import { openDatabase } from '../storage/database'
 import { ObjectStore } from '../storage/object-store'
 import { SourceApi } from '../node/source-api'
-import * as keys from '../storage/keys'
 
 async function open (t: Test): Promise<{ store: ObjectStore, api: SourceApi }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardsync-source-api-'))
@@ -185,48 +177,4 @@ t.test('StreamShard: entries of reference_origin_site are references from the in
   t.same([...other.references.keys()].sort(), [...ofA, 't-big'].sort())
   const none = await stream('nobody')
   t.same(none.objects, plain.objects, 'a site with no entries changes nothing')
-})
-
-t.test('StreamShard reads content by the index entry: no head read, one version never mixed with another', async t => {
-  const { store, api } = await open(t)
-  await store.createBucket({ name: 'bkt' })
-  const key = (i: number): string => `k-${String(i).padStart(4, '0')}`
-  const content = new Map<string, Buffer>()
-  for (let i = 0; i < 1500; i++) {
-    const data = crypto.randomBytes(50 + (i % 50))
-    content.set(key(i), data)
-    await store.putObject('bkt', key(i), data)
-  }
-  // An entry as written before entries carried content fields: read through its head.
-  const id = store.bucketState('bkt').record.id
-  const oldKey = key(1400)
-  const raw = await store.db.get(keys.indexKey(id, 0, oldKey)) as Record<string, unknown>
-  await store.db.put(keys.indexKey(id, 0, oldKey), { size: raw.size, etag: raw.etag, mtime: raw.mtime, site: raw.site })
-
-  const headsRead: string[] = []
-  const getHeads = store.getHeads.bind(store)
-  store.getHeads = async (bucket, ks) => { headsRead.push(...ks); return await getHeads(bucket, ks) }
-
-  const seen = new Map<string, { etag: string, data: Buffer }>()
-  const it = api.streamShard('bkt', 0, '', { includeDeleted: true, inlineMaxBytes: 4 << 20 }).batches
-  const first = await it.next()
-  t.equal(first.value?.objects.length, 1000, 'the first batch')
-  for (const o of first.value?.objects ?? []) seen.set(o.key, { etag: o.info.etag, data: Buffer.concat(o.parts) })
-  // Changed after the iterator's snapshot, in the range still to come.
-  const before = await getHeads('bkt', [key(1200), key(1300)])
-  await store.putObject('bkt', key(1200), Buffer.from('overwritten after the snapshot'))
-  await store.deleteObject('bkt', key(1300))
-  for await (const b of it) {
-    for (const o of b.objects) seen.set(o.key, { etag: o.info.etag, data: Buffer.concat(o.parts) })
-    if (b.done) break
-  }
-  const mixed = [...seen].filter(([, v]) => md5(v.data) !== v.etag).map(([k]) => k)
-  t.same(mixed, [], 'every inline object: its content is the version its info names')
-  const over = seen.get(key(1200))
-  t.ok(over === undefined || over.etag === before[0]?.etag, 'an overwritten key: skipped, or its version of the snapshot')
-  const del = seen.get(key(1300))
-  t.ok(del === undefined || del.etag === before[1]?.etag, 'a deleted key: skipped, or its version of the snapshot')
-  const untouched = [...content.keys()].filter(k => k !== key(1200) && k !== key(1300))
-  t.same(untouched.filter(k => seen.get(k)?.etag !== md5(content.get(k) as Buffer)), [], 'every other key inline with its content')
-  t.same(headsRead, [oldKey], 'no head read but the one of the entry without content fields')
 })
