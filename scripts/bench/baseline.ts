@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import readline from 'node:readline'
-import { waitQuiet, Contention, procCpuSeconds, procMemory, round, scratch, type BenchConfig, type ContentionReport } from './common'
+import { medianRun, waitQuiet, Contention, procCpuSeconds, procMemory, round, scratch, type BenchConfig, type ContentionReport } from './common'
 
 const PEER = path.join(__dirname, 'baseline-peer.js')
 
@@ -33,6 +33,8 @@ export interface BaselineRun {
   mibPerSecond: number
   senderCpuSeconds: number
   receiverCpuSeconds: number
+  /** CPU µs per object, sender and receiver together (from the unrounded seconds). */
+  cpuMicrosPerObject: number
   senderPeakRssMiB?: number
   contention: ContentionReport
 }
@@ -92,13 +94,13 @@ export async function runBaseline (cfg: BenchConfig, transport: Transport, count
         mibPerSecond: round(n * size / seconds / 2 ** 20),
         senderCpuSeconds: round(senderCpu, 2),
         receiverCpuSeconds: round(receiverCpu, 2),
+        cpuMicrosPerObject: round((senderCpu + receiverCpu) / n * 1e6, 2),
         senderPeakRssMiB: procMemory(sender.proc.pid)?.peakRssMiB,
         contention: busy
       })
     }
     // The median run (by rate) stands for the transport; all rates are kept.
-    const sorted = [...runs].sort((a, b) => a.objectsPerSecond - b.objectsPerSecond)
-    return { ...sorted[Math.floor((sorted.length - 1) / 2)], reps: runs.map(r => r.objectsPerSecond) }
+    return { ...medianRun(runs, r => r.objectsPerSecond), reps: runs.map(r => r.objectsPerSecond) }
   } finally {
     sender.proc.kill('SIGTERM')
     receiver?.proc.kill('SIGKILL')

@@ -68,6 +68,12 @@ export function round (n: number, digits = 1): number {
 }
 
 /** Nearest-rank percentile of an unsorted list (copied and sorted). */
+/** The median run by `rate` (the slower of the middle two for an even count), as every repeated copy of the bench picks it. */
+export function medianRun<T> (runs: T[], rate: (r: T) => number): T {
+  const sorted = [...runs].sort((a, b) => rate(a) - rate(b))
+  return sorted[Math.floor((sorted.length - 1) / 2)]
+}
+
 export function percentile (values: number[], p: number): number {
   if (values.length === 0) return NaN
   const sorted = Float64Array.from(values).sort()

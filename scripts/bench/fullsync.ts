@@ -44,7 +44,11 @@ export type FullSyncPath = 'stream' | 'list'
 
 /** What the target wrote for the sync: bytes to the disk, and the records it stores per object. */
 export interface WriteAmplification {
-  /** write_bytes of /proc/<pid>/io from AddPeer to count = N (WAL, flushes and compactions so far). */
+  /**
+   * write_bytes less cancelled_write_bytes of /proc/<pid>/io from AddPeer to
+   * count = N: WAL, flushes and compactions so far (compaction still owed
+   * then is not in it); 0 where the scratch directory is on tmpfs.
+   */
   targetDiskBytes: number
   sourceDiskBytes: number
   /** targetDiskBytes / (objects x object bytes). */
@@ -96,8 +100,10 @@ export interface FullSyncRun {
   /** Process ids of the nodes during the sync (to match CPU profiles). */
   pids: { source?: number, target?: number }
   contention: ContentionReport
-  /** The full-sync path both nodes ran. */
+  /** The full-sync path both nodes ran (the target's log tells if it fell back to list). */
   path?: FullSyncPath
+  /** With runFullSyncPaths: 1 if this sync ran first on its source, 2 second. */
+  syncOrder?: number
   writes: WriteAmplification
 }
 
@@ -247,15 +253,27 @@ export async function measureSync (cfg: BenchConfig, src: LoadedSource, o: FullS
       await stopNodes(target)
     }
   }
-  if (o.countRecords === true && target?.spec.dataDir !== undefined) result.writes.recordsPerObject = await recordsPerObject(target.spec.dataDir, count)
+  if (o.countRecords === true && target?.spec.dataDir !== undefined) {
+    try {
+      result.writes.recordsPerObject = await recordsPerObject(target.spec.dataDir, count)
+    } catch (err) {
+      cfg.log(`  [${o.label}] could not count the target's records: ${(err as Error).message}`)
+    }
+  }
+  // The path the target really ran: a source without StreamShard is read listed (node/sync/shard-sync.ts).
+  if (o.path === 'stream' && (target?.logged('source does not serve StreamShard: full sync falls back to the listed path').length ?? 0) > 0) result.path = 'list'
   return result
 }
 
-/** Bytes a process has caused to be written to the disk so far (/proc/<pid>/io write_bytes); NaN off Linux. */
+/** Bytes a process has caused to be written to the disk so far, less those cancelled (/proc/<pid>/io); NaN off Linux. */
 function diskWriteBytes (pid: number | undefined): number {
   if (pid === undefined) return NaN
   try {
-    return Number(/^write_bytes: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN)
+    // Pages dirtied but never written (files deleted first: LevelDB logs,
+    // compacted tables) count in write_bytes and again in cancelled_write_bytes.
+    const io = fs.readFileSync(`/proc/${pid}/io`, 'utf8')
+    const field = (name: string): number => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? NaN)
+    return field('write_bytes') - field('cancelled_write_bytes')
   } catch {
     return NaN
   }
@@ -311,19 +329,24 @@ export async function runGrowingSyncs (cfg: BenchConfig, o: FullSyncOptions, sma
 /**
  * One source, loaded once, full-synced once per path to a fresh target of
  * its own (site dst-<path>), both nodes on that path: the two paths compared
- * in one run (issue 28). In the order given; each sync restarts the source.
+ * in one run (issue 28). Synced in the order given (--repeat alternates
+ * it: the second sync finds the source's tables compacted and cached),
+ * returned in the order of `paths`; each sync restarts the source. Counts
+ * the target's records unless `bound` (the bound's preload stores a layout
+ * of its own).
  */
-export async function runFullSyncPaths (cfg: BenchConfig, o: FullSyncOptions, paths: FullSyncPath[]): Promise<FullSyncRun[]> {
+export async function runFullSyncPaths (cfg: BenchConfig, o: FullSyncOptions, paths: FullSyncPath[], reversed = false): Promise<FullSyncRun[]> {
+  if (cfg.nodeArgs.some(a => a.startsWith('--full-sync-path'))) throw new Error('the full-sync section runs both paths: leave --full-sync-path out of --node-arg')
   const src = await startSource(cfg, o)
   try {
     await loadUpTo(cfg, src, o, o.count)
-    const runs: FullSyncRun[] = []
-    for (const p of paths) {
-      const run = await measureSync(cfg, src, { ...o, label: `${o.label}-${p}`, path: p, countRecords: true }, `dst-${p}`)
-      cfg.log(`  [${o.label}] ${p} path: ${run.objectsPerSecond}/s, ${run.cpuMicrosPerObject} µs CPU per object`)
-      runs.push(run)
+    const runs = new Map<FullSyncPath, FullSyncRun>()
+    for (const p of reversed ? [...paths].reverse() : paths) {
+      const run = await measureSync(cfg, src, { ...o, label: `${o.label}-${p}`, path: p, countRecords: cfg.bound === undefined }, `dst-${p}`)
+      cfg.log(`  [${o.label}] ${p} path: ${run.objectsPerSecond}/s, ${run.cpuMicrosPerObject} µs CPU per object${run.path !== p ? ` (ran ${String(run.path)}: the source has no StreamShard)` : ''}`)
+      runs.set(p, { ...run, syncOrder: runs.size + 1 })
     }
-    return runs
+    return paths.map(p => runs.get(p) as FullSyncRun)
   } finally {
     await stopNodes(src.source)
     src.s.cleanup()

@@ -34,6 +34,8 @@ export interface Params {
   baselineReps: number
   /** Timed rclone copies of all N files (after tuning --transfers); the median is used. */
   rcloneReps: number
+  /** 1: the full-sync section syncs the list path first (--repeat alternates it). */
+  fullSyncListFirst: number
   objectBytes: number
   splitShards: number
   splitThreshold: number
@@ -60,6 +62,7 @@ export function params (quick: boolean): Params {
     n: quick ? 10_000 : 100_000,
     baselineReps: quick ? 1 : 3,
     rcloneReps: quick ? 1 : 3,
+    fullSyncListFirst: 0,
     objectBytes: 1024,
     splitShards: 4,
     splitThreshold: 1000,

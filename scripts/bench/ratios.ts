@@ -27,7 +27,7 @@ export interface FullSyncRatios {
 
 /** CPU µs per object of a baseline copy, both ends. */
 export function baselineCpuMicrosPerObject (b: BaselineRun): number {
-  return (b.senderCpuSeconds + b.receiverCpuSeconds) / b.objects * 1e6
+  return b.cpuMicrosPerObject ?? (b.senderCpuSeconds + b.receiverCpuSeconds) / b.objects * 1e6
 }
 
 export function fullSyncRatios (fs: FullSyncRun | undefined, baseline: Partial<Record<Transport, BaselineRun>> | undefined, rclone: RcloneRun | undefined): FullSyncRatios | undefined {
@@ -38,7 +38,7 @@ export function fullSyncRatios (fs: FullSyncRun | undefined, baseline: Partial<R
   return {
     fullSyncOverBaseline: round(fs.objectsPerSecond / tcp.objectsPerSecond, 3),
     baseline: 'tcp',
-    cpuPerObjectOverBaseline: round(fs.cpuMicrosPerObject / baseCpu, 2),
+    cpuPerObjectOverBaseline: round(fs.cpuMicrosPerObject / baseCpu, 3),
     baselineCpuMicrosPerObject: round(baseCpu, 1),
     fullSyncOverGrpcPerObject: vs('grpc'),
     fullSyncOverGrpcBatched: vs('grpc-batched'),

@@ -11,14 +11,15 @@
  * cache's dirty pages are written out (`sync`), so one copy does not pay
  * for the writeback of the files of the one before.
  *
- * Needs rclone on PATH (Debian's package; .ci/run installs it, and the
- * section says how when it is missing instead of failing the run).
+ * Needs rclone on PATH (Debian's package; .ci/run installs it). Without
+ * it the section fails with how to install it, and the rclone ratio is
+ * reported as n/a (not met).
  */
 import { spawn, spawnSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { Contention, now, round, scratch, waitQuiet, type BenchConfig, type ContentionReport } from './common'
+import { Contention, medianRun, now, round, scratch, waitQuiet, type BenchConfig, type ContentionReport } from './common'
 
 export const RCLONE_TRANSFERS = [1, 2, 4, 8, 16, 32]
 const DIRS = 100
@@ -53,9 +54,8 @@ function writeFiles (dir: string, count: number, size: number): void {
   }
 }
 
-/** One `rclone copy`, timed (after `sync`, which is not). */
+/** One `rclone copy`, timed (the caller runs `sync` before it, untimed). */
 async function copy (args: string[]): Promise<{ seconds: number }> {
-  spawnSync('sync')
   const t0 = now()
   const child = spawn('rclone', ['copy', ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
@@ -67,6 +67,7 @@ async function copy (args: string[]): Promise<{ seconds: number }> {
 }
 
 export async function runRclone (cfg: BenchConfig, count: number, size: number, reps: number): Promise<RcloneRun> {
+  if (!Number.isInteger(reps) || reps < 1) throw new Error('rcloneReps must be 1 or more')
   const version = rcloneVersion()
   if (version === undefined) throw new Error('rclone is not installed: apt-get install rclone (Debian), or leave the section out with --only')
   const s = scratch(cfg, 'rclone')
@@ -82,6 +83,7 @@ export async function runRclone (cfg: BenchConfig, count: number, size: number, 
     const tuning: RcloneRun['tuning'] = []
     for (const transfers of RCLONE_TRANSFERS) {
       const to = target()
+      spawnSync('sync')
       const r = await copy([src, to, '--transfers', String(transfers), '--checkers', String(Math.max(8, transfers)), ...tuneFilter])
       fs.rmSync(to, { recursive: true, force: true })
       tuning.push({ transfers, objectsPerSecond: Math.round(tuneCount / r.seconds) })
@@ -92,6 +94,7 @@ export async function runRclone (cfg: BenchConfig, count: number, size: number, 
     for (let i = 0; i < reps; i++) {
       const to = target()
       await waitQuiet(cfg, 'rclone')
+      spawnSync('sync')
       const contention = new Contention()
       const cpu0 = childrenCpuSeconds()
       const r = await copy([src, to, '--transfers', String(best), '--checkers', String(Math.max(8, best))])
@@ -99,8 +102,7 @@ export async function runRclone (cfg: BenchConfig, count: number, size: number, 
       runs.push({ seconds: r.seconds, cpuSeconds: cpu, contention: contention.stop(cpu) })
       fs.rmSync(to, { recursive: true, force: true })
     }
-    const sorted = [...runs].sort((a, b) => a.seconds - b.seconds)
-    const mid = sorted[Math.floor((sorted.length - 1) / 2)]
+    const mid = medianRun(runs, r => count / r.seconds)
     return {
       version,
       objects: count,
