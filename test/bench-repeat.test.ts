@@ -44,7 +44,7 @@ t.test('the judged figures of three runs', async t => {
 })
 
 t.test('the full-sync ratios of one run', async t => {
-  const tcp = { transport: 'tcp', objects: 100_000, objectsPerSecond: 100_000, senderCpuSeconds: 0.6, receiverCpuSeconds: 0.4 } as unknown as BaselineRun
+  const tcp = { transport: 'tcp', objects: 100_000, objectsPerSecond: 100_000, senderCpuSeconds: 0.6, receiverCpuSeconds: 0.4, cpuMicrosPerObject: 10 } as unknown as BaselineRun
   const fs = { objectsPerSecond: 40_000, cpuMicrosPerObject: 25, path: 'stream' } as unknown as FullSyncRun
   const rclone = { objectsPerSecond: 16_000 } as unknown as RcloneRun
   const r = fullSyncRatios(fs, { tcp }, rclone)

@@ -25,16 +25,11 @@ export interface FullSyncRatios {
   targets: { fullSyncOverBaseline: number, cpuPerObjectOverBaseline: number, fullSyncOverRclone: number }
 }
 
-/** CPU µs per object of a baseline copy, both ends. */
-export function baselineCpuMicrosPerObject (b: BaselineRun): number {
-  return b.cpuMicrosPerObject ?? (b.senderCpuSeconds + b.receiverCpuSeconds) / b.objects * 1e6
-}
-
 export function fullSyncRatios (fs: FullSyncRun | undefined, baseline: Partial<Record<Transport, BaselineRun>> | undefined, rclone: RcloneRun | undefined): FullSyncRatios | undefined {
   const tcp = baseline?.tcp
   if (fs === undefined || tcp === undefined) return undefined
   const vs = (t: Transport): number | undefined => baseline?.[t] === undefined ? undefined : round(fs.objectsPerSecond / (baseline[t] as BaselineRun).objectsPerSecond, 3)
-  const baseCpu = baselineCpuMicrosPerObject(tcp)
+  const baseCpu = tcp.cpuMicrosPerObject
   return {
     fullSyncOverBaseline: round(fs.objectsPerSecond / tcp.objectsPerSecond, 3),
     baseline: 'tcp',
