@@ -8,12 +8,21 @@
  * which only appends to newShards.
  *
  * Dev docs
- * - Rounds: every sync interval, or at once when a notice is stored or the
- *   tail sees the source's shard count grow. A round first starts shards
- *   named by notices, then (split-aware mode) pulls ListShards and starts
- *   every source shard that has no progress object yet and whose creating
- *   split is done; then runs fullSyncShard on every shard still in full
- *   sync, several at a time, until none is runnable this round.
+ * - Rounds: at once when a notice is stored, the tail sees the source's
+ *   shard count grow, or the source trimmed past a cursor; every sync
+ *   interval while a round left work (a shard still in full sync, one
+ *   waiting on a split, an error); and once a sweep interval
+ *   (ROUND_SWEEP_INTERVALS sync intervals) in any case, which covers a
+ *   trigger that never came. A round first starts shards named by notices,
+ *   then (split-aware mode) pulls ListShards and starts every source shard
+ *   that has no progress object yet and whose creating split is done; then
+ *   runs fullSyncShard on every shard still in full sync, several at a
+ *   time, until none is runnable this round.
+ *   Why not every interval: a round reads every progress object of the
+ *   bucket three times and the source's whole shard list, work that grows
+ *   with the shard count and, idle every second, grew the cost per object
+ *   of a full sync with the bucket (issue 28's 10M run, docs/performance.md);
+ *   with nothing to do it is now paid once a sweep.
  * - Tail: one long-poll (PullChanges) over all shards in incremental state,
  *   from their saved log cursors; changes are applied, then cursors saved.
  *   The next poll is sent while an answer is applied (answers are still
@@ -39,6 +48,8 @@ const PULL_WAIT_MS = 2000
 /** Small objects' content rides with their log entries, up to this much per answer. */
 const PULL_INLINE_BYTES = 4 * 1024 * 1024
 const MAX_BACKOFF_MS = 10_000
+/** With nothing to do, a round still runs once every this many sync intervals (a missed trigger costs at most that long). */
+export const ROUND_SWEEP_INTERVALS = 30
 
 const LISTED: FullSyncRoute = { path: 'list', streamUnsupported: false }
 
@@ -98,6 +109,9 @@ export class BucketSync {
   private record: SourceBucketRecord | undefined
   private stopped = false
   private readonly roundWaker = new Waker()
+  /** A round has something to do (see Rounds above); the first one always does. */
+  private roundDue = true
+  private lastRoundAt = 0
   private readonly abort = new AbortController()
   private loops: Promise<void>[] = []
   private readonly log: Logger
@@ -136,27 +150,39 @@ export class BucketSync {
 
   /** Something changed (a notice was stored, shards grew): run a round now. */
   requestRound (): void {
+    this.roundDue = true
     this.roundWaker.wake()
   }
 
   private async roundLoop (): Promise<void> {
     let backoff = this.deps.intervalMs
+    const sweepMs = this.deps.intervalMs * ROUND_SWEEP_INTERVALS
     while (!this.stopped) {
-      try {
-        await this.round()
-        backoff = this.deps.intervalMs
-      } catch (err) {
-        if (this.stopped) return
-        this.noteError(err, 'full sync round failed')
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
+      if (this.roundDue || Date.now() - this.lastRoundAt >= sweepMs) {
+        try {
+          await this.round()
+          backoff = this.deps.intervalMs
+        } catch (err) {
+          if (this.stopped) return
+          this.roundDue = true
+          this.noteError(err, 'full sync round failed')
+          backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
+        }
       }
       await sleep(backoff, this.abort.signal, this.roundWaker)
     }
   }
 
-  /** One full-sync round over this bucket. */
+  /**
+   * One full-sync round over this bucket. It leaves roundDue set if it
+   * left work for the next interval: a shard still in full sync (SPLITTING,
+   * failed, or found too late to run), or a source shard not started
+   * because its split is still filling it.
+   */
   async round (): Promise<void> {
     this.counters.rounds++
+    this.roundDue = false
+    this.lastRoundAt = Date.now()
     const { progress, client } = this.deps
     const site = client.peerId
     if (this.record === undefined) this.record = await this.init()
@@ -167,8 +193,10 @@ export class BucketSync {
       for (const rec of await progress.list(site, this.source.id)) {
         if (rec.newShards.length > 0) await startNewShards(ctx, rec.srcShard, undefined)
       }
-      await this.pullShards(ctx)
+      if (await this.pullShards(ctx)) this.roundDue = true
     } else {
+      // The negative control lists the source every round, as the related art polls.
+      this.roundDue = true
       const { shards } = await client.listShards(this.source.name)
       this.relatedArtLogSeqs = new Map(shards.map(s => [s.shard, s.logSeq]))
       this.view.sourceShards = shards.length
@@ -177,8 +205,12 @@ export class BucketSync {
 
     const attempted = new Set<number>()
     for (;;) {
-      const runnable = (await progress.list(site, this.source.id)).filter(r => r.state === 'full' && !attempted.has(r.srcShard))
-      if (runnable.length === 0 || this.stopped) break
+      const full = (await progress.list(site, this.source.id)).filter(r => r.state === 'full')
+      const runnable = full.filter(r => !attempted.has(r.srcShard))
+      if (runnable.length === 0 || this.stopped) {
+        if (full.length > 0) this.roundDue = true
+        break
+      }
       for (const r of runnable) attempted.add(r.srcShard)
       await runLimited(runnable, this.deps.shardConcurrency, async (r) => {
         if (this.stopped) return
@@ -242,8 +274,8 @@ export class BucketSync {
     return record
   }
 
-  /** Beyond the seed: learn new shards from the source's shard list. */
-  private async pullShards (ctx: ShardSyncContext): Promise<void> {
+  /** Beyond the seed: learn new shards from the source's shard list. True if one was left for later (still being filled by its split). */
+  private async pullShards (ctx: ShardSyncContext): Promise<boolean> {
     const { progress, client } = this.deps
     const { shards } = await client.listShards(this.source.name)
     this.view.sourceShards = shards.length
@@ -252,14 +284,19 @@ export class BucketSync {
       this.view.logHead.set(s.shard, Math.max(s.logSeq, this.view.logHead.get(s.shard) ?? 0))
     }
     const known = new Set((await progress.list(client.peerId, this.source.id)).map(r => r.srcShard))
+    let waiting = false
     for (const s of shards) {
       if (known.has(s.shard)) continue
       // Skip a shard still being filled by its split; it is started when
       // the split is done (its parent then lists it as a child).
-      if (isFilling(shards, s)) continue
+      if (isFilling(shards, s)) {
+        waiting = true
+        continue
+      }
       await startShard(ctx, s.shard, 'pull', s.parent)
     }
     this.record = await progress.updateSourceBucket(client.peerId, this.source.id, b => shards.length > b.knownShardCount ? { ...b, knownShardCount: shards.length } : undefined) ?? this.record
+    return waiting
   }
 
   private context (): ShardSyncContext {
