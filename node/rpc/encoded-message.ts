@@ -14,7 +14,10 @@
  * about a fifth of the source's CPU (most of it in GC, since each copy is
  * new external memory). Here the tag and length are written into the
  * headroom that storage leaves in front of each chunk
- * (ObjectStore.readChunks), so the chunk is not copied at all.
+ * (ObjectStore.readChunks), so the chunk is not copied at all. The
+ * headroom also has room for gRPC's 5-byte message prefix, which
+ * grpc-frame.ts writes there instead of letting grpc-js copy the message
+ * into a new buffer behind it (every encoder here leaves that room).
  *
  * Packed objects and index pages. protobufjs turns every plain object into
  * a message object (fromObject) and then writes it through a chain of
@@ -29,15 +32,35 @@ import { encodeObjectMeta, type ObjectMeta } from '../../storage/object-meta'
 import type { ObjectVersion } from '../../storage/records'
 import { DELIMITED, FETCHED_OBJECT, FETCH_OBJECTS_RESPONSE, fieldTag, LIST_INDEX_RESPONSE, OBJECT_INFO, STREAM_SHARD_RESPONSE, VARINT } from './wire-format'
 
-/** Room a chunk needs in front of it: a one-byte tag (fields 1-15) and a varint of up to 32 bits. */
-export const DATA_HEADROOM = 6
+/** gRPC's length prefix of a message: a compressed flag and a 32-bit length (see grpc-frame.ts). */
+export const GRPC_PREFIX_BYTES = 5
+/** Room a chunk needs in front of it: gRPC's prefix, a one-byte tag (fields 1-15) and a varint of up to 32 bits. */
+export const DATA_HEADROOM = GRPC_PREFIX_BYTES + 6
 
 /** What an ObjectInfo is written from: a version, and the content's checksum where known. */
 export type InfoFields = ObjectVersion & { crc32?: number, meta?: ObjectMeta }
 
 /** Already-encoded message bytes; the response serializer passes them through. */
 export class EncodedMessage {
-  constructor (readonly bytes: Buffer) {}
+  /**
+   * prefixRoom: the GRPC_PREFIX_BYTES bytes in front of `bytes` (same
+   * ArrayBuffer) belong to this message and may be overwritten.
+   */
+  constructor (readonly bytes: Buffer, readonly prefixRoom = false) {}
+
+  /**
+   * The message as gRPC frames it (uncompressed flag, 32-bit big-endian
+   * length, the bytes), written in place in the room in front: no copy. Or
+   * undefined when the message has no such room (the caller copies).
+   */
+  framed (): Buffer | undefined {
+    const b = this.bytes
+    if (!this.prefixRoom || b.byteOffset < GRPC_PREFIX_BYTES || b.length > 0xffffffff) return undefined
+    const out = Buffer.from(b.buffer, b.byteOffset - GRPC_PREFIX_BYTES, GRPC_PREFIX_BYTES + b.length)
+    out[0] = 0
+    out.writeUInt32BE(b.length, 1)
+    return out
+  }
 }
 
 /**
@@ -57,7 +80,7 @@ export function dataMessage (field: number, chunk: Buffer): EncodedMessage {
     out[i] = (len & 0x7f) | (i < lenBytes ? 0x80 : 0)
     len >>>= 7
   }
-  return new EncodedMessage(out)
+  return new EncodedMessage(out, start >= GRPC_PREFIX_BYTES)
 }
 
 /** The message as the handler's declared response type, for a typed write(). */
@@ -136,7 +159,10 @@ export function streamBatchEndMessage (references: ReadonlyArray<{ key: string }
   const flags = done
     ? [fieldTag(STREAM_SHARD_RESPONSE.endOfBatch, VARINT), 1, fieldTag(STREAM_SHARD_RESPONSE.done, VARINT), 1]
     : [fieldTag(STREAM_SHARD_RESPONSE.endOfBatch, VARINT), 1]
-  return new EncodedMessage(Buffer.concat([page, Buffer.from(flags)]))
+  const out = Buffer.allocUnsafe(GRPC_PREFIX_BYTES + page.length + flags.length).subarray(GRPC_PREFIX_BYTES)
+  page.copy(out)
+  out.set(flags, page.length)
+  return new EncodedMessage(out, true)
 }
 
 /**
@@ -183,13 +209,14 @@ function delimitedSize (length: number): number {
 /** Strings up to this length are copied in a JS loop when ASCII (a native call costs more). */
 const SHORT_STRING = 128
 
-/** Writes into a buffer of the exact size computed beforehand. */
+/** Writes into a buffer of the exact size computed beforehand, with room for gRPC's prefix in front. */
 class Writer {
   private readonly buf: Buffer
   private pos = 0
 
   constructor (size: number) {
-    this.buf = Buffer.allocUnsafe(size)
+    // The room is part of this allocation (a small one may share a pooled slab).
+    this.buf = Buffer.allocUnsafe(GRPC_PREFIX_BYTES + size).subarray(GRPC_PREFIX_BYTES)
   }
 
   /** Tag (fields 1-15) and length of a length-delimited field; its payload follows. */
@@ -245,7 +272,7 @@ class Writer {
 
   done (): EncodedMessage {
     if (this.pos !== this.buf.length) throw new Error(`encoded ${this.pos} of ${this.buf.length} bytes`)
-    return new EncodedMessage(this.buf)
+    return new EncodedMessage(this.buf, true)
   }
 }
 

@@ -21,8 +21,20 @@
  *   made-up content, reading no head and no chunk.
  * What is left is the protocol itself: listing or the stream, FetchObjects
  * over grpc-js, encoding and decoding, and the sync loop.
+ *
+ * Large objects (over BLOB_MIN_BYTES; `--only large --bound ...`): the
+ * bare copy's receiver writes each into a file of its own and fdatasyncs
+ * it, so the target role does that (BlobStore.writeWhole) instead of the
+ * record, still with no checksum, marker, head, index or log. The source
+ * role sends BENCH_BOUND_BYTES of made-up content over the large-object
+ * path: on the stream, references (info only, as for any large object),
+ * and from FetchObjects the info then data messages of 1 MiB pieces, each a
+ * new buffer with DATA_HEADROOM in front (as a file read gives), filled
+ * with a constant instead of read.
  */
-import { SourceApi } from '../../node/source-api'
+import { INLINE_OBJECT_BYTES, SourceApi } from '../../node/source-api'
+import { DATA_HEADROOM } from '../../node/rpc/encoded-message'
+import { BLOB_MIN_BYTES } from '../../storage/blob-store'
 import type { SourceStreamBatch, StreamShardOptions } from '../../node/source-stream'
 import { IndexScan } from '../../storage/index-scan'
 import { writeBatch, type BatchOp } from '../../storage/database'
@@ -39,17 +51,27 @@ if (role === 'target') {
   }
   ObjectStore.prototype.applyReplicaObjects = async function (this: ObjectStore, bucket: string, objects: ReplicaObject[]): Promise<MutationResult[]> {
     const state = this.bucketState(bucket)
-    const ops = objects.map(o => ({ type: 'put', key: keys.chunkKey(`bound${nextId++}`, 0), value: o.data, valueEncoding: 'buffer' }) as BatchOp)
-    await writeBatch(this.db, ops)
+    const large = objects.filter(o => byteLength(o.data) > BLOB_MIN_BYTES)
+    const ops = objects.filter(o => byteLength(o.data) <= BLOB_MIN_BYTES).map(o => ({ type: 'put', key: keys.chunkKey(`bound${nextId++}`, 0), value: o.data, valueEncoding: 'buffer' }) as BatchOp)
+    await Promise.all([
+      ops.length > 0 ? writeBatch(this.db, ops) : undefined,
+      ...large.map(async o => { await this.blobs.writeWhole(`bound${process.pid}x${nextId++}`, o.data) })
+    ])
     state.record = { ...state.record, objectCount: state.record.objectCount + objects.length }
     return objects.map(o => ({ applied: true, version: o.version, shard: 0, existed: false }))
   }
 } else if (role === 'source') {
   const content = Buffer.alloc(Number(process.env.BENCH_BOUND_BYTES ?? 1024), 0x61)
+  const large = content.length > INLINE_OBJECT_BYTES
   SourceApi.prototype.fetchObjects = async function * (_bucket: string, objectKeys: string[]) {
     for (const key of objectKeys) {
+      const info = { key, size: content.length, etag: 'bound', mtime: 1, site: 'bound' }
+      if (large) {
+        yield { key, missing: false, info, chunks: pieces(content.length) }
+        continue
+      }
       const parts = [content]
-      yield { key, missing: false, info: { key, size: content.length, etag: 'bound', mtime: 1, site: 'bound' }, parts, chunks: (async function * () { yield content })() }
+      yield { key, missing: false, info, parts, chunks: (async function * () { yield content })() }
     }
   }
   SourceApi.prototype.streamShard = function (this: SourceApi, bucket: string, shard: number, marker: string, _opts: StreamShardOptions) {
@@ -61,10 +83,12 @@ if (role === 'target') {
       try {
         for (;;) {
           const taken = await scan.take(1000)
-          const objects = taken.filter(e => e.entry.deleted !== true).map(({ key }) => ({ key, info: { key, size: content.length, etag: 'bound', mtime: 1, site: 'bound', crc32: 0 }, parts: [content] }))
+          const live = taken.filter(e => e.entry.deleted !== true)
+          const objects = large ? [] : live.map(({ key }) => ({ key, info: { key, size: content.length, etag: 'bound', mtime: 1, site: 'bound', crc32: 0 }, parts: [content] }))
+          const references = !large ? [] : live.map(({ key }) => ({ key, size: content.length, etag: 'bound', mtime: 1, site: 'bound' }))
           if (taken.length > 0) last = taken[taken.length - 1].key
           const done = await scan.exhausted()
-          yield { objects, references: [], tombstones: [], resumeMarker: last, done }
+          yield { objects, references, tombstones: [], resumeMarker: last, done }
           if (done) return
         }
       } finally {
@@ -72,5 +96,17 @@ if (role === 'target') {
       }
     }
     return { start, batches: batches() }
+  }
+}
+
+function byteLength (data: Buffer | Buffer[]): number {
+  return Array.isArray(data) ? data.reduce((n, p) => n + p.length, 0) : data.length
+}
+
+/** Made-up content of `size` bytes in 1 MiB pieces, each a new buffer with room in front (as BlobStore.read gives), filled (no stale memory is sent). */
+async function * pieces (size: number): AsyncGenerator<Buffer> {
+  for (let off = 0; off < size; off += 1024 * 1024) {
+    const n = Math.min(1024 * 1024, size - off)
+    yield Buffer.allocUnsafeSlow(DATA_HEADROOM + n).subarray(DATA_HEADROOM).fill(0x61)
   }
 }
