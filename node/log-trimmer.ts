@@ -24,10 +24,11 @@
  * that has not reported). A restart restarts every age clock: time this
  * node was down never expires a peer, and keeping longer is always safe.
  * Storage work is storage/log-trim.ts, one batch per page under the
- * bucket's writer lock.
+ * bucket's writer lock: the trim of a pass in pages across shards, and
+ * collection only on the shards whose tombstone queue holds anything.
  */
 import type { Logger } from 'pino'
-import { collectTombstones, trimLog } from '../storage/log-trim'
+import { collectTombstones, queuedShards, trimLogs } from '../storage/log-trim'
 import type { ObjectStore } from '../storage/object-store'
 import type { PositionStore } from '../storage/position-store'
 import type { ProgressStore } from '../storage/progress-store'
@@ -94,14 +95,16 @@ export class LogTrimmer {
       const latest = new Map<string, Map<number, PeerPosition>>()
       for (const [p, r] of reports) latest.set(p, positionsOf(r, Math.max(r.at, this.startedMs)))
 
+      const points: Array<[number, number]> = []
       for (const h of state.shards) {
         const onShard = shardPositions(latest, h.shard)
         // A peer that reports but has not started this shard yet (a new
         // shard of a split) holds it from 0 for as long as it keeps reporting.
         for (const [p, r] of reports) if (!onShard.has(p)) onShard.set(p, { seq: 0, incremental: false, at: Math.max(r.at, this.startedMs) })
         const point = trimPoint(h.logSeq, h.logFloor ?? 0, peers, onShard, now, this.deps.retention, p => this.firstSeen.get(p) ?? now)
-        if (point > (h.logFloor ?? 0)) stats.trimmed += await trimLog(this.deps.store.db, state, h.shard, point)
+        if (point > (h.logFloor ?? 0)) points.push([h.shard, point])
       }
+      stats.trimmed += await trimLogs(this.deps.store.db, state, points)
 
       const basis = new Map<string, Map<number, PeerPosition>>()
       for (const p of peers) {
@@ -109,7 +112,9 @@ export class LogTrimmer {
         if (drained !== undefined) basis.set(p, new Map(drained))
       }
       if (basis.size < peers.length) continue // some peer has no drained report: nothing is collectable
-      for (const h of state.shards) {
+      for (const shard of await queuedShards(this.deps.store.db, record.id)) {
+        const h = state.shards[shard]
+        if (h === undefined) continue
         let upTo = h.logSeq
         for (const p of peers) {
           const pos = basis.get(p)?.get(h.shard)

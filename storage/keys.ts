@@ -119,6 +119,11 @@ export const POSITIONS_PREFIX = `q${SEP}`
 export function tombstoneQueueKey (bucketId: string, shard: number, seq: number): string { return `t${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}${hex16(seq)}` }
 export function tombstoneQueuePrefix (bucketId: string, shard: number): string { return `t${SEP}${bucketId}${SEP}${hex8(shard)}${SEP}` }
 export function bucketTombstoneQueuePrefix (bucketId: string): string { return `t${SEP}${bucketId}${SEP}` }
+/** The shard of a tombstone queue key of the bucket. */
+export function tombstoneQueueShard (bucketId: string, key: string): number {
+  const at = bucketTombstoneQueuePrefix(bucketId).length
+  return parseInt(key.slice(at, at + 8), 16)
+}
 
 export function multipartKey (uploadId: string): string { return `mu${SEP}${uploadId}` }
 export const MULTIPARTS_PREFIX = `mu${SEP}`
