@@ -120,7 +120,7 @@ export interface IndexPage { entries: ListedObject[], tombstones: ListedObject[]
 export interface LoggedChange extends LogRecord { shard: number, seq: number }
 
 /**
- * Events: 'log' (bucketId) after log entries were appended; 'index-grew'
+ * Events: 'log' (bucketId, shards) after log entries were appended to those shards; 'index-grew'
  * (bucket state, shards) so that the splitter can check thresholds;
  * 'blob-gc-error' (err) when files made garbage could not be removed yet.
  */
@@ -209,7 +209,7 @@ export class ObjectStore extends EventEmitter {
       shards,
       origins: new OriginRuns(),
       writer: new BucketWriter(this.db, this.content, () => state, {
-        onLogAppended: (b) => this.emit('log', b.record.id),
+        onLogAppended: (b, shards) => this.emit('log', b.record.id, shards),
         onIndexGrew: (b, grown) => this.emit('index-grew', b, grown),
         onGarbage: (dataIds) => this.blobs.collect(dataIds)
       })

@@ -8,7 +8,9 @@
  *   version check hands a target old content under a new entry (the
  *   overwrite case below), and ignoring the budget overfills answers.
  * - exclude_origin with the origin-run cache: a requester's own changes are
- *   skipped, others are returned, positions cover both.
+ *   skipped, others are returned, positions cover both. A poll that waits
+ *   looks again only at the shards appended to; shown to fail: with no look
+ *   after the first, the other origin's change is never answered.
  * - StreamShard's reference_origin_site: the requester's own writes come as
  *   references built from the index entries (no head or content of theirs
  *   is read), the rest as before; what the stream covers is the same.
@@ -105,6 +107,29 @@ t.test('exclude_origin skips the requester\'s own changes and moves positions pa
   t.equal(quiet.entries.length, 0)
   t.same(quiet.positions, [{ shard: 0, seq: head2 }], 'and still reports how far it got')
   t.ok(Date.now() - started >= 250, 'an answer of skipped entries only waits out wait_ms')
+})
+
+t.test('a waiting poll looks again at the shards appended to: none of their appends is missed, the other positions stay', async t => {
+  const { store, api } = await open(t)
+  await store.createBucket({ name: 'many', initialShards: 64 })
+  const mine = async (key: string, mtime: number): Promise<void> => {
+    const data = Buffer.from(key)
+    await store.applyReplicaObjects('many', [{ key, version: { size: data.length, etag: md5(data), mtime, site: 'T' }, data }])
+  }
+  for (let i = 0; i < 64; i++) await mine(`seed-${i}`, 500 + i)
+  const cursors = store.shards('many').map(h => ({ shard: h.shard, afterSeq: h.logSeq }))
+  const polling = api.pullChanges('many', cursors, { limit: 1000, waitMs: 30_000, excludeOrigin: 'T' })
+  // The requester's own changes on many shards (skipped: the poll waits on),
+  // then, in the same moment, one change of another origin.
+  await new Promise(resolve => setImmediate(resolve))
+  for (let i = 0; i < 40; i++) await mine(`own-${i}`, 2000 + i)
+  await Promise.all([
+    ...Array.from({ length: 20 }, async (_, i) => await mine(`own-late-${i}`, 3000 + i)),
+    store.putObject('many', 'theirs', Buffer.from('x'))
+  ])
+  const r = await polling
+  t.same(r.entries.map(e => e.info.key), ['theirs'], 'the change of another origin is answered')
+  t.same(r.positions, store.shards('many').map(h => ({ shard: h.shard, seq: h.logSeq })), 'every position at its shard\'s head: skipped ones passed, untouched ones kept')
 })
 
 t.test('StreamShard: entries of reference_origin_site are references from the index alone, nothing of theirs read', async t => {
