@@ -146,8 +146,7 @@ async function streamRound (ctx: ShardSyncContext, shard: number, rec: ProgressR
     afterBatch: async (marker, listed, applied, bytes, deleted) => {
       ctx.onObjects(applied, bytes)
       if (deleted > 0) ctx.onDeletes(deleted)
-      await saveProgress(ctx, shard, marker, listed, applied)
-      await startNewShards(ctx, shard, undefined)
+      await startNewShards(ctx, shard, undefined, await saveProgress(ctx, shard, marker, listed, applied))
     }
   })
   if (outcome === 'unsupported') {
@@ -182,15 +181,15 @@ async function listRound (ctx: ShardSyncContext, shard: number): Promise<void> {
     ctx.onObjects(stats.applied, stats.bytes)
     if (deleted > 0) ctx.onDeletes(deleted)
     marker = lastListedKey(page, marker)
-    await saveProgress(ctx, shard, marker, page.entries.length, stats.applied)
+    const saved = await saveProgress(ctx, shard, marker, page.entries.length, stats.applied)
     if (page.nextMarker === '') break
-    if (ctx.mode === 'split-aware') await startNewShards(ctx, shard, undefined)
+    if (ctx.mode === 'split-aware') await startNewShards(ctx, shard, undefined, saved)
   }
 }
 
-/** After a page or batch: its last key as the marker (a crash resumes after it), and the counts. */
-async function saveProgress (ctx: ShardSyncContext, shard: number, marker: string, listed: number, applied: number): Promise<void> {
-  await ctx.progress.update(ctx.site, ctx.srcBucketId, shard, r => r === undefined ? r : { ...r, marker, listed: r.listed + listed, applied: r.applied + applied })
+/** After a page or batch: its last key as the marker (a crash resumes after it), and the counts. Returns the saved record. */
+async function saveProgress (ctx: ShardSyncContext, shard: number, marker: string, listed: number, applied: number): Promise<ProgressRecord | undefined> {
+  return await ctx.progress.update(ctx.site, ctx.srcBucketId, shard, r => r === undefined ? r : { ...r, marker, listed: r.listed + listed, applied: r.applied + applied })
 }
 
 /** The last key a page covers: its next marker, else its greatest listed key, else where it began. */
@@ -214,10 +213,12 @@ async function saveLogStart (ctx: ShardSyncContext, shard: number, logSeq: numbe
  * pull. Without an answer, the source is asked only if a recorded notice
  * names a shard not started yet (so the page loop costs nothing otherwise).
  * A notice-named shard the source does not confirm is never started.
+ * `saved`: the progress object as the caller just saved it (it is not read
+ * again).
  */
-export async function startNewShards (ctx: ShardSyncContext, shard: number, answer: SplitStateAnswer | undefined): Promise<ProgressRecord | undefined> {
+export async function startNewShards (ctx: ShardSyncContext, shard: number, answer: SplitStateAnswer | undefined, saved?: ProgressRecord): Promise<ProgressRecord | undefined> {
   const { site, srcBucketId } = ctx
-  let rec = await ctx.progress.get(site, srcBucketId, shard)
+  let rec = saved ?? await ctx.progress.get(site, srcBucketId, shard)
   if (rec === undefined) return undefined
   const fromNotices = new Set<number>()
   for (const entry of rec.newShards) {
