@@ -199,39 +199,52 @@ export class SourceApi {
     }
   }
 
+  /**
+   * One look at the logs after the cursors: at most `limit` entries read in
+   * all. Which ranges to read is decided first, in memory (a shard's log is
+   * contiguous up to its logSeq, so a read of n entries after a position
+   * below it returns exactly n, or LOG_TRIMMED); then every range is read at
+   * once. Read one shard after another, an answer over 256 shards waited
+   * for 256 LevelDB round trips, each behind whatever else the event loop
+   * had queued (on a busy source, most of the incremental lag).
+   */
   private async collect (bucket: string, cursors: Array<{ shard: number, afterSeq: number }>, limit: number, excludeOrigin: string): Promise<{ answer: PullAnswer, advanced: boolean }> {
     const state = this.store.bucketState(bucket)
-    const entries: SourceChange[] = []
     const positions: Array<{ shard: number, seq: number }> = []
     const heads: Array<{ shard: number, seq: number }> = []
+    const reads: Array<{ shard: number, after: number, n: number }> = []
     let budget = limit
     let advanced = false
     // Start at a rotating offset so one busy shard cannot starve the rest.
     const start = cursors.length > 0 ? Math.floor(Math.random() * cursors.length) : 0
     for (let i = 0; i < cursors.length; i++) {
       const c = cursors[(start + i) % cursors.length]
+      const head = state.shards[c.shard].logSeq
       let pos = c.afterSeq
-      while (budget > 0 && state.shards[c.shard].logSeq > pos) {
+      while (budget > 0 && head > pos) {
         // Runs of the requester's own changes are skipped unread; entries
         // of other origins, or not known to the cache, are read.
         const run = excludeOrigin !== '' ? state.origins.runAt(c.shard, pos + 1) : undefined
         if (run !== undefined && run.site === excludeOrigin) {
-          pos = Math.min(run.to, state.shards[c.shard].logSeq)
+          pos = Math.min(run.to, head)
           continue
         }
-        const upTo = run !== undefined ? Math.min(budget, run.to - pos) : budget
-        const log = await this.store.readLog(bucket, c.shard, pos, upTo)
-        if (log.length === 0) break
-        for (const e of log) {
-          pos = e.seq
-          budget--
-          if (e.site === excludeOrigin) continue
-          entries.push({ shard: e.shard, seq: e.seq, deleted: e.deleted, info: { key: e.key, size: e.size, etag: e.etag, mtime: e.mtime, site: e.site } })
-        }
+        const n = Math.min(budget, head - pos, run !== undefined ? run.to - pos : Infinity)
+        reads.push({ shard: c.shard, after: pos, n })
+        pos += n
+        budget -= n
       }
       if (pos > c.afterSeq) advanced = true
       positions.push({ shard: c.shard, seq: pos })
-      heads.push({ shard: c.shard, seq: state.shards[c.shard].logSeq })
+      heads.push({ shard: c.shard, seq: head })
+    }
+    const logs = await Promise.all(reads.map(async r => await this.store.readLog(bucket, r.shard, r.after, r.n)))
+    const entries: SourceChange[] = []
+    for (const log of logs) {
+      for (const e of log) {
+        if (e.site === excludeOrigin) continue
+        entries.push({ shard: e.shard, seq: e.seq, deleted: e.deleted, info: { key: e.key, size: e.size, etag: e.etag, mtime: e.mtime, site: e.site } })
+      }
     }
     return { answer: { entries, positions, heads, shardCount: state.shards.length }, advanced }
   }

@@ -9,6 +9,11 @@
  *   overwrite case below), and ignoring the budget overfills answers.
  * - exclude_origin with the origin-run cache: a requester's own changes are
  *   skipped, others are returned, positions cover both.
+ * - One look over many shards reads them all at once (one LevelDB round
+ *   trip deep, not one per shard), and still keeps the answer's rules:
+ *   at most `limit` entries read, each shard's entries contiguous from its
+ *   cursor, positions where the reading stopped, own runs skipped. Shown
+ *   to fail: the shard-by-shard reads of before have one read in flight.
  * - StreamShard's reference_origin_site: the requester's own writes come as
  *   references built from the index entries (no head or content of theirs
  *   is read), the rest as before; what the stream covers is the same.
@@ -105,6 +110,45 @@ t.test('exclude_origin skips the requester\'s own changes and moves positions pa
   t.equal(quiet.entries.length, 0)
   t.same(quiet.positions, [{ shard: 0, seq: head2 }], 'and still reports how far it got')
   t.ok(Date.now() - started >= 250, 'an answer of skipped entries only waits out wait_ms')
+})
+
+t.test('PullChanges reads the logs of all its shards at once, within the limit', async t => {
+  const { store, api } = await open(t)
+  const shards = 8
+  await store.createBucket({ name: 'bkt', initialShards: shards })
+  for (let i = 0; i < 80; i++) await store.putObject('bkt', `local-${i}`, Buffer.from(`l${i}`))
+  // Runs of the requester's own changes between the local ones.
+  for (let i = 0; i < 40; i++) {
+    const data = Buffer.from(`t${i}`)
+    await store.applyReplicaObjects('bkt', [{ key: `t-${i}`, version: { size: data.length, etag: md5(data), mtime: Date.now() + 1000 + i, site: 'T' }, data }])
+  }
+  for (let i = 80; i < 120; i++) await store.putObject('bkt', `local-${i}`, Buffer.from(`l${i}`))
+  const heads = store.shards('bkt').map(h => h.logSeq)
+  t.ok(heads.every(h => h > 0), 'every shard has entries')
+
+  let inFlight = 0
+  let most = 0
+  const readLog = store.readLog.bind(store)
+  store.readLog = async (...args) => {
+    most = Math.max(most, ++inFlight)
+    try { return await readLog(...args) } finally { inFlight-- }
+  }
+  const cursors = heads.map((_, shard) => ({ shard, afterSeq: 0 }))
+  const all = await api.pullChanges('bkt', cursors, { limit: 1000, waitMs: 0, excludeOrigin: 'T' })
+  t.ok(most >= shards, `every shard's read in flight together (most at once: ${most})`)
+  t.same(all.entries.map(e => e.info.key).sort(), Array.from({ length: 120 }, (_, i) => `local-${i}`).sort(), 'all other-origin entries, none of T')
+  t.same(all.positions.map(p => p.seq), all.positions.map(p => heads[p.shard]), 'positions at the heads')
+
+  // A limit below what there is: at most that many read, each shard's part
+  // contiguous from its cursor and ending at its position.
+  for (let round = 0; round < 5; round++) {
+    const part = await api.pullChanges('bkt', cursors, { limit: 17, waitMs: 0, excludeOrigin: '' })
+    t.ok(part.entries.length <= 17 && part.entries.length > 0, 'within the limit')
+    for (const p of part.positions) {
+      const seqs = part.entries.filter(e => e.shard === p.shard).map(e => e.seq)
+      t.same(seqs, Array.from({ length: p.seq }, (_, i) => i + 1), `shard ${p.shard}: 1..position, in order`)
+    }
+  }
 })
 
 t.test('StreamShard: entries of reference_origin_site are references from the index alone, nothing of theirs read', async t => {
