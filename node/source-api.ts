@@ -202,17 +202,19 @@ export class SourceApi {
   /**
    * One look at the logs after the cursors: at most `limit` entries read in
    * all. Which ranges to read is decided first, in memory (a shard's log is
-   * contiguous up to its logSeq, so a read of n entries after a position
-   * below it returns exactly n, or LOG_TRIMMED); then every range is read at
-   * once. Read one shard after another, an answer over 256 shards waited
-   * for 256 LevelDB round trips, each behind whatever else the event loop
-   * had queued (on a busy source, most of the incremental lag).
+   * contiguous up to its logSeq, so the n entries after a position below it
+   * are all there, or LOG_TRIMMED); then every entry is read by
+   * its key, in one read (ObjectStore.readLogRanges). Read one shard after
+   * another, an answer over 256 shards waited for 256 LevelDB round trips,
+   * each behind whatever else the event loop had queued (on a busy source,
+   * most of the incremental lag); read range by range at once, small
+   * answers still cost an iterator per shard, often for one entry.
    */
   private async collect (bucket: string, cursors: Array<{ shard: number, afterSeq: number }>, limit: number, excludeOrigin: string): Promise<{ answer: PullAnswer, advanced: boolean }> {
     const state = this.store.bucketState(bucket)
     const positions: Array<{ shard: number, seq: number }> = []
     const heads: Array<{ shard: number, seq: number }> = []
-    const reads: Array<{ shard: number, after: number, n: number }> = []
+    const reads: Array<{ shard: number, afterSeq: number, n: number }> = []
     let budget = limit
     let advanced = false
     // Start at a rotating offset so one busy shard cannot starve the rest.
@@ -230,7 +232,7 @@ export class SourceApi {
           continue
         }
         const n = Math.min(budget, head - pos, run !== undefined ? run.to - pos : Infinity)
-        reads.push({ shard: c.shard, after: pos, n })
+        reads.push({ shard: c.shard, afterSeq: pos, n })
         pos += n
         budget -= n
       }
@@ -238,7 +240,7 @@ export class SourceApi {
       positions.push({ shard: c.shard, seq: pos })
       heads.push({ shard: c.shard, seq: head })
     }
-    const logs = await Promise.all(reads.map(async r => await this.store.readLog(bucket, r.shard, r.after, r.n)))
+    const logs = await this.store.readLogRanges(bucket, reads)
     const entries: SourceChange[] = []
     for (const log of logs) {
       for (const e of log) {
