@@ -221,11 +221,19 @@ export class SourceApi {
   }
 
   /**
-   * Reads after the cursors in `at` (all of them, or those of the shards in
-   * `only`) and moves each past what it read, up to `limit` entries.
+   * One look at the logs after the cursors in `at` (all of them, or those
+   * of the shards in `only`), moving each past what it reads: at most
+   * `limit` entries in all. Which ranges to read is decided first, in
+   * memory (a shard's log is contiguous up to its logSeq, so the n entries
+   * after a position below it are all there, or LOG_TRIMMED); then they are
+   * read at once (ObjectStore.readLogRanges: short ranges by key in one
+   * getMany, long ones with an iterator each). Read one shard after
+   * another, an answer over 256 shards waited for 256 LevelDB round trips,
+   * each behind whatever else the event loop had queued (on a busy source,
+   * most of the incremental lag).
    */
   private async collect (bucket: string, state: BucketState, at: Array<{ shard: number, afterSeq: number }>, index: ReadonlyMap<number, number>, limit: number, excludeOrigin: string, only?: readonly number[]): Promise<{ entries: SourceChange[], advanced: boolean, behind: boolean }> {
-    const entries: SourceChange[] = []
+    const reads: Array<{ shard: number, afterSeq: number, n: number }> = []
     let budget = limit
     let advanced = false
     let behind = false
@@ -234,28 +242,31 @@ export class SourceApi {
     const start = look.length > 0 ? Math.floor(Math.random() * look.length) : 0
     for (let n = 0; n < look.length; n++) {
       const c = at[look[(start + n) % look.length]]
+      const head = state.shards[c.shard].logSeq
       let pos = c.afterSeq
-      while (budget > 0 && state.shards[c.shard].logSeq > pos) {
+      while (budget > 0 && head > pos) {
         // Runs of the requester's own changes are skipped unread; entries
         // of other origins, or not known to the cache, are read.
         const run = excludeOrigin !== '' ? state.origins.runAt(c.shard, pos + 1) : undefined
         if (run !== undefined && run.site === excludeOrigin) {
-          pos = Math.min(run.to, state.shards[c.shard].logSeq)
+          pos = Math.min(run.to, head)
           continue
         }
-        const upTo = run !== undefined ? Math.min(budget, run.to - pos) : budget
-        const log = await this.store.readLog(bucket, c.shard, pos, upTo)
-        if (log.length === 0) break
-        for (const e of log) {
-          pos = e.seq
-          budget--
-          if (e.site === excludeOrigin) continue
-          entries.push({ shard: e.shard, seq: e.seq, deleted: e.deleted, info: { key: e.key, size: e.size, etag: e.etag, mtime: e.mtime, site: e.site } })
-        }
+        const count = Math.min(budget, head - pos, run !== undefined ? run.to - pos : Infinity)
+        reads.push({ shard: c.shard, afterSeq: pos, n: count })
+        pos += count
+        budget -= count
       }
       if (pos > c.afterSeq) advanced = true
-      if (pos < state.shards[c.shard].logSeq) behind = true
+      if (pos < head) behind = true
       c.afterSeq = pos
+    }
+    const entries: SourceChange[] = []
+    for (const log of await this.store.readLogRanges(bucket, reads)) {
+      for (const e of log) {
+        if (e.site === excludeOrigin) continue
+        entries.push({ shard: e.shard, seq: e.seq, deleted: e.deleted, info: { key: e.key, size: e.size, etag: e.etag, mtime: e.mtime, site: e.site } })
+      }
     }
     return { entries, advanced, behind }
   }

@@ -569,6 +569,37 @@ export class ObjectStore extends EventEmitter {
     if (first !== afterSeq + 1) throw ShardsyncError.logTrimmed(state.record.name, shard, this.shard(bucket, shard).logFloor ?? 0)
     return page.map(([k, v]) => ({ ...(v as LogRecord), shard, seq: keys.trailingHex(k) }))
   }
+
+  /**
+   * Log entries of several ranges at once, each `n` entries after `afterSeq`
+   * of its shard (afterSeq + n at most the shard's logSeq), by their keys in
+   * one read: PullChanges knows from the shard headers which entries exist,
+   * and a read per range cost an iterator each, most of them for one or two
+   * entries. LOG_TRIMMED as readLog if any entry asked for is gone.
+   */
+  async readLogRanges (bucket: string, ranges: ReadonlyArray<{ shard: number, afterSeq: number, n: number }>): Promise<LoggedChange[][]> {
+    const state = this.bucketState(bucket)
+    const id = state.record.id
+    const want: string[] = []
+    for (const r of ranges) {
+      const header = this.shard(bucket, r.shard)
+      if (r.afterSeq < (header.logFloor ?? 0)) throw ShardsyncError.logTrimmed(state.record.name, r.shard, header.logFloor ?? 0)
+      for (let k = 1; k <= r.n; k++) want.push(keys.logKey(id, r.shard, r.afterSeq + k))
+    }
+    const values = want.length > 0 ? await this.db.getMany(want) : []
+    const out: LoggedChange[][] = []
+    let at = 0
+    for (const r of ranges) {
+      const entries: LoggedChange[] = []
+      for (let k = 1; k <= r.n; k++) {
+        const v = values[at++] as LogRecord | undefined
+        if (v === undefined) throw ShardsyncError.logTrimmed(state.record.name, r.shard, this.shard(bucket, r.shard).logFloor ?? 0)
+        entries.push({ ...v, shard: r.shard, seq: r.afterSeq + k })
+      }
+      out.push(entries)
+    }
+    return out
+  }
 }
 
 /** The same bytes at the tail of a new buffer with `headroom` unused bytes in front (see readChunks). */

@@ -11,6 +11,12 @@
  *   skipped, others are returned, positions cover both. A poll that waits
  *   looks again only at the shards appended to; shown to fail: with no look
  *   after the first, the other origin's change is never answered.
+ * - One look over many shards reads their entries in one LevelDB read (by
+ *   key, no iterator), and still keeps the answer's rules: at most `limit`
+ *   entries read, each shard's entries contiguous from its cursor,
+ *   positions where the reading stopped, own runs skipped. Shown to fail:
+ *   the shard-by-shard reads of before, and reading the ranges at once
+ *   with one iterator each, open 8 iterators.
  * - StreamShard's reference_origin_site: the requester's own writes come as
  *   references built from the index entries (no head or content of theirs
  *   is read), the rest as before; what the stream covers is the same.
@@ -24,11 +30,11 @@ import path from 'node:path'
 import crypto from 'node:crypto'
 import zlib from 'node:zlib'
 import t, { type Test } from 'tap'
-import { openDatabase } from '../storage/database'
+import { openDatabase, type Database } from '../storage/database'
 import { ObjectStore } from '../storage/object-store'
 import { SourceApi } from '../node/source-api'
 
-async function open (t: Test): Promise<{ store: ObjectStore, api: SourceApi }> {
+async function open (t: Test): Promise<{ store: ObjectStore, api: SourceApi, db: Database }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardsync-source-api-'))
   const db = await openDatabase(dir)
   const store = await ObjectStore.open(db, { siteId: 'A', maxObjectBytes: 16 * 1024 * 1024, defaults: { initialShards: 1, splitThreshold: 1_000_000, autoSplit: false } })
@@ -37,7 +43,7 @@ async function open (t: Test): Promise<{ store: ObjectStore, api: SourceApi }> {
     await db.close()
     fs.rmSync(dir, { recursive: true, force: true })
   })
-  return { store, api: new SourceApi(store) }
+  return { store, api: new SourceApi(store), db }
 }
 
 const md5 = (b: Buffer): string => crypto.createHash('md5').update(b).digest('hex')
@@ -130,6 +136,44 @@ t.test('a waiting poll looks again at the shards appended to: none of their appe
   const r = await polling
   t.same(r.entries.map(e => e.info.key), ['theirs'], 'the change of another origin is answered')
   t.same(r.positions, store.shards('many').map(h => ({ shard: h.shard, seq: h.logSeq })), 'every position at its shard\'s head: skipped ones passed, untouched ones kept')
+})
+
+t.test('PullChanges reads the logs of all its shards in one read, within the limit', async t => {
+  const { store, api, db } = await open(t)
+  const shards = 8
+  await store.createBucket({ name: 'bkt', initialShards: shards })
+  for (let i = 0; i < 80; i++) await store.putObject('bkt', `local-${i}`, Buffer.from(`l${i}`))
+  // Runs of the requester's own changes between the local ones.
+  for (let i = 0; i < 40; i++) {
+    const data = Buffer.from(`t${i}`)
+    await store.applyReplicaObjects('bkt', [{ key: `t-${i}`, version: { size: data.length, etag: md5(data), mtime: Date.now() + 1000 + i, site: 'T' }, data }])
+  }
+  for (let i = 80; i < 120; i++) await store.putObject('bkt', `local-${i}`, Buffer.from(`l${i}`))
+  const heads = store.shards('bkt').map(h => h.logSeq)
+  t.ok(heads.every(h => h > 0), 'every shard has entries')
+
+  let iterators = 0
+  let getManys = 0
+  const iterator = db.iterator.bind(db)
+  const getMany = db.getMany.bind(db)
+  db.iterator = ((...args: Parameters<typeof db.iterator>) => { iterators++; return iterator(...args) }) as typeof db.iterator
+  db.getMany = ((...args: Parameters<typeof db.getMany>) => { getManys++; return getMany(...args) }) as typeof db.getMany
+  const cursors = heads.map((_, shard) => ({ shard, afterSeq: 0 }))
+  const all = await api.pullChanges('bkt', cursors, { limit: 1000, waitMs: 0, excludeOrigin: 'T' })
+  t.same({ iterators, getManys }, { iterators: 0, getManys: 1 }, `the entries of all ${shards} shards in one read`)
+  t.same(all.entries.map(e => e.info.key).sort(), Array.from({ length: 120 }, (_, i) => `local-${i}`).sort(), 'all other-origin entries, none of T')
+  t.same(all.positions.map(p => p.seq), all.positions.map(p => heads[p.shard]), 'positions at the heads')
+
+  // A limit below what there is: at most that many read, each shard's part
+  // contiguous from its cursor and ending at its position.
+  for (let round = 0; round < 5; round++) {
+    const part = await api.pullChanges('bkt', cursors, { limit: 17, waitMs: 0, excludeOrigin: '' })
+    t.ok(part.entries.length <= 17 && part.entries.length > 0, 'within the limit')
+    for (const p of part.positions) {
+      const seqs = part.entries.filter(e => e.shard === p.shard).map(e => e.seq)
+      t.same(seqs, Array.from({ length: p.seq }, (_, i) => i + 1), `shard ${p.shard}: 1..position, in order`)
+    }
+  }
 })
 
 t.test('StreamShard: entries of reference_origin_site are references from the index alone, nothing of theirs read', async t => {

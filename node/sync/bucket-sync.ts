@@ -25,8 +25,11 @@
  *   with nothing to do it is now paid once a sweep.
  * - Tail: one long-poll (PullChanges) over all shards in incremental state,
  *   from their saved log cursors; changes are applied, then cursors saved.
- *   The next poll is sent while an answer is applied (answers are still
- *   applied in order); it is dropped if the cursors moved otherwise.
+ *   Polls for what follows go out as answers arrive, while earlier ones
+ *   are applied (node/sync/polls-ahead.ts; answers are still applied in
+ *   order), and are dropped if the cursors moved otherwise. A step's
+ *   cursors are saved once its changes are durable, while the next answer
+ *   is applied; the next step's save waits for that one.
  *   Changes that came from this site are left out by the source (no
  *   ping-pong); anything replayed is dropped by last-writer-wins.
  */
@@ -37,7 +40,7 @@ import type { ProgressRecord, ProgressStore, SourceBucketRecord } from '../../st
 import type { SyncMode } from '../config'
 import { fullSyncShard, startNewShards, startShard, type FullSyncRoute, type ShardSyncContext } from './shard-sync'
 import { positionReport, resetTrimmedShards } from './position-report'
-import { prefetch } from './prefetch'
+import { PollsAhead, type TailCursor } from './polls-ahead'
 import { isFilling } from './shard-guard'
 import type { PullAnswer, SourceBucket, SourceClient } from './source-client'
 import { sleep, Waker } from './sleep'
@@ -120,8 +123,10 @@ export class BucketSync {
   private tailCursors: Map<number, number> | undefined
   /** Bumped whenever a shard enters incremental sync: cursors loaded before are stale. */
   private tailEpoch = 0
-  /** The next poll, sent before the current answer was applied. */
-  private ahead: { cursors: string, answer: () => Promise<PullAnswer> } | undefined
+  /** Polls sent before the answers they follow were applied. */
+  private readonly ahead = new PollsAhead()
+  /** The last tail step's cursor save, still being written (pipelined tail). */
+  private saving: Promise<void> | undefined
 
   /** Local bucket written into, by id (bucketRef): never a later bucket of the same name. */
   private localRef: string
@@ -145,7 +150,9 @@ export class BucketSync {
   async stop (): Promise<void> {
     this.stopped = true
     this.abort.abort()
+    this.ahead.close()
     await Promise.allSettled(this.loops)
+    await this.saving?.catch(noop)
   }
 
   /** Something changed (a notice was stored, shards grew): run a round now. */
@@ -345,9 +352,11 @@ export class BucketSync {
   /**
    * One long-poll over every shard in incremental sync: apply what came,
    * then save the cursors. Returns false if no shard is incremental yet.
-   * With pipeline (the tail loop), the next poll is sent before this
-   * answer is applied, so that a busy source is tailed without a round
-   * trip between answers.
+   * With pipeline (the tail loop), the polls for what follows are sent
+   * before this answer is applied, so that a busy source is tailed
+   * without a round trip between answers; and the cursors' save is left
+   * running while the next answer is applied (the next step waits for it
+   * before its own, and reports its failure).
    */
   async tailStep (waitMs: number, opts: { pipeline?: boolean } = {}): Promise<boolean> {
     const { progress, client, transfer, localSite } = this.deps
@@ -358,26 +367,22 @@ export class BucketSync {
     // that load is stale and is done again (kept, it would leave the shard
     // out of every poll until another shard entered incremental sync).
     while (this.tailCursors === undefined) {
+      // The last save first, so that the reload sees it.
+      await this.settleSave()
       const epoch = this.tailEpoch
       const recs = (await progress.list(client.peerId, this.source.id)).filter(r => r.state === 'incremental')
       if (epoch === this.tailEpoch) this.tailCursors = new Map(recs.map(r => [r.srcShard, r.logCursor]))
     }
     const tail = this.tailCursors
     if (tail.size === 0) return false
-    const cursors = [...tail].map(([shard, afterSeq]) => ({ shard, afterSeq }))
-    const pull = (from: typeof cursors): Promise<PullAnswer> => client.pullChanges(this.source.name, from, { limit: PULL_LIMIT, waitMs, excludeOrigin: localSite, maxInlineBytes: PULL_INLINE_BYTES })
-    // A poll sent ahead (pipelined mode) is used if it asked for exactly these cursors.
-    const ahead = this.ahead
-    this.ahead = undefined
-    const answer = ahead !== undefined && ahead.cursors === cursorsKey(cursors) ? await ahead.answer() : await pull(cursors)
-    if (opts.pipeline === true && answer.entries.length > 0) {
-      // Ask for what follows while this answer is applied: entries are
-      // metadata only (data is fetched at apply time), and answers are
-      // still applied one after another, in order.
-      const reached = new Map(answer.positions.map(p => [p.shard, p.seq]))
-      const next = cursors.map(c => ({ shard: c.shard, afterSeq: Math.max(c.afterSeq, reached.get(c.shard) ?? 0) }))
-      this.ahead = { cursors: cursorsKey(next), answer: prefetch(pull(next)) }
-    }
+    const cursors: TailCursor[] = [...tail].map(([shard, afterSeq]) => ({ shard, afterSeq }))
+    const pull = (from: TailCursor[]): Promise<PullAnswer> => client.pullChanges(this.source.name, from, { limit: PULL_LIMIT, waitMs, excludeOrigin: localSite, maxInlineBytes: PULL_INLINE_BYTES })
+    // A poll sent ahead is used if it asked for exactly these cursors.
+    const ahead = this.ahead.take(cursors)
+    const answer = ahead !== undefined ? await ahead() : await pull(cursors)
+    // Ask for what follows while this answer is applied: answers are
+    // still applied one after another, in order.
+    if (opts.pipeline === true) this.ahead.follow(cursors, answer, pull)
     if (answer.entries.length > 0) {
       const stats = await transfer.applyChanges(this.localRef, this.source.name, answer.entries)
       this.counters.objectsApplied += stats.applied
@@ -389,10 +394,18 @@ export class BucketSync {
     this.noteHeads(answer.heads ?? answer.positions, answer.positions)
     const before = new Map(cursors.map(c => [c.shard, c.afterSeq]))
     const advanced = new Map(answer.positions.filter(p => p.seq > (before.get(p.shard) ?? 0)).map(p => [p.shard, p.seq]))
-    await progress.updateMany(client.peerId, this.source.id, [...advanced.keys()], (shard, r) => {
+    // This step's changes are durable: its cursors may be saved, after the last step's.
+    await this.settleSave()
+    const save = progress.updateMany(client.peerId, this.source.id, [...advanced.keys()], (shard, r) => {
       const seq = advanced.get(shard) ?? 0
       return r === undefined || r.state !== 'incremental' || r.logCursor >= seq ? undefined : { ...r, logCursor: seq }
     })
+    if (opts.pipeline === true) {
+      save.catch(noop)
+      this.saving = save
+    } else {
+      await save
+    }
     for (const [shard, seq] of advanced) if ((tail.get(shard) ?? 0) < seq) tail.set(shard, seq)
     if (this.deps.mode === 'split-aware' && answer.shardCount > this.record.knownShardCount) {
       this.record = { ...this.record, knownShardCount: answer.shardCount }
@@ -407,8 +420,9 @@ export class BucketSync {
    */
   private async resyncTrimmed (): Promise<void> {
     const { shards } = await this.deps.client.listShards(this.source.name)
+    await this.settleSave().catch(noop)
     const reset = await resetTrimmedShards(this.deps.progress, this.deps.client.peerId, this.source.id, shards)
-    this.ahead = undefined
+    this.ahead.clear()
     this.resetTail()
     if (reset.length > 0) {
       this.counters.resyncs += reset.length
@@ -441,6 +455,13 @@ export class BucketSync {
     const recs = await progress.list(client.peerId, this.source.id)
     const local = store.bucketState(this.localRef)
     await client.reportPositions(this.source.name, positionReport(recs, this.localBucketId, local.shards, client.peerId))
+  }
+
+  /** Waits for the last tail step's cursor save; throws if it failed. */
+  private async settleSave (): Promise<void> {
+    const save = this.saving
+    this.saving = undefined
+    await save
   }
 
   /** A shard entered incremental sync: the tail reloads its cursors. */
@@ -484,6 +505,4 @@ async function runLimited<T> (items: T[], limit: number, fn: (item: T) => Promis
   await Promise.all(workers)
 }
 
-function cursorsKey (cursors: Array<{ shard: number, afterSeq: number }>): string {
-  return cursors.map(c => `${c.shard}:${c.afterSeq}`).join(',')
-}
+function noop (): void {}

@@ -493,14 +493,24 @@ export class BodyPool {
  * API and bytes on the wire as grpc-js, at a fraction of grpc-js's
  * per-call CPU, so that on a small machine the loader leaves the CPUs to the
  * node being loaded. Bodies up to 4 MiB (one message).
+ *
+ * Open-loop writers (the lag section) can hold thousands of requests at
+ * once when the node falls behind (beyond its 128 concurrent streams they
+ * wait in the session). With node:http2's default session memory limit
+ * (10 MB) the session then refused new streams (NGHTTP2_ENHANCE_YOUR_CALM)
+ * and was destroyed: every later PUT of the run failed, and a short stall
+ * of the node lost half or all of a lag run. The limit is raised so that
+ * a backlog shows as PUT latency instead.
  */
+const PUTTER_SESSION_MEMORY_MB = 1024
+
 export class H2Putter {
   private readonly sessions: http2.ClientHttp2Session[]
   private next = 0
 
   constructor (address: string, sessions: number) {
     this.sessions = Array.from({ length: sessions }, () => {
-      const s = http2.connect(`http://${address}`)
+      const s = http2.connect(`http://${address}`, { maxSessionMemory: PUTTER_SESSION_MEMORY_MB })
       s.on('error', () => {})
       return s
     })
