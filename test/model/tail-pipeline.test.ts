@@ -45,6 +45,22 @@ async function turns (n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise(resolve => setImmediate(resolve))
 }
 
+/**
+ * `fn` with its calls numbered and logged into `events` ("<begin> n" when
+ * called, "<end> n" when done), the first held at `first`.
+ */
+function traced<A extends unknown[], R> (fn: (...args: A) => Promise<R>, events: string[], begin: string, end: string, first: { wait: () => Promise<void> }): (...args: A) => Promise<R> {
+  let calls = 0
+  return async (...args: A): Promise<R> => {
+    const n = ++calls
+    events.push(`${begin} ${n}`)
+    if (n === 1) await first.wait()
+    const r = await fn(...args)
+    events.push(`${end} ${n}`)
+    return r
+  }
+}
+
 /** Resolves true if p settles within n event-loop turns. */
 async function settlesWithin (p: Promise<unknown>, n: number): Promise<boolean> {
   let done = false
@@ -83,27 +99,10 @@ t.test('the pipelined tail polls on while it applies, and saves cursors behind t
     return await pull(bucket, cursors, opts)
   }
   const events: string[] = []
-  let applies = 0
   const firstApply = gate()
-  const applyChanges = transfer.applyChanges.bind(transfer)
-  transfer.applyChanges = async (...args) => {
-    const n = ++applies
-    events.push(`apply ${n}`)
-    if (n === 1) await firstApply.wait()
-    const r = await applyChanges(...args)
-    events.push(`applied ${n}`)
-    return r
-  }
-  let saves = 0
+  transfer.applyChanges = traced(transfer.applyChanges.bind(transfer), events, 'apply', 'applied', firstApply)
   const firstSave = gate()
-  const updateMany = progress.updateMany.bind(progress)
-  progress.updateMany = async (...args) => {
-    const n = ++saves
-    events.push(`save ${n}`)
-    if (n === 1) await firstSave.wait()
-    await updateMany(...args)
-    events.push(`saved ${n}`)
-  }
+  progress.updateMany = traced(progress.updateMany.bind(progress), events, 'save', 'saved', firstSave)
 
   const step1 = sync.tailStep(0, { pipeline: true })
   await firstApply.entered
