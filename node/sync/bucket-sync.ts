@@ -376,7 +376,13 @@ export class BucketSync {
     const tail = this.tailCursors
     if (tail.size === 0) return false
     const cursors: TailCursor[] = [...tail].map(([shard, afterSeq]) => ({ shard, afterSeq }))
-    const pull = (from: TailCursor[]): Promise<PullAnswer> => client.pullChanges(this.source.name, from, { limit: PULL_LIMIT, waitMs, excludeOrigin: localSite, maxInlineBytes: PULL_INLINE_BYTES })
+    // Every answer's heads are noted as it arrives, also one sent ahead and
+    // not applied yet: how far behind the tail is counts against them.
+    const pull = async (from: TailCursor[]): Promise<PullAnswer> => {
+      const a = await client.pullChanges(this.source.name, from, { limit: PULL_LIMIT, waitMs, excludeOrigin: localSite, maxInlineBytes: PULL_INLINE_BYTES })
+      this.noteArrivedHeads(a.heads ?? a.positions)
+      return a
+    }
     // A poll sent ahead is used if it asked for exactly these cursors.
     const ahead = this.ahead.take(cursors)
     const answer = ahead !== undefined ? await ahead() : await pull(cursors)
@@ -470,12 +476,24 @@ export class BucketSync {
     this.tailEpoch++
   }
 
+  /** Log heads only grow: the newest known is kept. */
+  private noteArrivedHeads (heads: Array<{ shard: number, seq: number }>): void {
+    for (const h of heads) this.view.logHead.set(h.shard, Math.max(h.seq, this.view.logHead.get(h.shard) ?? 0))
+  }
+
+  /**
+   * An answer was applied up to `positions`. Behind counts against the
+   * newest head known, not this answer's own: with polls sent ahead, a
+   * later answer may already have seen the log grow, and a tail that is
+   * still applying has not caught up (caughtUpAt, the lag in seconds).
+   */
   private noteHeads (heads: Array<{ shard: number, seq: number }>, positions: Array<{ shard: number, seq: number }>): void {
     const now = Date.now()
     const pos = new Map(positions.map(p => [p.shard, p.seq]))
+    this.noteArrivedHeads(heads)
     for (const h of heads) {
-      this.view.logHead.set(h.shard, h.seq)
-      const behind = Math.max(0, h.seq - (pos.get(h.shard) ?? 0))
+      const head = this.view.logHead.get(h.shard) ?? h.seq
+      const behind = Math.max(0, head - (pos.get(h.shard) ?? 0))
       this.view.behind.set(h.shard, behind)
       if (behind === 0 || !this.view.caughtUpAt.has(h.shard)) this.view.caughtUpAt.set(h.shard, now)
     }
