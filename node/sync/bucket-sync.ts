@@ -286,10 +286,8 @@ export class BucketSync {
     const { progress, client } = this.deps
     const { shards } = await client.listShards(this.source.name)
     this.view.sourceShards = shards.length
-    for (const s of shards) {
-      this.view.indexCount.set(s.shard, s.indexCount)
-      this.view.logHead.set(s.shard, Math.max(s.logSeq, this.view.logHead.get(s.shard) ?? 0))
-    }
+    for (const s of shards) this.view.indexCount.set(s.shard, s.indexCount)
+    this.noteLogHeads(shards.map(s => ({ shard: s.shard, seq: s.logSeq })))
     const known = new Set((await progress.list(client.peerId, this.source.id)).map(r => r.srcShard))
     let waiting = false
     for (const s of shards) {
@@ -380,7 +378,7 @@ export class BucketSync {
     // not applied yet: how far behind the tail is counts against them.
     const pull = async (from: TailCursor[]): Promise<PullAnswer> => {
       const a = await client.pullChanges(this.source.name, from, { limit: PULL_LIMIT, waitMs, excludeOrigin: localSite, maxInlineBytes: PULL_INLINE_BYTES })
-      this.noteArrivedHeads(a.heads ?? a.positions)
+      this.noteLogHeads(a.heads ?? a.positions)
       return a
     }
     // A poll sent ahead is used if it asked for exactly these cursors.
@@ -476,21 +474,21 @@ export class BucketSync {
     this.tailEpoch++
   }
 
-  /** Log heads only grow: the newest known is kept. */
-  private noteArrivedHeads (heads: Array<{ shard: number, seq: number }>): void {
+  /** Log heads only grow: the newest known is kept (from every PullChanges answer as it arrives, and from ListShards). */
+  private noteLogHeads (heads: Array<{ shard: number, seq: number }>): void {
     for (const h of heads) this.view.logHead.set(h.shard, Math.max(h.seq, this.view.logHead.get(h.shard) ?? 0))
   }
 
   /**
    * An answer was applied up to `positions`. Behind counts against the
-   * newest head known, not this answer's own: with polls sent ahead, a
-   * later answer may already have seen the log grow, and a tail that is
-   * still applying has not caught up (caughtUpAt, the lag in seconds).
+   * newest head known (noted by `pull` as each answer arrived), not this
+   * answer's own: with polls sent ahead, a later answer may already have
+   * seen the log grow, and a tail that is still applying has not caught up
+   * (caughtUpAt, the lag in seconds).
    */
   private noteHeads (heads: Array<{ shard: number, seq: number }>, positions: Array<{ shard: number, seq: number }>): void {
     const now = Date.now()
     const pos = new Map(positions.map(p => [p.shard, p.seq]))
-    this.noteArrivedHeads(heads)
     for (const h of heads) {
       const head = this.view.logHead.get(h.shard) ?? h.seq
       const behind = Math.max(0, head - (pos.get(h.shard) ?? 0))
