@@ -34,6 +34,8 @@
  * at the end with each one's main-thread time on a core and waiting for
  * one; slows them down, so figures of such a run are not comparable;
  * combine with --only), --keep (keep scratch data and node logs),
+ * --scale-source DIR (the scale section stores its loaded source in DIR, or
+ * starts from the one stored there: a 10M load takes ~40 min; scale.ts),
  * --quiet-wait S (before each measurement wait up to S seconds for the
  * machine to be idle; default 10, quick 0, 0 = never wait). Every section
  * also records how many cores other processes used while it measured
@@ -99,6 +101,7 @@ function parseArgs (argv: string[]): BenchConfig {
   let only = new Set<string>()
   let profileDir: string | undefined
   let keep = false
+  let scaleSource: string | undefined
   let quietWait: number | undefined
   const nodeEnvs: Record<string, string> = {}
   const nodeArgs: string[] = []
@@ -116,6 +119,7 @@ function parseArgs (argv: string[]): BenchConfig {
     else if (a === '--only') only = new Set(value().split(',').map(x => x.trim()).filter(x => x !== ''))
     else if (a === '--profile') profileDir = path.resolve(value())
     else if (a === '--keep') keep = true
+    else if (a === '--scale-source') scaleSource = path.resolve(value())
     else if (a === '--pairing') {
       const v = value()
       if (v !== 'both' && v !== 'target') throw new Error('--pairing is both or target')
@@ -139,7 +143,7 @@ function parseArgs (argv: string[]): BenchConfig {
     } else if (a === '--quiet-wait') {
       quietWait = Number(value()) * 1000
     } else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--out PATH] [--only ' + SECTIONS.join(',') + '] [--repeat N [--leveldb-ab]] [--profile DIR] [--keep] [--quiet-wait SECONDS] [--set param=value ...] [--node-env NAME=VALUE ...] [--node-arg --FLAG=VALUE ...] [--pairing both|target] [--bound target|both]\n')
+      process.stdout.write('usage: npm run bench -- [--quick] [--out PATH] [--only ' + SECTIONS.join(',') + '] [--repeat N [--leveldb-ab]] [--profile DIR] [--keep] [--scale-source DIR] [--quiet-wait SECONDS] [--set param=value ...] [--node-env NAME=VALUE ...] [--node-arg --FLAG=VALUE ...] [--pairing both|target] [--bound target|both]\n')
       process.exit(0)
     } else throw new Error(`unknown flag ${a}`)
   }
@@ -160,6 +164,7 @@ function parseArgs (argv: string[]): BenchConfig {
     pairing,
     bound,
     keep,
+    scaleSource,
     quietMaxWaitMs: quietWait ?? (quick ? 0 : 10_000),
     root,
     log: (line) => process.stderr.write(`[${((now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}\n`)

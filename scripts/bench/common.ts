@@ -52,6 +52,8 @@ export interface BenchConfig {
   bound?: 'target' | 'both'
   /** Keep scratch directories and node logs. */
   keep: boolean
+  /** --scale-source DIR: where the scale run stores its loaded source, and reuses it (scale.ts). */
+  scaleSource?: string
   /** Longest wait for a quiet machine before each measurement (0 = do not wait). */
   quietMaxWaitMs: number
   root: string

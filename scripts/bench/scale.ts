@@ -7,10 +7,19 @@
  *
  * Not a timing test: the figures (load and sync rates, shard counts, RSS)
  * are recorded, and the section fails if verify finds any difference.
+ *
+ * --scale-source DIR (for runs at 10M objects, whose load takes ~40 min):
+ * the first run stores the loaded source's data directory in DIR (the node
+ * stopped, so the copy is consistent) with a marker naming what was loaded;
+ * a later run with the same count, size, shards and threshold starts its
+ * source on a copy of it instead of loading again. Only the sync is
+ * measured either way; loadSeconds is the stored run's.
  */
+import fs from 'node:fs'
+import path from 'node:path'
 import { runCli } from '../lib/cluster'
-import { stopNodes, type BenchConfig } from './common'
-import { BUCKET, loadUpTo, measureSync, startSource, type FullSyncRun } from './fullsync'
+import { nodeEnv, scratch, startNode, stopNodes, waitSplitsSettled, type BenchConfig } from './common'
+import { BUCKET, loadUpTo, measureSync, startSource, type FullSyncOptions, type FullSyncRun, type LoadedSource } from './fullsync'
 
 export interface ScaleRun extends FullSyncRun {
   verifySeconds: number
@@ -31,9 +40,8 @@ export async function runScale (cfg: BenchConfig, o: { count: number, size: numb
     loadChannels: 8,
     timeoutMs: 1_800_000
   }
-  const src = await startSource(cfg, opts)
+  const src = await loadedSource(cfg, opts)
   try {
-    await loadUpTo(cfg, src, opts, o.count)
     let verify = ''
     let code: number | null = null
     let verifySeconds = 0
@@ -51,4 +59,43 @@ export async function runScale (cfg: BenchConfig, o: { count: number, size: numb
     await stopNodes(src.source)
     src.s.cleanup()
   }
+}
+
+interface StoredSource { count: number, size: number, shards: number, splitThreshold: number, loadSeconds: number, loadPerSecond: number }
+
+/** The loaded source: loaded now, or copied from --scale-source (and stored there after a load). */
+async function loadedSource (cfg: BenchConfig, o: FullSyncOptions): Promise<LoadedSource> {
+  const store = cfg.scaleSource
+  const marker = store === undefined ? undefined : path.join(store, 'loaded.json')
+  const want = { count: o.count, size: o.size, shards: o.shards, splitThreshold: o.splitThreshold }
+  if (marker !== undefined && fs.existsSync(marker)) {
+    const stored = JSON.parse(fs.readFileSync(marker, 'utf8')) as StoredSource
+    if (stored.count !== want.count || stored.size !== want.size || stored.shards !== want.shards || stored.splitThreshold !== want.splitThreshold) {
+      throw new Error(`--scale-source ${String(store)} holds ${JSON.stringify(stored)}, not ${JSON.stringify(want)}`)
+    }
+    const s = scratch(cfg, `fullsync-${o.label}`)
+    cfg.log(`  [${o.label}] copying the loaded source from ${String(store)}`)
+    fs.cpSync(path.join(String(store), 'src-data'), path.join(s.dir, 'src-data'), { recursive: true })
+    const source = await startNode(cfg, s, 'src', o.nodeArgs, nodeEnv(cfg, false))
+    return { s, source, args: [...(source.spec.args ?? [])], loaded: stored.count, loadSeconds: stored.loadSeconds, loadPerSecond: stored.loadPerSecond }
+  }
+  const src = await startSource(cfg, o)
+  try {
+    await loadUpTo(cfg, src, o, o.count)
+    if (store !== undefined && marker !== undefined) {
+      await waitSplitsSettled(src.source, BUCKET)
+      await src.source.stop()
+      cfg.log(`  [${o.label}] storing the loaded source in ${store}`)
+      fs.rmSync(path.join(store, 'src-data'), { recursive: true, force: true })
+      fs.cpSync(src.source.dataDir, path.join(store, 'src-data'), { recursive: true })
+      const stored: StoredSource = { ...want, loadSeconds: src.loadSeconds, loadPerSecond: src.loadPerSecond }
+      fs.writeFileSync(marker, JSON.stringify(stored) + '\n')
+      await src.source.restart()
+    }
+  } catch (err) {
+    await stopNodes(src.source)
+    src.s.cleanup()
+    throw err
+  }
+  return src
 }
