@@ -87,7 +87,7 @@ export class ShardsyncNode {
         if (peer === undefined) throw ShardsyncError.unknownPeer(site)
         return await peer.sync.client.querySplitState(bucket, shard)
       },
-      onRecorded: (n) => this.peers.get(n.site)?.sync.noticeStored(n.bucketId),
+      onRecorded: (n) => this.peers.get(n.site)?.sync.noticeStored(n.bucketId, n.srcShard),
       log: log.child({ component: 'notices' })
     })
   }

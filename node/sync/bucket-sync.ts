@@ -8,21 +8,29 @@
  * which only appends to newShards.
  *
  * Dev docs
- * - Rounds: at once when a notice is stored, the tail sees the source's
- *   shard count grow, or the source trimmed past a cursor; every sync
+ * - Rounds: at once when a notice is stored, a new shard's progress
+ *   object is created, the tail sees the source's shard count pass what
+ *   notices told, or the source trimmed past a cursor; every sync
  *   interval while a round left work (a shard still in full sync, one
  *   waiting on a split, an error); and once a sweep interval
  *   (ROUND_SWEEP_INTERVALS sync intervals) in any case, which covers a
- *   trigger that never came. A round first starts shards named by notices,
- *   then (split-aware mode) pulls ListShards and starts every source shard
- *   that has no progress object yet and whose creating split is done; then
- *   runs fullSyncShard on every shard still in full sync, several at a
- *   time, until none is runnable this round.
- *   Why not every interval: a round reads every progress object of the
- *   bucket three times and the source's whole shard list, work that grows
- *   with the shard count and, idle every second, grew the cost per object
- *   of a full sync with the bucket (issue 28's 10M run, docs/performance.md);
- *   with nothing to do it is now paid once a sweep.
+ *   trigger that never came.
+ *   A full pass first starts shards named by notices, then (split-aware
+ *   mode) pulls ListShards and starts every source shard that has no
+ *   progress object yet and whose creating split is done; then runs
+ *   fullSyncShard on every shard still in full sync, several at a time,
+ *   until none is runnable this round. It reads every progress object of
+ *   the bucket three times and the source's whole shard list.
+ *   A targeted pass does the same for the shards named since the last
+ *   round only (`due`): the parent a notice was stored for, a shard just
+ *   started, a shard a round left unfinished. It is what runs between
+ *   sweeps unless something asked for a full pass (a trigger that names no
+ *   shard: the shard count grew, a trim, an error, the first round).
+ *   Why: a split of the source's shard costs the target a round, and a
+ *   full pass per split made a sync's cost per object grow with its
+ *   shard count (issue 28: the reverse direction of a 10M full sync, whose
+ *   target split 20 times a second into 20,000 shards). A missed name
+ *   costs at most a sweep: a full pass finds whatever a targeted one left.
  * - Tail: one long-poll (PullChanges) over all shards in incremental state,
  *   from their saved log cursors; changes are applied, then cursors saved.
  *   Polls for what follows go out as answers arrive, while earlier ones
@@ -53,6 +61,8 @@ const PULL_INLINE_BYTES = 4 * 1024 * 1024
 const MAX_BACKOFF_MS = 10_000
 /** With nothing to do, a round still runs once every this many sync intervals (a missed trigger costs at most that long). */
 export const ROUND_SWEEP_INTERVALS = 30
+/** A shard the tail saw, or a pull found still filling, that no notice has told of gets a full pass this many sync intervals later. */
+export const PULL_GRACE_INTERVALS = 5
 
 const LISTED: FullSyncRoute = { path: 'list', streamUnsupported: false }
 
@@ -114,7 +124,11 @@ export class BucketSync {
   private readonly roundWaker = new Waker()
   /** A round has something to do (see Rounds above); the first one always does. */
   private roundDue = true
-  private lastRoundAt = 0
+  /** What the next round looks at: the shards named since the last one, or 'all' (a full pass). */
+  private due: Set<number> | 'all' = 'all'
+  private lastFullPassAt = 0
+  /** When a full pass is due although no shard was named (schedulePull); undefined = none. */
+  private fullPassAt: number | undefined
   private readonly abort = new AbortController()
   private loops: Promise<void>[] = []
   private readonly log: Logger
@@ -127,6 +141,8 @@ export class BucketSync {
   private readonly ahead = new PollsAhead()
   /** The last tail step's cursor save, still being written (pipelined tail). */
   private saving: Promise<void> | undefined
+  /** Cursors moved past skipped entries only, not saved yet (cursorsToSave). */
+  private skipped = new Map<number, number>()
 
   /** Local bucket written into, by id (bucketRef): never a later bucket of the same name. */
   private localRef: string
@@ -153,25 +169,46 @@ export class BucketSync {
     this.ahead.close()
     await Promise.allSettled(this.loops)
     await this.saving?.catch(noop)
+    await this.saveCursors(this.takeSkipped()).catch(noop)
   }
 
-  /** Something changed (a notice was stored, shards grew): run a round now. */
-  requestRound (): void {
+  /**
+   * Something changed: run a round now. `shard`: a shard whose progress
+   * object the change was to (a notice stored for it, it was just
+   * started); without one, the next round is a full pass.
+   */
+  requestRound (shard?: number): void {
+    if (shard === undefined) this.due = 'all'
+    else if (this.due !== 'all') this.due.add(shard)
     this.roundDue = true
     this.roundWaker.wake()
+  }
+
+  /**
+   * The source has a shard no notice told of yet (the tail saw the count
+   * grow, or a pull found it still being filled): a full pass, which pulls
+   * the shard list, PULL_GRACE_INTERVALS from now, unless one is due
+   * sooner. A notice usually comes first and starts it; with its notice
+   * lost, the shard is found all the same.
+   */
+  private schedulePull (): void {
+    const at = Date.now() + PULL_GRACE_INTERVALS * this.deps.intervalMs
+    if (this.fullPassAt === undefined || at < this.fullPassAt) this.fullPassAt = at
   }
 
   private async roundLoop (): Promise<void> {
     let backoff = this.deps.intervalMs
     const sweepMs = this.deps.intervalMs * ROUND_SWEEP_INTERVALS
     while (!this.stopped) {
-      if (this.roundDue || Date.now() - this.lastRoundAt >= sweepMs) {
+      const now = Date.now()
+      const sweep = now - this.lastFullPassAt >= sweepMs || (this.fullPassAt !== undefined && now >= this.fullPassAt)
+      if (this.roundDue || sweep) {
         try {
-          await this.round()
+          await this.round(sweep ? 'all' : 'due')
           backoff = this.deps.intervalMs
         } catch (err) {
           if (this.stopped) return
-          this.roundDue = true
+          this.requestRound()
           this.noteError(err, 'full sync round failed')
           backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
         }
@@ -181,29 +218,45 @@ export class BucketSync {
   }
 
   /**
-   * One full-sync round over this bucket. It leaves roundDue set if it
-   * left work for the next interval: a shard still in full sync (SPLITTING,
-   * failed, or found too late to run), or a source shard not started
-   * because its split is still filling it.
+   * One full-sync round over this bucket: a full pass ('all'), or ('due')
+   * a targeted pass over the shards named since the last round, unless
+   * something asked for a full one (see Rounds above). It leaves roundDue
+   * set if it left work for the next interval: a shard still in full sync
+   * (SPLITTING, failed, or found too late to run; the next round looks at
+   * those), or a source shard not started because its split is still
+   * filling it (the next round is a full pass, which pulls the shard list).
    */
-  async round (): Promise<void> {
+  async round (scope: 'all' | 'due' = 'all'): Promise<void> {
     this.counters.rounds++
     this.roundDue = false
-    this.lastRoundAt = Date.now()
-    const { progress, client } = this.deps
-    const site = client.peerId
+    const due = scope === 'all' || this.record === undefined ? 'all' : this.due
+    this.due = new Set()
+    if (due === 'all') {
+      this.lastFullPassAt = Date.now()
+      this.fullPassAt = undefined
+    }
     if (this.record === undefined) this.record = await this.init()
     const ctx = this.context()
+    const left = due === 'all' ? await this.fullPass(ctx) : await this.targetedPass(ctx, due)
+    for (const shard of left) this.requestRound(shard)
+  }
+
+  /** Every progress object of the bucket, and (split-aware) the source's shard list. Returns the shards left in full sync. */
+  private async fullPass (ctx: ShardSyncContext): Promise<number[]> {
+    const { progress, client } = this.deps
+    const site = client.peerId
 
     if (this.deps.mode === 'split-aware') {
       // Notices first, so that shards they name are credited to them.
       for (const rec of await progress.list(site, this.source.id)) {
         if (rec.newShards.length > 0) await startNewShards(ctx, rec.srcShard, undefined)
       }
-      if (await this.pullShards(ctx)) this.roundDue = true
+      // A shard still being filled: its split's notice starts it when done,
+      // or else a full pass's pull, a little later.
+      if (await this.pullShards(ctx)) this.schedulePull()
     } else {
       // The negative control lists the source every round, as the related art polls.
-      this.roundDue = true
+      this.requestRound()
       const { shards } = await client.listShards(this.source.name)
       this.relatedArtLogSeqs = new Map(shards.map(s => [s.shard, s.logSeq]))
       this.view.sourceShards = shards.length
@@ -214,21 +267,54 @@ export class BucketSync {
     for (;;) {
       const full = (await progress.list(site, this.source.id)).filter(r => r.state === 'full')
       const runnable = full.filter(r => !attempted.has(r.srcShard))
-      if (runnable.length === 0 || this.stopped) {
-        if (full.length > 0) this.roundDue = true
-        break
-      }
+      if (runnable.length === 0 || this.stopped) return full.map(r => r.srcShard)
       for (const r of runnable) attempted.add(r.srcShard)
-      await runLimited(runnable, this.deps.shardConcurrency, async (r) => {
-        if (this.stopped) return
-        try {
-          if (await fullSyncShard(ctx, r.srcShard) === 'done') this.resetTail()
-        } catch (err) {
-          if (this.stopped) return
-          await this.noteShardError(r, err)
-        }
-      })
+      // Shards started meanwhile are in this pass's next listing.
+      if (this.due !== 'all') for (const r of runnable) this.due.delete(r.srcShard)
+      await this.runShards(ctx, runnable)
     }
+  }
+
+  /**
+   * The shards named since the last round (and the shards they start, in
+   * turn): notices recorded in their progress objects start their new
+   * shards, and those still in full sync are run. Returns the shards left
+   * in full sync.
+   */
+  private async targetedPass (ctx: ShardSyncContext, due: Set<number>): Promise<number[]> {
+    const { progress, client } = this.deps
+    const attempted = new Set<number>()
+    const left: number[] = []
+    let look = [...due]
+    while (look.length > 0 && !this.stopped) {
+      for (const s of look) attempted.add(s)
+      const recs = (await Promise.all(look.map(async s => await progress.get(client.peerId, this.source.id, s)))).filter((r): r is ProgressRecord => r !== undefined)
+      // Notices first, so that shards they name are credited to them.
+      if (this.deps.mode === 'split-aware') for (const r of recs) if (r.newShards.length > 0) await startNewShards(ctx, r.srcShard, undefined)
+      const full = recs.filter(r => r.state === 'full')
+      await this.runShards(ctx, full)
+      for (const r of full) {
+        const now = await progress.get(client.peerId, this.source.id, r.srcShard)
+        if (now?.state === 'full') left.push(r.srcShard)
+      }
+      // Shards started by this pass (onShardStarted named them) run in it too.
+      look = this.due === 'all' ? [] : [...this.due].filter(s => !attempted.has(s))
+      if (this.due !== 'all') for (const s of look) this.due.delete(s)
+    }
+    return left
+  }
+
+  /** fullSyncShard on each, several at a time (--sync-shard-concurrency). */
+  private async runShards (ctx: ShardSyncContext, recs: ProgressRecord[]): Promise<void> {
+    await runLimited(recs, this.deps.shardConcurrency, async (r) => {
+      if (this.stopped) return
+      try {
+        if (await fullSyncShard(ctx, r.srcShard) === 'done') this.resetTail()
+      } catch (err) {
+        if (this.stopped) return
+        await this.noteShardError(r, err)
+      }
+    })
   }
 
   /**
@@ -320,7 +406,7 @@ export class BucketSync {
       transfer: d.transfer,
       log: this.log,
       relatedArtLogSeq: (shard) => this.relatedArtLogSeqs.get(shard) ?? 0,
-      onShardStarted: () => this.requestRound(),
+      onShardStarted: (shard) => this.requestRound(shard),
       onObjects: (applied, bytes) => { this.counters.objectsApplied += applied; this.counters.bytesApplied += bytes },
       onDeletes: (deleted) => { this.counters.deletesApplied += deleted }
     }
@@ -369,7 +455,11 @@ export class BucketSync {
       await this.settleSave()
       const epoch = this.tailEpoch
       const recs = (await progress.list(client.peerId, this.source.id)).filter(r => r.state === 'incremental')
-      if (epoch === this.tailEpoch) this.tailCursors = new Map(recs.map(r => [r.srcShard, r.logCursor]))
+      if (epoch === this.tailEpoch) {
+        this.tailCursors = new Map(recs.map(r => [r.srcShard, r.logCursor]))
+        // Unsaved skips are behind these cursors' polls now; found again if still there.
+        this.skipped.clear()
+      }
     }
     const tail = this.tailCursors
     if (tail.size === 0) return false
@@ -400,10 +490,7 @@ export class BucketSync {
     const advanced = new Map(answer.positions.filter(p => p.seq > (before.get(p.shard) ?? 0)).map(p => [p.shard, p.seq]))
     // This step's changes are durable: its cursors may be saved, after the last step's.
     await this.settleSave()
-    const save = progress.updateMany(client.peerId, this.source.id, [...advanced.keys()], (shard, r) => {
-      const seq = advanced.get(shard) ?? 0
-      return r === undefined || r.state !== 'incremental' || r.logCursor >= seq ? undefined : { ...r, logCursor: seq }
-    })
+    const save = this.saveCursors(this.cursorsToSave(advanced, answer.entries))
     if (opts.pipeline === true) {
       save.catch(noop)
       this.saving = save
@@ -412,8 +499,12 @@ export class BucketSync {
     }
     for (const [shard, seq] of advanced) if ((tail.get(shard) ?? 0) < seq) tail.set(shard, seq)
     if (this.deps.mode === 'split-aware' && answer.shardCount > this.record.knownShardCount) {
-      this.record = { ...this.record, knownShardCount: answer.shardCount }
-      this.requestRound()
+      // Notices raise the stored count as they are recorded, and the round
+      // each asks for starts its shard: only a count past theirs needs a
+      // full pass, which pulls the shard list.
+      const known = (await progress.getSourceBucket(client.peerId, this.source.id))?.knownShardCount ?? this.record.knownShardCount
+      this.record = { ...this.record, knownShardCount: Math.max(known, answer.shardCount) }
+      if (answer.shardCount > known) this.schedulePull()
     }
     return true
   }
@@ -456,9 +547,52 @@ export class BucketSync {
   async reportPositions (): Promise<void> {
     const { progress, client, store } = this.deps
     if (this.localBucketId === undefined) return
+    // Skips not saved yet first, so that the report carries them.
+    await this.saveCursors(this.takeSkipped())
     const recs = await progress.list(client.peerId, this.source.id)
     const local = store.bucketState(this.localRef)
     await client.reportPositions(this.source.name, positionReport(recs, this.localBucketId, local.shards, client.peerId))
+  }
+
+  /**
+   * Which of a step's advanced cursors to save now: those of shards the
+   * answer carried changes for, at once; those that moved only past
+   * entries left out (the requester's own, excludeOrigin), with the next
+   * position report (reportPositions), or at once where positions are
+   * never reported. Why: while this site writes, every shard's log grows
+   * with its own changes, and saving each skip cost the reverse direction
+   * of a 10M full sync one progress object per target shard every poll
+   * (issue 28). Saved later, a skip is only read past again after a crash
+   * (runs of one origin are skipped unread), and the source's trim waits
+   * for the report either way.
+   */
+  private cursorsToSave (advanced: ReadonlyMap<number, number>, entries: PullAnswer['entries']): Map<number, number> {
+    if (this.deps.positionReportMs === undefined) return new Map(advanced)
+    const carried = new Set(entries.map(e => e.shard))
+    const now = new Map<number, number>()
+    for (const [shard, seq] of advanced) {
+      if (carried.has(shard)) {
+        now.set(shard, seq)
+        this.skipped.delete(shard)
+      } else {
+        this.skipped.set(shard, seq)
+      }
+    }
+    return now
+  }
+
+  private takeSkipped (): Map<number, number> {
+    const taken = this.skipped
+    this.skipped = new Map()
+    return taken
+  }
+
+  /** Saves incremental cursors in one batch; never moves one back. */
+  private async saveCursors (cursors: ReadonlyMap<number, number>): Promise<void> {
+    await this.deps.progress.updateMany(this.deps.client.peerId, this.source.id, [...cursors.keys()], (shard, r) => {
+      const seq = cursors.get(shard) ?? 0
+      return r === undefined || r.state !== 'incremental' || r.logCursor >= seq ? undefined : { ...r, logCursor: seq }
+    })
   }
 
   /** Waits for the last tail step's cursor save; throws if it failed. */

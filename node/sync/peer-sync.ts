@@ -65,9 +65,9 @@ export class PeerSync {
     await Promise.all([...this.buckets.values()].map(async b => await b.stop()))
   }
 
-  /** A notice for one of this peer's buckets was stored. */
-  noticeStored (srcBucketId: string): void {
-    this.buckets.get(srcBucketId)?.requestRound()
+  /** A notice for one of this peer's buckets was stored, in the progress object of its shard `srcShard`. */
+  noticeStored (srcBucketId: string, srcShard: number): void {
+    this.buckets.get(srcBucketId)?.requestRound(srcShard)
   }
 
   private async discoverLoop (): Promise<void> {

@@ -132,7 +132,7 @@ async function openTarget (raw: Database, sim: SimSource): Promise<TargetNode> {
   const progress = new ProgressStore(db)
   const client = sim.client(fence)
   const syncs = new Map<string, BucketSync>()
-  const receiver = new NoticeReceiver({ progress, isPeer: s => s === sim.site, querySource: async (_site, bucket, shard) => await client.querySplitState(bucket, shard), onRecorded: n => syncs.get(n.bucketId)?.requestRound(), log })
+  const receiver = new NoticeReceiver({ progress, isPeer: s => s === sim.site, querySource: async (_site, bucket, shard) => await client.querySplitState(bucket, shard), onRecorded: n => syncs.get(n.bucketId)?.requestRound(n.srcShard), log })
   const node: TargetNode = {
     fence, killed, store, progress, client, receiver, syncs,
     kill: () => {
@@ -280,7 +280,7 @@ export async function runSchedule (seed: number, opts: ScheduleOptions): Promise
   const steps = rng.between(15, 50)
   for (let i = 0; i < steps; i++) {
     const r = rng.next()
-    if (r < 0.45) await onSync('round', async s => await s.round())
+    if (r < 0.45) await onSync('round', async s => await s.round(i % 2 === 0 ? 'due' : 'all'))
     else if (r < 0.8) await onSync('tailStep', async s => await s.tailStep(0))
     else if (r < 0.85) {
       if (sim.stats.crashes < MAX_CRASHES) { sim.stats.crashes++; sim.log('target killed between steps'); await restart() }
