@@ -156,8 +156,9 @@ function bucketStatus (b: BucketSync, allRecs: ProgressRecord[], now: number, su
 
 function shardStatus (b: BucketSync, rec: ProgressRecord, now: number): ShardStatus {
   const incremental = rec.state === 'incremental'
-  const head = b.view.logHead.get(rec.srcShard) ?? rec.logCursor
-  const entriesBehind = incremental ? Math.max(0, head - rec.logCursor, b.view.behind.get(rec.srcShard) ?? 0) : 0
+  const cursor = incremental ? b.tailPosition(rec.srcShard, rec.logCursor) : rec.logCursor
+  const head = b.view.logHead.get(rec.srcShard) ?? cursor
+  const entriesBehind = incremental ? Math.max(0, head - cursor, b.view.behind.get(rec.srcShard) ?? 0) : 0
   const since = incremental ? (b.view.caughtUpAt.get(rec.srcShard) ?? now) : rec.createdMs
   return {
     shard: rec.srcShard,
@@ -165,7 +166,7 @@ function shardStatus (b: BucketSync, rec: ProgressRecord, now: number): ShardSta
     listed: rec.listed,
     applied: rec.applied,
     sourceIndexCount: b.view.indexCount.get(rec.srcShard) ?? 0,
-    logCursor: rec.logCursor,
+    logCursor: cursor,
     logHead: head,
     entriesBehind,
     secondsBehind: incremental && entriesBehind === 0 ? 0 : round1((now - since) / 1000),

@@ -581,6 +581,11 @@ export class BucketSync {
     return now
   }
 
+  /** Where the tail is in a shard's log whose saved cursor is `saved`: a skip not saved yet counts (cursorsToSave). */
+  tailPosition (shard: number, saved: number): number {
+    return Math.max(saved, this.skipped.get(shard) ?? 0)
+  }
+
   private takeSkipped (): Map<number, number> {
     const taken = this.skipped
     this.skipped = new Map()
