@@ -43,12 +43,15 @@
  */
 import type { Logger } from 'pino'
 import { isShardsyncError } from '../../storage/errors'
-import { bucketRef, replicaInitialShards, type ObjectStore } from '../../storage/object-store'
+import { bucketRef, type ObjectStore } from '../../storage/object-store'
 import type { ProgressRecord, ProgressStore, SourceBucketRecord } from '../../storage/progress-store'
 import type { SyncMode } from '../config'
+import { firstContact } from './first-contact'
 import { fullSyncShard, startNewShards, startShard, type FullSyncRoute, type ShardSyncContext } from './shard-sync'
 import { positionReport, resetTrimmedShards } from './position-report'
 import { PollsAhead, type TailCursor } from './polls-ahead'
+import { SkippedCursors } from './skipped-cursors'
+import { SourceView } from './source-view'
 import { isFilling } from './shard-guard'
 import type { PullAnswer, SourceBucket, SourceClient } from './source-client'
 import { sleep, Waker } from './sleep'
@@ -97,27 +100,8 @@ export interface BucketSyncCounters {
   lastAppliedMtime: number
 }
 
-/** What the tail and the rounds last saw of the source, for status and metrics. */
-export interface SourceView {
-  /**
-   * The source's own shard count, from its last ListShards (0: not listed
-   * yet). Status reports a bucket synced only against this list: a shard a
-   * peer merely named is not one, and a source shard with no progress
-   * object yet is behind.
-   */
-  sourceShards: number
-  /** Per source shard: index count (from ListShards) and newest log seq. */
-  indexCount: Map<number, number>
-  logHead: Map<number, number>
-  /** Per incremental shard: entries not yet applied after the last poll. */
-  behind: Map<number, number>
-  /** Per incremental shard: when it was last seen with nothing behind. */
-  caughtUpAt: Map<number, number>
-  lastPollAt: number
-}
-
 export class BucketSync {
-  readonly view: SourceView = { sourceShards: 0, indexCount: new Map(), logHead: new Map(), behind: new Map(), caughtUpAt: new Map(), lastPollAt: 0 }
+  readonly view = new SourceView()
   readonly counters: BucketSyncCounters = { objectsApplied: 0, bytesApplied: 0, deletesApplied: 0, changesApplied: 0, rounds: 0, resyncs: 0, lastAppliedMtime: 0 }
   private record: SourceBucketRecord | undefined
   private stopped = false
@@ -141,8 +125,8 @@ export class BucketSync {
   private readonly ahead = new PollsAhead()
   /** The last tail step's cursor save, still being written (pipelined tail). */
   private saving: Promise<void> | undefined
-  /** Cursors moved past skipped entries only, not saved yet (cursorsToSave). */
-  private skipped = new Map<number, number>()
+  /** Cursors moved past skipped entries only, not saved yet. */
+  private readonly skipped: SkippedCursors
 
   /** Local bucket written into, by id (bucketRef): never a later bucket of the same name. */
   private localRef: string
@@ -155,6 +139,7 @@ export class BucketSync {
   constructor (private readonly deps: BucketSyncDeps, readonly source: SourceBucket, public localBucketId?: string) {
     this.localRef = localBucketId !== undefined ? bucketRef(localBucketId) : source.name
     this.log = deps.log.child({ bucket: source.name, srcBucketId: source.id })
+    this.skipped = new SkippedCursors(deps.positionReportMs !== undefined)
   }
 
   get srcBucketId (): string { return this.source.id }
@@ -169,7 +154,7 @@ export class BucketSync {
     this.ahead.close()
     await Promise.allSettled(this.loops)
     await this.saving?.catch(noop)
-    await this.saveCursors(this.takeSkipped()).catch(noop)
+    await this.saveCursors(this.skipped.take()).catch(noop)
   }
 
   /**
@@ -317,53 +302,13 @@ export class BucketSync {
     })
   }
 
-  /**
-   * First contact with this source bucket: progress objects. The local
-   * bucket exists (PeerSync made it by the lifecycle rule); sync state left
-   * from another local bucket, or half released, is released first.
-   */
+  /** First contact with this source bucket (first-contact.ts): its record, and the local bucket it syncs into. */
   private async init (): Promise<SourceBucketRecord> {
-    const { progress, client } = this.deps
-    const existing = await progress.getSourceBucket(client.peerId, this.source.id)
-    if (existing !== undefined) {
-      // Records from before local bucket ids name the bucket only.
-      const localId = existing.localBucketId ?? this.deps.store.getBucket(existing.bucket)?.id
-      if (this.localBucketId === undefined && localId !== undefined) {
-        this.localBucketId = localId
-        this.localRef = bucketRef(localId)
-      }
-      if (localId === this.localBucketId) return existing
+    const { record, localBucketId } = await firstContact(this.deps, this.source, this.localBucketId, this.log)
+    if (localBucketId !== undefined) {
+      this.localBucketId = localBucketId
+      this.localRef = bucketRef(localBucketId)
     }
-    await progress.release(client.peerId, this.source.id)
-    const { shards } = await client.listShards(this.source.name)
-    if (this.localBucketId === undefined) {
-      const { store } = this.deps
-      if (store.getBucket(this.source.name) === undefined) {
-        try {
-          await store.createBucket({ name: this.source.name, initialShards: replicaInitialShards(shards.reduce((n, s) => n + s.indexCount, 0), store.options.defaults) })
-        } catch (err) {
-          if (!isShardsyncError(err, 'BUCKET_EXISTS')) throw err
-        }
-      }
-      this.localBucketId = store.bucketState(this.source.name).record.id
-      this.localRef = bucketRef(this.localBucketId)
-    }
-    const record: SourceBucketRecord = {
-      site: client.peerId,
-      srcBucketId: this.source.id,
-      srcName: this.source.name,
-      bucket: this.source.name,
-      localBucketId: this.localBucketId,
-      initialShardCount: shards.length,
-      knownShardCount: shards.length,
-      startedMs: Date.now()
-    }
-    // A shard still being filled by a split is not started now: listed early
-    // it would miss the entries that move in later (migration writes no log).
-    // It is started with logStart 0 once its parent lists it as a child.
-    const filling = shards.filter(s => isFilling(shards, s)).map(s => s.shard)
-    await progress.startSourceBucket(record, filling)
-    this.log.info({ shards: shards.length }, 'bucket sync started: progress objects created for every source shard')
     return record
   }
 
@@ -373,7 +318,7 @@ export class BucketSync {
     const { shards } = await client.listShards(this.source.name)
     this.view.sourceShards = shards.length
     for (const s of shards) this.view.indexCount.set(s.shard, s.indexCount)
-    this.noteLogHeads(shards.map(s => ({ shard: s.shard, seq: s.logSeq })))
+    this.view.noteLogHeads(shards.map(s => ({ shard: s.shard, seq: s.logSeq })))
     const known = new Set((await progress.list(client.peerId, this.source.id)).map(r => r.srcShard))
     let waiting = false
     for (const s of shards) {
@@ -406,7 +351,11 @@ export class BucketSync {
       transfer: d.transfer,
       log: this.log,
       relatedArtLogSeq: (shard) => this.relatedArtLogSeqs.get(shard) ?? 0,
-      onShardStarted: (shard) => this.requestRound(shard),
+      onShardStarted: (shard) => {
+        // Confirmed by the source's split history: a shard of it, listed or not yet.
+        this.view.sourceShards = Math.max(this.view.sourceShards, shard + 1)
+        this.requestRound(shard)
+      },
       onObjects: (applied, bytes) => { this.counters.objectsApplied += applied; this.counters.bytesApplied += bytes },
       onDeletes: (deleted) => { this.counters.deletesApplied += deleted }
     }
@@ -457,7 +406,6 @@ export class BucketSync {
       const recs = (await progress.list(client.peerId, this.source.id)).filter(r => r.state === 'incremental')
       if (epoch === this.tailEpoch) {
         this.tailCursors = new Map(recs.map(r => [r.srcShard, r.logCursor]))
-        // Unsaved skips are behind these cursors' polls now; found again if still there.
         this.skipped.clear()
       }
     }
@@ -468,7 +416,7 @@ export class BucketSync {
     // not applied yet: how far behind the tail is counts against them.
     const pull = async (from: TailCursor[]): Promise<PullAnswer> => {
       const a = await client.pullChanges(this.source.name, from, { limit: PULL_LIMIT, waitMs, excludeOrigin: localSite, maxInlineBytes: PULL_INLINE_BYTES })
-      this.noteLogHeads(a.heads ?? a.positions)
+      this.view.noteLogHeads(a.heads ?? a.positions)
       return a
     }
     // A poll sent ahead is used if it asked for exactly these cursors.
@@ -485,12 +433,12 @@ export class BucketSync {
       this.counters.changesApplied += answer.entries.length
       for (const e of answer.entries) this.counters.lastAppliedMtime = Math.max(this.counters.lastAppliedMtime, e.info.mtime)
     }
-    this.noteHeads(answer.heads ?? answer.positions, answer.positions)
+    this.view.noteApplied(answer.heads ?? answer.positions, answer.positions)
     const before = new Map(cursors.map(c => [c.shard, c.afterSeq]))
     const advanced = new Map(answer.positions.filter(p => p.seq > (before.get(p.shard) ?? 0)).map(p => [p.shard, p.seq]))
     // This step's changes are durable: its cursors may be saved, after the last step's.
     await this.settleSave()
-    const save = this.saveCursors(this.cursorsToSave(advanced, answer.entries))
+    const save = this.saveCursors(this.skipped.toSaveNow(advanced, answer.entries))
     if (opts.pipeline === true) {
       save.catch(noop)
       this.saving = save
@@ -498,6 +446,8 @@ export class BucketSync {
       await save
     }
     for (const [shard, seq] of advanced) if ((tail.get(shard) ?? 0) < seq) tail.set(shard, seq)
+    // The source's own count: status counts a shard not started yet as behind.
+    this.view.sourceShards = Math.max(this.view.sourceShards, answer.shardCount)
     if (this.deps.mode === 'split-aware' && answer.shardCount > this.record.knownShardCount) {
       // Notices raise the stored count as they are recorded, and the round
       // each asks for starts its shard: only a count past theirs needs a
@@ -548,48 +498,15 @@ export class BucketSync {
     const { progress, client, store } = this.deps
     if (this.localBucketId === undefined) return
     // Skips not saved yet first, so that the report carries them.
-    await this.saveCursors(this.takeSkipped())
+    await this.saveCursors(this.skipped.take())
     const recs = await progress.list(client.peerId, this.source.id)
     const local = store.bucketState(this.localRef)
     await client.reportPositions(this.source.name, positionReport(recs, this.localBucketId, local.shards, client.peerId))
   }
 
-  /**
-   * Which of a step's advanced cursors to save now: those of shards the
-   * answer carried changes for, at once; those that moved only past
-   * entries left out (the requester's own, excludeOrigin), with the next
-   * position report (reportPositions), or at once where positions are
-   * never reported. Why: while this site writes, every shard's log grows
-   * with its own changes, and saving each skip cost the reverse direction
-   * of a 10M full sync one progress object per target shard every poll
-   * (issue 28). Saved later, a skip is only read past again after a crash
-   * (runs of one origin are skipped unread), and the source's trim waits
-   * for the report either way.
-   */
-  private cursorsToSave (advanced: ReadonlyMap<number, number>, entries: PullAnswer['entries']): Map<number, number> {
-    if (this.deps.positionReportMs === undefined) return new Map(advanced)
-    const carried = new Set(entries.map(e => e.shard))
-    const now = new Map<number, number>()
-    for (const [shard, seq] of advanced) {
-      if (carried.has(shard)) {
-        now.set(shard, seq)
-        this.skipped.delete(shard)
-      } else {
-        this.skipped.set(shard, seq)
-      }
-    }
-    return now
-  }
-
-  /** Where the tail is in a shard's log whose saved cursor is `saved`: a skip not saved yet counts (cursorsToSave). */
+  /** Where the tail is in a shard's log whose saved cursor is `saved` (a skip not saved yet counts). */
   tailPosition (shard: number, saved: number): number {
-    return Math.max(saved, this.skipped.get(shard) ?? 0)
-  }
-
-  private takeSkipped (): Map<number, number> {
-    const taken = this.skipped
-    this.skipped = new Map()
-    return taken
+    return this.skipped.position(shard, saved)
   }
 
   /** Saves incremental cursors in one batch; never moves one back. */
@@ -611,30 +528,6 @@ export class BucketSync {
   private resetTail (): void {
     this.tailCursors = undefined
     this.tailEpoch++
-  }
-
-  /** Log heads only grow: the newest known is kept (from every PullChanges answer as it arrives, and from ListShards). */
-  private noteLogHeads (heads: Array<{ shard: number, seq: number }>): void {
-    for (const h of heads) this.view.logHead.set(h.shard, Math.max(h.seq, this.view.logHead.get(h.shard) ?? 0))
-  }
-
-  /**
-   * An answer was applied up to `positions`. Behind counts against the
-   * newest head known (noted by `pull` as each answer arrived), not this
-   * answer's own: with polls sent ahead, a later answer may already have
-   * seen the log grow, and a tail that is still applying has not caught up
-   * (caughtUpAt, the lag in seconds).
-   */
-  private noteHeads (heads: Array<{ shard: number, seq: number }>, positions: Array<{ shard: number, seq: number }>): void {
-    const now = Date.now()
-    const pos = new Map(positions.map(p => [p.shard, p.seq]))
-    for (const h of heads) {
-      const head = this.view.logHead.get(h.shard) ?? h.seq
-      const behind = Math.max(0, head - (pos.get(h.shard) ?? 0))
-      this.view.behind.set(h.shard, behind)
-      if (behind === 0 || !this.view.caughtUpAt.has(h.shard)) this.view.caughtUpAt.set(h.shard, now)
-    }
-    this.view.lastPollAt = now
   }
 
   private async noteShardError (rec: ProgressRecord, err: unknown): Promise<void> {
