@@ -276,12 +276,7 @@ export class BucketSync {
       const recs = (await Promise.all(look.map(async s => await progress.get(client.peerId, this.source.id, s)))).filter((r): r is ProgressRecord => r !== undefined)
       // Notices first, so that shards they name are credited to them.
       if (this.deps.mode === 'split-aware') for (const r of recs) if (r.newShards.length > 0) await startNewShards(ctx, r.srcShard, undefined)
-      const full = recs.filter(r => r.state === 'full')
-      await this.runShards(ctx, full)
-      for (const r of full) {
-        const now = await progress.get(client.peerId, this.source.id, r.srcShard)
-        if (now?.state === 'full') left.push(r.srcShard)
-      }
+      left.push(...await this.runShards(ctx, recs.filter(r => r.state === 'full')))
       // Shards started by this pass (onShardStarted named them) run in it too.
       look = this.due === 'all' ? [] : [...this.due].filter(s => !attempted.has(s))
       if (this.due !== 'all') for (const s of look) this.due.delete(s)
@@ -289,17 +284,22 @@ export class BucketSync {
     return left
   }
 
-  /** fullSyncShard on each, several at a time (--sync-shard-concurrency). */
-  private async runShards (ctx: ShardSyncContext, recs: ProgressRecord[]): Promise<void> {
+  /** fullSyncShard on each, several at a time (--sync-shard-concurrency). Returns those left in full sync (SPLITTING, failed). */
+  private async runShards (ctx: ShardSyncContext, recs: ProgressRecord[]): Promise<number[]> {
+    const left: number[] = []
     await runLimited(recs, this.deps.shardConcurrency, async (r) => {
       if (this.stopped) return
       try {
-        if (await fullSyncShard(ctx, r.srcShard) === 'done') await this.enterTail(r.srcShard)
+        const outcome = await fullSyncShard(ctx, r.srcShard)
+        if (outcome === 'done') await this.enterTail(r.srcShard)
+        else if (outcome === 'splitting') left.push(r.srcShard)
       } catch (err) {
         if (this.stopped) return
+        left.push(r.srcShard)
         await this.noteShardError(r, err)
       }
     })
+    return left
   }
 
   /** First contact with this source bucket (first-contact.ts): its record, and the local bucket it syncs into. */
