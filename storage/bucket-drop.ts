@@ -24,10 +24,12 @@ async function clearPrefix (db: Database, prefix: string): Promise<void> {
   }
 }
 
-/** Deletes one source bucket's record, then its progress objects (r! first: see ProgressStore.release). */
+/** Deletes one source bucket's record, then its progress objects and tail skips (r! first: see ProgressStore.release). */
 export async function releaseSourceBucket (db: Database, site: string, srcBucketId: string): Promise<void> {
   await db.del(keys.sourceBucketKey(site, srcBucketId))
   await clearPrefix(db, keys.progressPrefix(site, srcBucketId))
+  // Left by a crash before this line, it is still true (a source's log never changes), and unread once released.
+  await db.del(keys.tailSkipsKey(site, srcBucketId))
 }
 
 export async function runDropJob (db: Database, bucketId: string): Promise<void> {

@@ -18,6 +18,8 @@
  *   l!<bucketId>!<shard:8>!<seq:16>       sync log entry, on the shard where the change happened
  *   p!<siteId>!<srcBucketId>!<srcShard:8> sync progress object (target side), named as in the seed
  *   r!<siteId>!<srcBucketId>              source bucket record (target side): name, local bucket
+ *   ts!<siteId>!<srcBucketId>             tail skips (target side): per source shard, a range of its log
+ *                                         that holds only this site's own changes (storage/progress-store.ts)
  *   w!<seq:16>                            write-ahead intent of a commit that adds or drops content:
  *                                         {a: added, d: dropped: [[dataId, chunks]], c: committed} (storage/content-store.ts)
  *   x!<peerId>!<seq:16>                   outbox: split notice waiting for the peer's ack
@@ -99,6 +101,7 @@ export function siteProgressPrefix (siteId: string): string { return `p${SEP}${s
 export const PROGRESS_PREFIX = `p${SEP}`
 
 export function sourceBucketKey (siteId: string, srcBucketId: string): string { return `r${SEP}${siteId}${SEP}${srcBucketId}` }
+export function tailSkipsKey (siteId: string, srcBucketId: string): string { return `ts${SEP}${siteId}${SEP}${srcBucketId}` }
 export function sourceBucketsPrefix (siteId: string): string { return `r${SEP}${siteId}${SEP}` }
 export const SOURCE_BUCKETS_PREFIX = `r${SEP}`
 

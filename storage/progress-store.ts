@@ -63,6 +63,28 @@ export interface SourceBucketRecord {
   startedMs: number
 }
 
+/**
+ * A run of a source shard's log that holds only this site's own changes,
+ * which the tail leaves out (exclude_origin): entries from+1 .. to. A fact
+ * about the source's log, which never changes, so it stays true; a cursor
+ * at or past `from` may move to `to` without reading (skipPast).
+ */
+export interface SkipRange { from: number, to: number }
+
+/** Where a cursor at `cursor` may move with `range` (itself if the range does not reach it). */
+export function skipPast (cursor: number, range: SkipRange | undefined): number {
+  return range !== undefined && range.from <= cursor && cursor < range.to ? range.to : cursor
+}
+
+/** Two ranges of one shard's log as one: their union if they touch, else the newer (higher) one. */
+export function mergeSkipRanges (a: SkipRange, b: SkipRange): SkipRange {
+  if (a.from <= b.to && b.from <= a.to) return { from: Math.min(a.from, b.from), to: Math.max(a.to, b.to) }
+  return a.to >= b.to ? a : b
+}
+
+/** ts!<site>!<srcBucketId>: [shard, from, to] per source shard. */
+interface TailSkipsRecord { skips: Array<[number, number, number]> }
+
 export class ProgressStore {
   private readonly locks = new Map<string, Promise<unknown>>()
 
@@ -140,6 +162,33 @@ export class ProgressStore {
       void tail.then(() => { if (this.locks.get(k) === tail) this.locks.delete(k) })
     }
     await run
+  }
+
+  /** The tail skips stored for one source bucket, by source shard (empty when none). */
+  async getTailSkips (site: string, srcBucketId: string): Promise<Map<number, SkipRange>> {
+    const rec = await this.db.get(keys.tailSkipsKey(site, srcBucketId)) as TailSkipsRecord | undefined
+    return new Map((rec?.skips ?? []).map(([shard, from, to]) => [shard, { from, to }]))
+  }
+
+  /**
+   * Merges `ranges` into the tail skips of one source bucket: one record
+   * and one put for every shard, however many moved (the tail saves its
+   * skips this way with each position report, instead of one progress
+   * object per shard). Returns what is stored now.
+   */
+  async addTailSkips (site: string, srcBucketId: string, ranges: ReadonlyMap<number, SkipRange>): Promise<Map<number, SkipRange>> {
+    const key = keys.tailSkipsKey(site, srcBucketId)
+    return await this.locked(key, async () => {
+      const stored = await this.getTailSkips(site, srcBucketId)
+      if (ranges.size === 0) return stored
+      for (const [shard, r] of ranges) {
+        const old = stored.get(shard)
+        stored.set(shard, old === undefined ? r : mergeSkipRanges(old, r))
+      }
+      const rec: TailSkipsRecord = { skips: [...stored].map(([shard, r]) => [shard, r.from, r.to]) }
+      await this.db.put(key, rec)
+      return stored
+    })
   }
 
   async getSourceBucket (site: string, srcBucketId: string): Promise<SourceBucketRecord | undefined> {

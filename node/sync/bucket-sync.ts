@@ -154,7 +154,7 @@ export class BucketSync {
     this.ahead.close()
     await Promise.allSettled(this.loops)
     await this.saving?.catch(noop)
-    await this.saveCursors(this.skipped.take()).catch(noop)
+    await this.storeSkips().catch(noop)
   }
 
   /**
@@ -404,9 +404,10 @@ export class BucketSync {
       await this.settleSave()
       const epoch = this.tailEpoch
       const recs = (await progress.list(client.peerId, this.source.id)).filter(r => r.state === 'incremental')
+      const skips = await progress.getTailSkips(client.peerId, this.source.id)
       if (epoch === this.tailEpoch) {
-        this.tailCursors = new Map(recs.map(r => [r.srcShard, r.logCursor]))
-        this.skipped.clear()
+        this.skipped.setStored(skips)
+        this.tailCursors = new Map(recs.map(r => [r.srcShard, this.skipped.position(r.srcShard, r.logCursor)]))
       }
     }
     const tail = this.tailCursors
@@ -438,7 +439,7 @@ export class BucketSync {
     const advanced = new Map(answer.positions.filter(p => p.seq > (before.get(p.shard) ?? 0)).map(p => [p.shard, p.seq]))
     // This step's changes are durable: its cursors may be saved, after the last step's.
     await this.settleSave()
-    const save = this.saveCursors(this.skipped.toSaveNow(advanced, answer.entries))
+    const save = this.saveCursors(this.skipped.toSaveNow(advanced, before, answer.entries))
     if (opts.pipeline === true) {
       save.catch(noop)
       this.saving = save
@@ -466,7 +467,7 @@ export class BucketSync {
   private async resyncTrimmed (): Promise<void> {
     const { shards } = await this.deps.client.listShards(this.source.name)
     await this.settleSave().catch(noop)
-    const reset = await resetTrimmedShards(this.deps.progress, this.deps.client.peerId, this.source.id, shards)
+    const reset = await resetTrimmedShards(this.deps.progress, this.deps.client.peerId, this.source.id, shards, r => this.skipped.position(r.srcShard, r.logCursor))
     this.ahead.clear()
     this.resetTail()
     if (reset.length > 0) {
@@ -497,11 +498,24 @@ export class BucketSync {
   async reportPositions (): Promise<void> {
     const { progress, client, store } = this.deps
     if (this.localBucketId === undefined) return
-    // Skips not saved yet first, so that the report carries them.
-    await this.saveCursors(this.skipped.take())
+    // Skips not stored yet first, so that the report carries them.
+    await this.storeSkips()
     const recs = await progress.list(client.peerId, this.source.id)
     const local = store.bucketState(this.localRef)
-    await client.reportPositions(this.source.name, positionReport(recs, this.localBucketId, local.shards, client.peerId))
+    const cursorOf = (r: ProgressRecord): number => this.skipped.durablePosition(r.srcShard, r.logCursor)
+    await client.reportPositions(this.source.name, positionReport(recs, this.localBucketId, local.shards, client.peerId, cursorOf))
+  }
+
+  /** Stores the pending skip ranges, all in one record (skipped-cursors.ts). */
+  private async storeSkips (): Promise<void> {
+    const taken = this.skipped.take()
+    if (taken.size === 0) return
+    try {
+      this.skipped.setStored(await this.deps.progress.addTailSkips(this.deps.client.peerId, this.source.id, taken))
+    } catch (err) {
+      this.skipped.putBack(taken)
+      throw err
+    }
   }
 
   /** Where the tail is in a shard's log whose saved cursor is `saved` (a skip not saved yet counts). */
@@ -534,7 +548,7 @@ export class BucketSync {
   private async enterTail (shard: number): Promise<void> {
     const rec = await this.deps.progress.get(this.deps.client.peerId, this.source.id, shard)
     if (rec?.state !== 'incremental') return this.resetTail()
-    if (this.tailCursors !== undefined && !this.tailCursors.has(shard)) this.tailCursors.set(shard, rec.logCursor)
+    if (this.tailCursors !== undefined && !this.tailCursors.has(shard)) this.tailCursors.set(shard, this.skipped.position(shard, rec.logCursor))
     this.tailEpoch++
   }
 

@@ -21,20 +21,21 @@ import type { ShardHeader } from '../../storage/records'
 import { reportedHead } from '../trim-policy'
 import type { PositionReport, SourceShard } from './source-client'
 
-export function positionReport (progress: ProgressRecord[], localBucketId: string, localShards: readonly ShardHeader[], sourceSite: string): PositionReport {
+/** `cursorOf`: an incremental shard's durable cursor (its saved one moved by stored skips, skipped-cursors.ts). */
+export function positionReport (progress: ProgressRecord[], localBucketId: string, localShards: readonly ShardHeader[], sourceSite: string, cursorOf: (r: ProgressRecord) => number = r => r.logCursor): PositionReport {
   return {
     positions: progress.map(r => r.state === 'incremental'
-      ? { shard: r.srcShard, seq: r.logCursor, incremental: true }
+      ? { shard: r.srcShard, seq: cursorOf(r), incremental: true }
       : { shard: r.srcShard, seq: r.logStart ?? 0, incremental: false }),
     reporterBucketId: localBucketId,
     heads: localShards.map(h => ({ shard: h.shard, seq: reportedHead(h, sourceSite) }))
   }
 }
 
-/** Returns the shards sent back to full sync. */
-export async function resetTrimmedShards (progress: ProgressStore, site: string, srcBucketId: string, shards: readonly SourceShard[]): Promise<number[]> {
+/** Returns the shards sent back to full sync. `cursorOf`: where the tail is in an incremental shard (skips counted). */
+export async function resetTrimmedShards (progress: ProgressStore, site: string, srcBucketId: string, shards: readonly SourceShard[], cursorOf: (r: ProgressRecord) => number = r => r.logCursor): Promise<number[]> {
   const floors = new Map(shards.map(s => [s.shard, s.logFloor]))
-  const behind = (r: ProgressRecord | undefined): boolean => r !== undefined && r.state === 'incremental' && r.logCursor < (floors.get(r.srcShard) ?? 0)
+  const behind = (r: ProgressRecord | undefined): boolean => r !== undefined && r.state === 'incremental' && cursorOf(r) < (floors.get(r.srcShard) ?? 0)
   const stale = (await progress.list(site, srcBucketId)).filter(behind).map(r => r.srcShard)
   if (stale.length === 0) return []
   await progress.updateMany(site, srcBucketId, stale, (_shard, r) => r === undefined || !behind(r)
