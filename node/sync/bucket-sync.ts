@@ -58,7 +58,24 @@ import { sleep, Waker } from './sleep'
 import type { ObjectTransfer } from './transfer'
 
 const PULL_LIMIT = 1000
+/** A tail poll waits this long for changes, per PULL_WAIT_CURSORS cursors it carries, up to MAX_PULL_WAIT_MS. */
 const PULL_WAIT_MS = 2000
+const PULL_WAIT_CURSORS = 2000
+const MAX_PULL_WAIT_MS = 10_000
+
+/**
+ * How long a tail poll over `cursors` shards waits for changes. A poll that
+ * ends with nothing to apply still costs both sides work per cursor (the
+ * request, every position and head in the answer, the cursors' update), so
+ * the wait grows with the cursor count: idle tailing costs about the same
+ * per second at 20,000 shards as at 2,000 (issue 28: at 10M objects both
+ * directions tailed 15,000-20,000 idle shards every 2 s for the whole full
+ * sync). Changes end a poll at once whatever the wait; a shard that enters
+ * incremental sync waits for the poll under way, so at most this long.
+ */
+export function pullWaitMs (cursors: number): number {
+  return Math.min(MAX_PULL_WAIT_MS, PULL_WAIT_MS * Math.max(1, Math.ceil(cursors / PULL_WAIT_CURSORS)))
+}
 /** Small objects' content rides with their log entries, up to this much per answer. */
 const PULL_INLINE_BYTES = 4 * 1024 * 1024
 const MAX_BACKOFF_MS = 10_000
@@ -250,12 +267,14 @@ export class BucketSync {
 
     const attempted = new Set<number>()
     for (;;) {
-      const full = (await progress.list(site, this.source.id)).filter(r => r.state === 'full')
-      const runnable = full.filter(r => !attempted.has(r.srcShard))
-      if (runnable.length === 0 || this.stopped) return full.map(r => r.srcShard)
-      for (const r of runnable) attempted.add(r.srcShard)
+      // Shard numbers only: the first pass runs the whole full sync, and
+      // 15,000 progress objects held through it were heap every collection marked.
+      const full = (await progress.list(site, this.source.id)).filter(r => r.state === 'full').map(r => r.srcShard)
+      const runnable = full.filter(shard => !attempted.has(shard))
+      if (runnable.length === 0 || this.stopped) return full
+      for (const shard of runnable) attempted.add(shard)
       // Shards started meanwhile are in this pass's next listing.
-      if (this.due !== 'all') for (const r of runnable) this.due.delete(r.srcShard)
+      if (this.due !== 'all') for (const shard of runnable) this.due.delete(shard)
       await this.runShards(ctx, runnable)
     }
   }
@@ -276,7 +295,7 @@ export class BucketSync {
       const recs = (await Promise.all(look.map(async s => await progress.get(client.peerId, this.source.id, s)))).filter((r): r is ProgressRecord => r !== undefined)
       // Notices first, so that shards they name are credited to them.
       if (this.deps.mode === 'split-aware') for (const r of recs) if (r.newShards.length > 0) await startNewShards(ctx, r.srcShard, undefined)
-      left.push(...await this.runShards(ctx, recs.filter(r => r.state === 'full')))
+      left.push(...await this.runShards(ctx, recs.filter(r => r.state === 'full').map(r => r.srcShard)))
       // Shards started by this pass (onShardStarted named them) run in it too.
       look = this.due === 'all' ? [] : [...this.due].filter(s => !attempted.has(s))
       if (this.due !== 'all') for (const s of look) this.due.delete(s)
@@ -285,18 +304,18 @@ export class BucketSync {
   }
 
   /** fullSyncShard on each, several at a time (--sync-shard-concurrency). Returns those left in full sync (SPLITTING, failed). */
-  private async runShards (ctx: ShardSyncContext, recs: ProgressRecord[]): Promise<number[]> {
+  private async runShards (ctx: ShardSyncContext, shards: number[]): Promise<number[]> {
     const left: number[] = []
-    await runLimited(recs, this.deps.shardConcurrency, async (r) => {
+    await runLimited(shards, this.deps.shardConcurrency, async (shard) => {
       if (this.stopped) return
       try {
-        const outcome = await fullSyncShard(ctx, r.srcShard)
-        if (outcome === 'done') await this.enterTail(r.srcShard)
-        else if (outcome === 'splitting') left.push(r.srcShard)
+        const outcome = await fullSyncShard(ctx, shard)
+        if (outcome === 'done') await this.enterTail(shard)
+        else if (outcome === 'splitting') left.push(shard)
       } catch (err) {
         if (this.stopped) return
-        left.push(r.srcShard)
-        await this.noteShardError(r, err)
+        left.push(shard)
+        await this.noteShardError(shard, err)
       }
     })
     return left
@@ -365,7 +384,7 @@ export class BucketSync {
     let backoff = 100
     while (!this.stopped) {
       try {
-        const idle = !(await this.tailStep(PULL_WAIT_MS, { pipeline: true }))
+        const idle = !(await this.tailStep(undefined, { pipeline: true }))
         if (idle) await sleep(this.deps.intervalMs, this.abort.signal)
         backoff = 100
       } catch (err) {
@@ -385,13 +404,15 @@ export class BucketSync {
   /**
    * One long-poll over every shard in incremental sync: apply what came,
    * then save the cursors. Returns false if no shard is incremental yet.
+   * waitMs: how long the poll waits for changes (undefined: pullWaitMs of
+   * the cursor count).
    * With pipeline (the tail loop), the polls for what follows are sent
    * before this answer is applied, so that a busy source is tailed
    * without a round trip between answers; and the cursors' save is left
    * running while the next answer is applied (the next step waits for it
    * before its own, and reports its failure).
    */
-  async tailStep (waitMs: number, opts: { pipeline?: boolean } = {}): Promise<boolean> {
+  async tailStep (waitMs: number | undefined, opts: { pipeline?: boolean } = {}): Promise<boolean> {
     const { progress, client, transfer, localSite } = this.deps
     if (this.record === undefined) return false
     // Cursors live in memory between polls (the progress objects are the
@@ -412,11 +433,12 @@ export class BucketSync {
     }
     const tail = this.tailCursors
     if (tail.size === 0) return false
+    const wait = waitMs ?? pullWaitMs(tail.size)
     const cursors: TailCursor[] = [...tail].map(([shard, afterSeq]) => ({ shard, afterSeq }))
     // Every answer's heads are noted as it arrives, also one sent ahead and
     // not applied yet: how far behind the tail is counts against them.
     const pull = async (from: TailCursor[]): Promise<PullAnswer> => {
-      const a = await client.pullChanges(this.source.name, from, { limit: PULL_LIMIT, waitMs, excludeOrigin: localSite, maxInlineBytes: PULL_INLINE_BYTES })
+      const a = await client.pullChanges(this.source.name, from, { limit: PULL_LIMIT, waitMs: wait, excludeOrigin: localSite, maxInlineBytes: PULL_INLINE_BYTES })
       this.view.noteLogHeads(a.heads ?? a.positions)
       return a
     }
@@ -558,10 +580,10 @@ export class BucketSync {
     this.tailEpoch++
   }
 
-  private async noteShardError (rec: ProgressRecord, err: unknown): Promise<void> {
-    this.noteError(err, 'full sync of shard failed', rec.srcShard)
+  private async noteShardError (shard: number, err: unknown): Promise<void> {
+    this.noteError(err, 'full sync of shard failed', shard)
     const code = isShardsyncError(err) ? err.code : 'INTERNAL'
-    await this.deps.progress.update(rec.site, rec.srcBucketId, rec.srcShard, r => r === undefined ? r : { ...r, lastError: code, lastErrorAt: Date.now() }).catch(() => {})
+    await this.deps.progress.update(this.deps.client.peerId, this.source.id, shard, r => r === undefined ? r : { ...r, lastError: code, lastErrorAt: Date.now() }).catch(() => {})
   }
 
   private noteError (err: unknown, msg: string, shard?: number): void {
