@@ -55,8 +55,13 @@ t.test('readStalls: a node process under the preload, blocked for 400 ms', async
   t.equal(code, 0, 'the child ran to the end')
   const stalls = readStalls({ root } as unknown as Parameters<typeof readStalls>[0], child.pid, since)
   t.ok(stalls !== undefined, 'the preload wrote its file')
-  const pauses = (stalls?.pauses ?? []).filter(p => p[1] >= 350)
-  t.equal(pauses.length, 1, `the block is one pause (${JSON.stringify(stalls?.pauses)})`)
+  const all = stalls?.pauses ?? []
+  const pauses = all.filter(p => p[1] >= 350)
+  t.ok(pauses.length >= 1, `the block is a pause (${JSON.stringify(all)})`)
+  // A later long pause may be a loaded machine starving the child; none may start inside the block.
+  const [start, ms] = pauses[0] ?? [0, 0]
+  const inside = all.filter(p => p !== pauses[0] && p[0] >= start && p[0] < start + ms / 1000)
+  t.same(inside, [], `the block is one pause, not several (${JSON.stringify(all)})`)
   t.ok(pauses[0]?.[1] <= 2000, 'of about 400 ms')
   t.ok(pauses[0]?.[0] >= 0.2 && pauses[0]?.[0] <= 3, 'on the clock of since, in seconds')
   t.same(readStalls({ root } as unknown as Parameters<typeof readStalls>[0], 1, since), undefined, 'no file: undefined')
