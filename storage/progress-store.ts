@@ -186,7 +186,8 @@ export class ProgressStore {
         stored.set(shard, old === undefined ? r : mergeSkipRanges(old, r))
       }
       const rec: TailSkipsRecord = { skips: [...stored].map(([shard, r]) => [shard, r.from, r.to]) }
-      await this.db.put(key, rec)
+      // writeBatch: synced under --durability fsync, like the cursors it stands for (a report follows).
+      await writeBatch(this.db, [{ type: 'put', key, value: rec }])
       return stored
     })
   }

@@ -78,9 +78,16 @@ export class SkippedCursors {
     for (const [shard, r] of taken) this.note(shard, r)
   }
 
-  /** What is stored now (after a load, or a store of taken ranges). */
+  /**
+   * What is stored now (after a load, or a store of taken ranges), merged
+   * with what was known stored: a load that read the record before a
+   * store finished must not forget the newer ranges.
+   */
   setStored (ranges: ReadonlyMap<number, SkipRange>): void {
-    this.stored = new Map(ranges)
+    for (const [shard, r] of ranges) {
+      const old = this.stored.get(shard)
+      this.stored.set(shard, old === undefined ? r : mergeSkipRanges(old, r))
+    }
   }
 
   private note (shard: number, r: SkipRange): void {

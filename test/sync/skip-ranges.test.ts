@@ -35,6 +35,9 @@ t.test('SkippedCursors: skips pend until taken and stored; carried shards are sa
   s.setStored(taken)
   t.equal(s.durablePosition(0, 2), 15, 'stored, it counts for a report')
   t.equal(s.position(0, 1), 1, 'a saved cursor below the range is not moved')
+  s.setStored(new Map([[0, { from: 0, to: 5 }]]))
+  t.equal(s.durablePosition(0, 2), 15, 'a load that read an older record does not forget newer ranges')
+  t.equal(s.durablePosition(0, 0), 15, 'and the ranges merge')
 
   const eager = new SkippedCursors(false)
   t.same([...eager.toSaveNow(new Map([[0, 10]]), new Map([[0, 2]]), [])], [[0, 10]], 'without reports every cursor is saved at once')
