@@ -82,6 +82,12 @@ export function mergeSkipRanges (a: SkipRange, b: SkipRange): SkipRange {
   return a.to >= b.to ? a : b
 }
 
+/** Adds `range` to a shard's range in `ranges` (mergeSkipRanges). */
+export function addSkipRange (ranges: Map<number, SkipRange>, shard: number, range: SkipRange): void {
+  const old = ranges.get(shard)
+  ranges.set(shard, old === undefined ? range : mergeSkipRanges(old, range))
+}
+
 /** ts!<site>!<srcBucketId>: [shard, from, to] per source shard. */
 interface TailSkipsRecord { skips: Array<[number, number, number]> }
 
@@ -181,10 +187,7 @@ export class ProgressStore {
     return await this.locked(key, async () => {
       const stored = await this.getTailSkips(site, srcBucketId)
       if (ranges.size === 0) return stored
-      for (const [shard, r] of ranges) {
-        const old = stored.get(shard)
-        stored.set(shard, old === undefined ? r : mergeSkipRanges(old, r))
-      }
+      for (const [shard, r] of ranges) addSkipRange(stored, shard, r)
       const rec: TailSkipsRecord = { skips: [...stored].map(([shard, r]) => [shard, r.from, r.to]) }
       // writeBatch: synced under --durability fsync, like the cursors it stands for (a report follows).
       await writeBatch(this.db, [{ type: 'put', key, value: rec }])

@@ -27,7 +27,7 @@
  * the bucket (issue 28). A kill -9 before the report loses only pending
  * skips, which are read past again (runs of one origin are skipped unread).
  */
-import { mergeSkipRanges, skipPast, type SkipRange } from '../../storage/progress-store'
+import { addSkipRange, skipPast, type SkipRange } from '../../storage/progress-store'
 
 export class SkippedCursors {
   private pending = new Map<number, SkipRange>()
@@ -50,7 +50,7 @@ export class SkippedCursors {
         now.set(shard, seq)
         this.pending.delete(shard)
       } else {
-        this.note(shard, { from: before.get(shard) ?? 0, to: seq })
+        addSkipRange(this.pending, shard, { from: before.get(shard) ?? 0, to: seq })
       }
     }
     return now
@@ -75,7 +75,7 @@ export class SkippedCursors {
 
   /** A store of taken ranges failed: they are pending again. */
   putBack (taken: ReadonlyMap<number, SkipRange>): void {
-    for (const [shard, r] of taken) this.note(shard, r)
+    for (const [shard, r] of taken) addSkipRange(this.pending, shard, r)
   }
 
   /**
@@ -84,14 +84,6 @@ export class SkippedCursors {
    * store finished must not forget the newer ranges.
    */
   setStored (ranges: ReadonlyMap<number, SkipRange>): void {
-    for (const [shard, r] of ranges) {
-      const old = this.stored.get(shard)
-      this.stored.set(shard, old === undefined ? r : mergeSkipRanges(old, r))
-    }
-  }
-
-  private note (shard: number, r: SkipRange): void {
-    const old = this.pending.get(shard)
-    this.pending.set(shard, old === undefined ? r : mergeSkipRanges(old, r))
+    for (const [shard, r] of ranges) addSkipRange(this.stored, shard, r)
   }
 }
